@@ -1,0 +1,117 @@
+// Command hoist is a self-hosted game server hosting service that speaks Amazon
+// GameLift's APIs.
+//
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2]
+//	hoist version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+const version = "0.1.0"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hoist:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: hoist <command> [flags]
+
+commands:
+  server    run the GameLift-compatible control plane
+  version   print the version
+`
+
+var errUsage = errors.New("see usage above")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "server":
+		return runServer(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "hoist", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9080", "host:port to listen on for the API and the SDK endpoint")
+	dataDir := fs.String("data-dir", "./hoist-data", "directory for the database and generated credentials")
+	region := fs.String("region", "us-west-2", "home Region of fleets; appears in every ARN")
+	verbose := fs.Bool("v", false, "log every failed request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log}
+	id, secret := os.Getenv("HOIST_ACCESS_KEY_ID"), os.Getenv("HOIST_SECRET_ACCESS_KEY")
+	if (id == "") != (secret == "") {
+		return errors.New("set both HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, or neither")
+	}
+	cfg.Credentials = server.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	printWelcome(stdout, srv, *dataDir)
+
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Done():
+		return err
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Close(shutdown)
+}
+
+func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
+	fmt.Fprintf(w, "Hoist %s serving the GameLift API at %s (region %s)\n", version, srv.Endpoint, srv.Region)
+	if srv.CreatedCredentials {
+		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
+	}
+	c := srv.Credentials
+	fmt.Fprintf(w, `
+Point the AWS CLI or an SDK at it:
+
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_REGION=%s
+  aws gamelift list-fleets --endpoint-url %s
+
+`, c.AccessKeyID, c.SecretAccessKey, srv.Region, srv.Endpoint)
+}

@@ -1,0 +1,180 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+const (
+	computeActive   = "ACTIVE"
+	computeTypeAnyw = "ANYWHERE"
+)
+
+func computeKey(fleetID, name string) string { return fleetID + "/" + name }
+
+// computeName turns a compute name or ARN into the name.
+func computeName(nameOrARN *string) string {
+	v := gamelift.Value(nameOrARN)
+	if strings.HasPrefix(v, "arn:") {
+		_, name, _ := strings.Cut(v, ":compute/")
+		return name
+	}
+	return v
+}
+
+// RegisterCompute registers a host of an Anywhere fleet in one of the fleet's custom
+// locations and tells it where game server processes connect.
+func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComputeInput) (*gamelift.RegisterComputeOutput, error) {
+	f, err := s.getFleet(ctx, in.FleetId)
+	if err != nil {
+		if gamelift.IsCode(err, "NotFoundException") {
+			return nil, gamelift.InvalidRequest("Fleet %s not found", idOf(in.FleetId))
+		}
+		return nil, err
+	}
+	fleetID := gamelift.Value(f.Attributes.FleetId)
+	if gamelift.Value(f.Attributes.ComputeType) != ComputeAnywhere {
+		return nil, gamelift.InvalidRequest("RegisterCompute takes Anywhere fleets; fleet %s is %s", fleetID, gamelift.Value(f.Attributes.ComputeType))
+	}
+	if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
+		return nil, gamelift.NotReady("Fleet %s is %s, not ACTIVE", fleetID, st)
+	}
+	if in.IpAddress == nil && in.DnsName == nil {
+		return nil, gamelift.InvalidRequest("Specify an IpAddress or a DnsName for the compute")
+	}
+	location := gamelift.Value(in.Location)
+	if location == "" {
+		return nil, gamelift.InvalidRequest("Location is required to register a compute in an Anywhere fleet")
+	}
+	if locationOf(&f, location) == nil {
+		return nil, gamelift.InvalidRequest("Location %s does not belong to fleet %s", location, fleetID)
+	}
+	name := gamelift.Value(in.ComputeName)
+	c := gamelift.Compute{
+		FleetId: &fleetID, FleetArn: f.Attributes.FleetArn, ComputeName: &name,
+		ComputeArn: gamelift.String(s.arn("compute", name)), IpAddress: in.IpAddress, DnsName: in.DnsName,
+		ComputeStatus: gamelift.String(computeActive), Location: &location, CreationTime: gamelift.At(s.now()),
+		OperatingSystem: f.Attributes.OperatingSystem, Type: gamelift.String(computeTypeAnyw),
+		GameLiftServiceSdkEndpoint: gamelift.String(s.sdkEndpoint),
+	}
+	key := computeKey(fleetID, name)
+	err = s.store.Computes().Create(ctx, key, fleetID, store.Compute{Model: c})
+	if errors.Is(err, store.ErrExists) {
+		// A host registering again (after a restart, say) takes over its registration.
+		_, err = s.store.Computes().Update(ctx, key, func(old *store.Compute) error {
+			c.CreationTime = old.Model.CreationTime
+			old.Model = c
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register compute: %w", err)
+	}
+	return &gamelift.RegisterComputeOutput{Compute: &c}, nil
+}
+
+func (s *Service) getCompute(ctx context.Context, fleetID, name *string) (store.Fleet, gamelift.Compute, error) {
+	f, err := s.getFleet(ctx, fleetID)
+	if err != nil {
+		return f, gamelift.Compute{}, err
+	}
+	n := computeName(name)
+	c, err := s.store.Computes().Get(ctx, computeKey(gamelift.Value(f.Attributes.FleetId), n))
+	if err != nil {
+		return f, c.Model, notFound(err, "Compute %s not found in fleet %s", n, gamelift.Value(f.Attributes.FleetId))
+	}
+	return f, c.Model, nil
+}
+
+// DeregisterCompute removes a compute from its fleet.
+func (s *Service) DeregisterCompute(ctx context.Context, in *gamelift.DeregisterComputeInput) (*gamelift.DeregisterComputeOutput, error) {
+	f, c, err := s.getCompute(ctx, in.FleetId, in.ComputeName)
+	if err != nil {
+		return nil, err
+	}
+	key := computeKey(gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
+	if err := s.store.Computes().Delete(ctx, key); err != nil {
+		return nil, notFound(err, "Compute %s not found", gamelift.Value(c.ComputeName))
+	}
+	return &gamelift.DeregisterComputeOutput{}, nil
+}
+
+// DescribeCompute returns a compute.
+func (s *Service) DescribeCompute(ctx context.Context, in *gamelift.DescribeComputeInput) (*gamelift.DescribeComputeOutput, error) {
+	_, c, err := s.getCompute(ctx, in.FleetId, in.ComputeName)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.DescribeComputeOutput{Compute: &c}, nil
+}
+
+// ListCompute lists a fleet's computes, optionally in one location or status.
+func (s *Service) ListCompute(ctx context.Context, in *gamelift.ListComputeInput) (*gamelift.ListComputeOutput, error) {
+	f, err := s.getFleet(ctx, in.FleetId)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.store.Computes().List(ctx, store.Query{Parent: gamelift.Value(f.Attributes.FleetId)})
+	if err != nil {
+		return nil, fmt.Errorf("list computes: %w", err)
+	}
+	var all []gamelift.Compute
+	for _, c := range page.Items {
+		if in.Location != nil && gamelift.Value(c.Model.Location) != *in.Location ||
+			in.ComputeStatus != nil && gamelift.Value(c.Model.ComputeStatus) != *in.ComputeStatus {
+			continue
+		}
+		all = append(all, c.Model)
+	}
+	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.ListComputeOutput{ComputeList: nonNil(items), NextToken: token}, nil
+}
+
+// GetComputeAuthToken issues a random token, valid for a limited time, that game server
+// processes on the compute present to the SDK endpoint.
+func (s *Service) GetComputeAuthToken(ctx context.Context, in *gamelift.GetComputeAuthTokenInput) (*gamelift.GetComputeAuthTokenOutput, error) {
+	f, c, err := s.getCompute(ctx, in.FleetId, in.ComputeName)
+	if err != nil {
+		return nil, err
+	}
+	tok := store.AuthToken{
+		Token: uuid.NewString(), FleetID: gamelift.Value(f.Attributes.FleetId),
+		ComputeName: gamelift.Value(c.ComputeName), Expires: s.now().Add(s.tokenTTL),
+	}
+	if err := s.store.AuthTokens().Create(ctx, tok.Token, tok.FleetID, tok); err != nil {
+		return nil, fmt.Errorf("store auth token: %w", err)
+	}
+	return &gamelift.GetComputeAuthTokenOutput{
+		FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, ComputeName: c.ComputeName,
+		ComputeArn: c.ComputeArn, AuthToken: &tok.Token, ExpirationTimestamp: gamelift.At(tok.Expires),
+	}, nil
+}
+
+// CheckAuthToken tells whether token is a live token of the compute in the fleet, for the
+// SDK endpoint. An expired, unknown or foreign token is refused.
+func (s *Service) CheckAuthToken(ctx context.Context, token, fleetID, compute string) error {
+	t, err := s.store.AuthTokens().Get(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return gamelift.Unauthorized("auth token not recognized")
+	}
+	if err != nil {
+		return fmt.Errorf("look up auth token: %w", err)
+	}
+	if !s.now().Before(t.Expires) {
+		return gamelift.Unauthorized("auth token expired at %s", t.Expires.Format("2006-01-02T15:04:05Z"))
+	}
+	if (fleetID != "" && fleetID != t.FleetID) || (compute != "" && compute != t.ComputeName) {
+		return gamelift.Unauthorized("auth token was issued for another fleet or compute")
+	}
+	return nil
+}

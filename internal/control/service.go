@@ -1,0 +1,146 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// AccountID is the AWS account ID in every ARN Hoist issues. Hoist has one tenant, so
+// the ID is fixed; it is the ID AWS documents as its example account.
+const AccountID = "123456789012"
+
+// Clock tells the time; tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Config holds what a Service needs.
+type Config struct {
+	Store store.Store
+	// Region is the home Region of every fleet; it appears in every ARN.
+	Region string
+	// SDKEndpoint is the WebSocket URL game server processes connect to
+	// (RegisterCompute's GameLiftServiceSdkEndpoint).
+	SDKEndpoint string
+	// AuthTokenTTL is how long a compute auth token is valid; 15 minutes when zero.
+	AuthTokenTTL time.Duration
+	Clock        Clock
+	Logger       *slog.Logger
+}
+
+// Service answers the GameLift operations.
+type Service struct {
+	store       store.Store
+	region      string
+	sdkEndpoint string
+	tokenTTL    time.Duration
+	clock       Clock
+	log         *slog.Logger
+	usage       UsageSource
+
+	// background work (fleet provisioning) runs under ctx and is waited for by Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Service and resumes work an earlier run left unfinished (fleets still
+// being provisioned).
+func New(ctx context.Context, c Config) (*Service, error) {
+	if c.Store == nil || c.Region == "" {
+		return nil, errors.New("control: Store and Region are required")
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.AuthTokenTTL == 0 {
+		c.AuthTokenTTL = 15 * time.Minute
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Service{
+		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel,
+	}
+	if err := s.resumeProvisioning(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops background work and waits for it.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+
+func (s *Service) arn(kind, id string) string {
+	return fmt.Sprintf("arn:aws:gamelift:%s:%s:%s/%s", s.region, AccountID, kind, id)
+}
+
+func newID(prefix string) string { return prefix + "-" + uuid.NewString() }
+
+// idOf turns an ID or an ARN (arn:...:fleet/fleet-1) into the ID.
+func idOf(idOrARN *string) string {
+	v := gamelift.Value(idOrARN)
+	if strings.HasPrefix(v, "arn:") {
+		return v[strings.LastIndex(v, "/")+1:]
+	}
+	return v
+}
+
+// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return gamelift.NotFound(format, args...)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// query builds a store query from a request's paging members.
+func query(parent string, limit *int32, token *string) store.Query {
+	return store.Query{Parent: parent, Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
+}
+
+// pageErr maps a bad page token to InvalidRequestException.
+func pageErr(err error) error {
+	if errors.Is(err, store.ErrBadToken) {
+		return gamelift.InvalidRequest("Invalid NextToken")
+	}
+	return err
+}
+
+func next(token string) *string {
+	if token == "" {
+		return nil
+	}
+	return &token
+}
+
+// nonNil makes an empty result list encode as [] rather than be left out, so clients that
+// index the member find it.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Credentials is the access key pair clients sign requests with.
+type Credentials struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+}
+
+const credentialsFile = "credentials.json"
+
+// loadOrCreateCredentials returns the key pair kept in dataDir, creating one on first start.
+// created tells whether it was just made.
+func loadOrCreateCredentials(dataDir string) (c Credentials, created bool, err error) {
+	path := filepath.Join(dataDir, credentialsFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &c); err != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
+			return c, false, fmt.Errorf("%s is not a valid credentials file; remove it to have a new key pair made", path)
+		}
+		return c, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return c, false, fmt.Errorf("read credentials: %w", err)
+	}
+	c = Credentials{AccessKeyID: "AKHOIST" + randomString(13, upperAlnum), SecretAccessKey: randomString(40, mixedAlnum)}
+	b, _ = json.MarshalIndent(c, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return c, false, fmt.Errorf("write credentials: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return c, false, fmt.Errorf("write credentials: %w", err)
+	}
+	return c, true, nil
+}
+
+const (
+	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	mixedAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+)
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	var sb strings.Builder
+	for _, x := range b {
+		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+	}
+	return sb.String()
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/store/sqlite"
+)
+
+// Config describes a server to start.
+type Config struct {
+	// Addr is the host:port to listen on; port 0 picks a free one.
+	Addr string
+	// DataDir holds the database and the generated credentials.
+	DataDir string
+	// Region is the home Region of every fleet and appears in every ARN.
+	Region string
+	// Credentials, when set, are the only key pair accepted; otherwise the pair kept in
+	// DataDir is used, and made on first start.
+	Credentials Credentials
+	// Clock is the service's clock; the system clock when nil.
+	Clock  control.Clock
+	Logger *slog.Logger
+}
+
+// Server is a running Hoist control plane.
+type Server struct {
+	// Endpoint is the http:// URL AWS clients use.
+	Endpoint string
+	// Credentials is the key pair clients sign with.
+	Credentials Credentials
+	// CreatedCredentials tells whether the key pair was made by this start.
+	CreatedCredentials bool
+	// Region is the Region clients should sign for.
+	Region string
+
+	http    *http.Server
+	service *control.Service
+	store   *sqlite.Store
+	done    chan error
+}
+
+// Start opens the data directory, listens on cfg.Addr and serves until Close.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-west-2"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	creds, created := cfg.Credentials, false
+	if creds.AccessKeyID == "" {
+		var err error
+		if creds, created, err = loadOrCreateCredentials(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	addr := advertised(ln.Addr().(*net.TCPAddr))
+
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hoist.db"))
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	svc, err := control.New(ctx, control.Config{
+		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
+	})
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
+	var now func() time.Time
+	if cfg.Clock != nil {
+		now = cfg.Clock.Now
+	}
+	api := awsproto.New(operations(svc), awsproto.StaticKeys{creds.AccessKeyID: creds.SecretAccessKey},
+		awsproto.Options{Now: now, Logger: cfg.Logger})
+
+	s := &Server{
+		Endpoint: "http://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
+		service: svc, store: st, done: make(chan error, 1),
+		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)},
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return s, nil
+}
+
+// advertised is the address clients reach a listener on: a wildcard listener is
+// reached on loopback.
+func advertised(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(a.Port))
+	}
+	return a.String()
+}
+
+// Done is closed with the serve error (nil after Close) when the server stops serving.
+func (s *Server) Done() <-chan error { return s.done }
+
+// Close stops accepting requests, lets those under way finish (until ctx ends), then
+// stops background work and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.service.Close()
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

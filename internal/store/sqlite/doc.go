@@ -1,0 +1,3 @@
+// Package sqlite keeps Hoist's state in an embedded SQLite database file (pure Go, WAL,
+// synchronous commits), implementing store.Store.
+package sqlite

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+)
+
+// Sentinel errors every implementation returns, wrapped or not; compare with errors.Is.
+var (
+	// ErrNotFound: no record has that key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists: Create found a record with that key already.
+	ErrExists = errors.New("store: already exists")
+	// ErrBadToken: a page token this store did not issue.
+	ErrBadToken = errors.New("store: invalid page token")
+)
+
+// Store is Hoist's durable state. Every write is durable when the call returns.
+type Store interface {
+	Locations() Table[Location]
+	Fleets() Table[Fleet]
+	FleetEvents() Table[gamelift.Event]
+	Aliases() Table[Alias]
+	Computes() Table[Compute]
+	AuthTokens() Table[AuthToken]
+	Close() error
+}
+
+// Table is one kind of record, kept by key. Records may belong to a parent (a compute to
+// its fleet), which List can filter on.
+type Table[T any] interface {
+	// Create stores a new record; ErrExists if the key is taken.
+	Create(ctx context.Context, key, parent string, v T) error
+	// Get returns the record; ErrNotFound if absent.
+	Get(ctx context.Context, key string) (T, error)
+	// Update applies fn to the record inside one transaction and stores the result, which
+	// it returns. ErrNotFound if absent; an error from fn aborts the update and is returned
+	// as is. Concurrent updates of one key are serialized: none is lost.
+	Update(ctx context.Context, key string, fn func(*T) error) (T, error)
+	// Delete removes the record; ErrNotFound if absent.
+	Delete(ctx context.Context, key string) error
+	// List returns records in creation order, a page at a time.
+	List(ctx context.Context, q Query) (Page[T], error)
+}
+
+// Query selects a page of a table.
+type Query struct {
+	// Parent, when set, keeps only records created with that parent.
+	Parent string
+	// Limit is the page size; 0 means no limit.
+	Limit int
+	// Token continues after the page that returned it; "" starts at the beginning.
+	Token string
+}
+
+// Page is one page of records; Next is "" on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Location is a custom location (CreateLocation).
+type Location struct {
+	Model gamelift.LocationModel
+}
+
+// Fleet is a fleet and everything GameLift reports about it.
+type Fleet struct {
+	Attributes gamelift.FleetAttributes
+	Runtime    gamelift.RuntimeConfiguration
+	// Locations holds the home Region first, then remote or custom locations.
+	Locations []FleetLocation
+}
+
+// FleetLocation is one location of a fleet with its state and capacity settings.
+type FleetLocation struct {
+	Name     string
+	Status   string
+	Desired  int32
+	Min, Max int32
+}
+
+// Alias is a fleet alias.
+type Alias struct {
+	Model gamelift.Alias
+}
+
+// Compute is a registered compute (an Anywhere host or a managed instance).
+type Compute struct {
+	Model gamelift.Compute
+}
+
+// AuthToken is a compute auth token handed out by GetComputeAuthToken.
+type AuthToken struct {
+	Token       string
+	FleetID     string
+	ComputeName string
+	Expires     time.Time
+}
