@@ -3,19 +3,38 @@
 Run by test/e2e/run.sh against a live `hoist server`; HOIST_ENDPOINT and the AWS_* variables
 say where it is and how to sign.
 """
+import json
 import os
 import sys
+import tempfile
 import time
+
+import botocore.session
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 endpoint = os.environ["HOIST_ENDPOINT"]
-gl = boto3.client("gamelift", endpoint_url=endpoint, region_name="us-west-2")
+protocol = sys.argv[1] if len(sys.argv) > 1 else "default"
+session = boto3.Session()
+if protocol == "json":
+    # boto3 1.43 speaks RPC v2 CBOR to GameLift; earlier releases (and other AWS clients)
+    # speak AWS JSON 1.1. Load the same model with JSON 1.1 as its only protocol.
+    bc = botocore.session.get_session()
+    model = bc.get_component("data_loader").load_service_model("gamelift", "service-2")
+    model["metadata"]["protocol"] = "json"
+    model["metadata"]["protocols"] = ["json"]
+    tmp = tempfile.mkdtemp()
+    os.makedirs(os.path.join(tmp, "gamelift", model["metadata"]["apiVersion"]))
+    with open(os.path.join(tmp, "gamelift", model["metadata"]["apiVersion"], "service-2.json"), "w") as f:
+        json.dump(model, f)
+    bc.get_component("data_loader").search_paths.insert(0, tmp)
+    session = boto3.Session(botocore_session=bc)
+gl = session.client("gamelift", endpoint_url=endpoint, region_name="us-west-2")
 # The same client without boto3's own parameter checks, to reach the server's.
-unchecked = boto3.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
-                         config=Config(parameter_validation=False))
+unchecked = session.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
+                           config=Config(parameter_validation=False))
 failures = []
 print("boto3", boto3.__version__, "speaks", gl.meta.service_model.protocol)
 
@@ -70,10 +89,10 @@ check(error_code(gl.describe_fleet_attributes, FleetIds=["fleet-does-not-exist"]
 check(error_code(unchecked.create_location, LocationName="custom-") == "InvalidRequestException",
       "too short a location name -> InvalidRequestException")
 
-bad = boto3.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
+bad = session.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
                    aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key="wrong")
 check(error_code(bad.list_fleets) == "InvalidSignatureException", "wrong secret -> InvalidSignatureException")
-unknown = boto3.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
+unknown = session.client("gamelift", endpoint_url=endpoint, region_name="us-west-2",
                        aws_access_key_id="AKNOBODY", aws_secret_access_key="x")
 check(error_code(unknown.list_fleets) == "UnrecognizedClientException", "unknown key -> UnrecognizedClientException")
 
@@ -83,4 +102,4 @@ check(fleet_id in [f for p in pages for f in p["FleetIds"]], "list_fleets pagina
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
     sys.exit(1)
-print("boto3 end-to-end: all checks passed")
+print(f"boto3 end-to-end ({gl.meta.service_model.protocol}): all checks passed")
