@@ -1,0 +1,54 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/store/sqlite"
+	"github.com/hoist-dev/hoist/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hoist.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// An acknowledged write is in the file: a new Store over it (a restarted server) reads it,
+// and reopening applies no migration twice.
+func TestWritesSurviveReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hoist.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := store.Location{Model: gamelift.LocationModel{LocationName: gamelift.String("custom-keep")}}
+	if err := s.Locations().Create(ctx, "custom-keep", "", loc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s, err = sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Locations().Get(ctx, "custom-keep")
+		if err != nil || gamelift.Value(got.Model.LocationName) != "custom-keep" {
+			t.Errorf("after reopen: %+v, %v", got, err)
+		}
+		if err := s.Locations().Create(ctx, "custom-keep", "", loc); err == nil {
+			t.Error("reopened store lost its uniqueness")
+		}
+		s.Close()
+	}
+}
