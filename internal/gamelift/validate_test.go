@@ -30,7 +30,9 @@ func TestValidateAgainstTheModel(t *testing.T) {
 			[]string{"Value null at 'maximumPlayerSessionCount'", "must not be null"}},
 		{"negative max players", func(in *gamelift.CreateGameSessionInput) { in.MaximumPlayerSessionCount = gamelift.Int32(-1) },
 			[]string{"maximumPlayerSessionCount", "greater than or equal to 0"}},
-		{"49-char token", func(in *gamelift.CreateGameSessionInput) { in.IdempotencyToken = gamelift.String(strings.Repeat("a", 49)) },
+		{"49-char token", func(in *gamelift.CreateGameSessionInput) {
+			in.IdempotencyToken = gamelift.String(strings.Repeat("a", 49))
+		},
 			[]string{"idempotencyToken", "length less than or equal to 48"}},
 		{"token with a space", func(in *gamelift.CreateGameSessionInput) { in.IdempotencyToken = gamelift.String("bad token") },
 			[]string{"idempotencyToken", "regular expression pattern: [a-zA-Z0-9-]+"}},
@@ -42,7 +44,9 @@ func TestValidateAgainstTheModel(t *testing.T) {
 				in.GameProperties[i] = gamelift.GameProperty{Key: gamelift.String("k"), Value: gamelift.String("v")}
 			}
 		}, []string{"gameProperties", "length less than or equal to 16"}},
-		{"33-char property key", func(in *gamelift.CreateGameSessionInput) { in.GameProperties[0].Key = gamelift.String(strings.Repeat("k", 33)) },
+		{"33-char property key", func(in *gamelift.CreateGameSessionInput) {
+			in.GameProperties[0].Key = gamelift.String(strings.Repeat("k", 33))
+		},
 			[]string{"gameProperties.1.member.key", "less than or equal to 32"}},
 		{"game session data at the limit", func(in *gamelift.CreateGameSessionInput) {
 			in.GameSessionData = gamelift.String(strings.Repeat("é", 262144))
