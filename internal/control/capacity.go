@@ -16,20 +16,6 @@ type Usage struct {
 	MaximumPlayerSessions int32
 }
 
-// UsageSource reports live usage of a fleet location (the SDK endpoint's process registry).
-type UsageSource interface {
-	Usage(ctx context.Context, fleetID, location string) Usage
-}
-
-// SetUsageSource connects the live process registry; until then usage reads as zero.
-func (s *Service) SetUsageSource(u UsageSource) { s.usage = u }
-
-func (s *Service) usageOf(ctx context.Context, fleetID, location string) Usage {
-	if s.usage == nil {
-		return Usage{}
-	}
-	return s.usage.Usage(ctx, fleetID, location)
-}
 
 // computeCounts counts a fleet's registered computes per location.
 func (s *Service) computeCounts(ctx context.Context, fleetID string) (map[string]int32, error) {
@@ -114,7 +100,7 @@ func (s *Service) fleetLocation(ctx context.Context, fleetID *string, location s
 }
 
 func (s *Service) utilization(ctx context.Context, f store.Fleet, location string) gamelift.FleetUtilization {
-	u := s.usageOf(ctx, gamelift.Value(f.Attributes.FleetId), location)
+	u := s.processUsage(gamelift.Value(f.Attributes.FleetId), location)
 	return gamelift.FleetUtilization{
 		FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, Location: gamelift.String(location),
 		ActiveServerProcessCount:  gamelift.Int32(u.ActiveServerProcesses),
@@ -135,7 +121,7 @@ func (s *Service) DescribeFleetUtilization(ctx context.Context, in *gamelift.Des
 	for _, f := range fleets {
 		var sum Usage
 		for _, l := range f.Locations {
-			u := s.usageOf(ctx, gamelift.Value(f.Attributes.FleetId), l.Name)
+			u := s.processUsage(gamelift.Value(f.Attributes.FleetId), l.Name)
 			sum.ActiveServerProcesses += u.ActiveServerProcesses
 			sum.ActiveGameSessions += u.ActiveGameSessions
 			sum.CurrentPlayerSessions += u.CurrentPlayerSessions

@@ -65,12 +65,14 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 		GameLiftServiceSdkEndpoint: gamelift.String(s.sdkEndpoint),
 	}
 	key := computeKey(fleetID, name)
-	err = s.store.Computes().Create(ctx, key, fleetID, store.Compute{Model: c})
+	rec := store.Compute{Model: c, CertificatePath: gamelift.Value(in.CertificatePath)}
+	err = s.store.Computes().Create(ctx, key, fleetID, rec)
 	if errors.Is(err, store.ErrExists) {
 		// A host registering again (after a restart, say) takes over its registration.
 		_, err = s.store.Computes().Update(ctx, key, func(old *store.Compute) error {
 			c.CreationTime = old.Model.CreationTime
-			old.Model = c
+			rec.Model = c
+			*old = rec
 			return nil
 		})
 	}
@@ -147,12 +149,9 @@ func (s *Service) GetComputeAuthToken(ctx context.Context, in *gamelift.GetCompu
 	if err != nil {
 		return nil, err
 	}
-	tok := store.AuthToken{
-		Token: uuid.NewString(), FleetID: gamelift.Value(f.Attributes.FleetId),
-		ComputeName: gamelift.Value(c.ComputeName), Expires: s.now().Add(s.tokenTTL),
-	}
-	if err := s.store.AuthTokens().Create(ctx, tok.Token, tok.FleetID, tok); err != nil {
-		return nil, fmt.Errorf("store auth token: %w", err)
+	tok, err := s.issueAuthToken(ctx, gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
+	if err != nil {
+		return nil, err
 	}
 	return &gamelift.GetComputeAuthTokenOutput{
 		FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, ComputeName: c.ComputeName,
@@ -160,21 +159,30 @@ func (s *Service) GetComputeAuthToken(ctx context.Context, in *gamelift.GetCompu
 	}, nil
 }
 
-// CheckAuthToken tells whether token is a live token of the compute in the fleet, for the
-// SDK endpoint. An expired, unknown or foreign token is refused.
-func (s *Service) CheckAuthToken(ctx context.Context, token, fleetID, compute string) error {
+// checkAuthToken returns the live token record if token was issued for the compute in
+// the fleet; an expired, unknown or foreign token is refused.
+func (s *Service) checkAuthToken(ctx context.Context, token, fleetID, compute string) (store.AuthToken, error) {
 	t, err := s.store.AuthTokens().Get(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.Unauthorized("auth token not recognized")
+		return t, gamelift.Unauthorized("auth token not recognized")
 	}
 	if err != nil {
-		return fmt.Errorf("look up auth token: %w", err)
+		return t, fmt.Errorf("look up auth token: %w", err)
 	}
 	if !s.now().Before(t.Expires) {
-		return gamelift.Unauthorized("auth token expired at %s", t.Expires.Format("2006-01-02T15:04:05Z"))
+		return t, gamelift.Unauthorized("auth token expired at %s", t.Expires.Format("2006-01-02T15:04:05Z"))
 	}
-	if (fleetID != "" && fleetID != t.FleetID) || (compute != "" && compute != t.ComputeName) {
-		return gamelift.Unauthorized("auth token was issued for another fleet or compute")
+	if fleetID != t.FleetID || compute != t.ComputeName {
+		return t, gamelift.Unauthorized("auth token was issued for another fleet or compute")
 	}
-	return nil
+	return t, nil
+}
+
+// issueAuthToken makes and keeps a new token for a compute.
+func (s *Service) issueAuthToken(ctx context.Context, fleetID, compute string) (store.AuthToken, error) {
+	tok := store.AuthToken{Token: uuid.NewString(), FleetID: fleetID, ComputeName: compute, Expires: s.now().Add(s.tokenTTL)}
+	if err := s.store.AuthTokens().Create(ctx, tok.Token, tok.FleetID, tok); err != nil {
+		return tok, fmt.Errorf("store auth token: %w", err)
+	}
+	return tok, nil
 }

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,12 @@ type Config struct {
 	SDKEndpoint string
 	// AuthTokenTTL is how long a compute auth token is valid; 15 minutes when zero.
 	AuthTokenTTL time.Duration
+	// HeartbeatTimeout is how long a connected process may stay silent; 90 s when zero.
+	HeartbeatTimeout time.Duration
+	// ReconnectGrace is how long a disconnected process is kept for its reconnect; 30 s when zero.
+	ReconnectGrace time.Duration
+	// SweepInterval is how often those limits are checked; 5 s when zero.
+	SweepInterval time.Duration
 	Clock        Clock
 	Logger       *slog.Logger
 }
@@ -50,7 +57,10 @@ type Service struct {
 	tokenTTL    time.Duration
 	clock       Clock
 	log         *slog.Logger
-	usage       UsageSource
+
+	procs            processes
+	heartbeatTimeout time.Duration
+	reconnectGrace   time.Duration
 
 	// background work (fleet provisioning) runs under ctx and is waited for by Close.
 	ctx    context.Context
@@ -73,21 +83,34 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	if c.AuthTokenTTL == 0 {
 		c.AuthTokenTTL = 15 * time.Minute
 	}
+	c.HeartbeatTimeout = cmp.Or(c.HeartbeatTimeout, defaultHeartbeatTimeout)
+	c.ReconnectGrace = cmp.Or(c.ReconnectGrace, defaultReconnectGrace)
+	c.SweepInterval = cmp.Or(c.SweepInterval, defaultSweepInterval)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel,
+		procs:            processes{byID: map[string]*process{}},
+		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
+	s.watchProcesses(c.SweepInterval)
 	return s, nil
 }
 
-// Close stops background work and waits for it.
+// Close stops background work, closes every process connection, and waits.
 func (s *Service) Close() {
 	s.cancel()
+	s.procs.mu.Lock()
+	for _, p := range s.procs.byID {
+		if p.peer != nil {
+			p.peer.Close("server shutting down")
+		}
+	}
+	s.procs.mu.Unlock()
 	s.wg.Wait()
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
 )
 
@@ -30,12 +31,16 @@ type Config struct {
 	// Clock is the service's clock; the system clock when nil.
 	Clock  control.Clock
 	Logger *slog.Logger
+	// Process timing (see control.Config); zero values take GameLift's.
+	HeartbeatTimeout, ReconnectGrace, SweepInterval time.Duration
 }
 
 // Server is a running Hoist control plane.
 type Server struct {
 	// Endpoint is the http:// URL AWS clients use.
 	Endpoint string
+	// SDKEndpoint is the ws:// URL game server processes connect to.
+	SDKEndpoint string
 	// Credentials is the key pair clients sign with.
 	Credentials Credentials
 	// CreatedCredentials tells whether the key pair was made by this start.
@@ -81,6 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
+		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 	})
 	if err != nil {
 		st.Close()
@@ -94,10 +100,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	api := awsproto.New(operations(svc), awsproto.StaticKeys{creds.AccessKeyID: creds.SecretAccessKey},
 		awsproto.Options{Now: now, Logger: cfg.Logger})
 
+	sdk := sdkhost.New(svc, cfg.Logger)
+	// One listener: WebSocket upgrades are game server processes, the rest is the API.
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sdkhost.IsUpgrade(r) {
+			sdk.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 	s := &Server{
-		Endpoint: "http://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
+		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
 		service: svc, store: st, done: make(chan error, 1),
-		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)},
+		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)},
 	}
 	go func() {
 		err := s.http.Serve(ln)

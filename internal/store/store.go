@@ -91,6 +91,8 @@ type Alias struct {
 // Compute is a registered compute (an Anywhere host or a managed instance).
 type Compute struct {
 	Model gamelift.Compute
+	// CertificatePath is where the compute keeps its TLS certificate, as registered.
+	CertificatePath string `json:",omitempty"`
 }
 
 // AuthToken is a compute auth token handed out by GetComputeAuthToken.

@@ -1,0 +1,209 @@
+package sdkhost
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+)
+
+// Hello is who a connecting process says it is: the query parameters the SDK sends.
+type Hello struct {
+	ProcessID        string // pID
+	ComputeName      string // ComputeId
+	FleetID          string // FleetId
+	AuthToken        string // Authorization
+	SDKVersion       string // sdkVersion
+	SDKLanguage      string // sdkLanguage
+	IdempotencyToken string // IdempotencyToken
+	RemoteAddr       string
+}
+
+// Peer is the service's handle on one connected process.
+type Peer interface {
+	// Push sends the process a frame with the action and the members of body.
+	Push(ctx context.Context, action string, body any) error
+	// Close ends the connection with a reason the process sees.
+	Close(reason string)
+}
+
+// Backend gives meaning to the SDK's actions; the control plane implements it.
+type Backend interface {
+	// Authenticate checks a connecting process's token before its WebSocket is accepted;
+	// an error refuses the handshake (401 for an Unauthorized gamelift.Error).
+	Authenticate(ctx context.Context, h Hello) error
+	// Attach registers the accepted connection and returns the process's handle; a
+	// process ID seen before resumes that process.
+	Attach(ctx context.Context, h Hello, p Peer) (Process, error)
+}
+
+// Process is one attached process, as the Backend tracks it.
+type Process interface {
+	// Handle answers one request; the result's members go into the answer frame.
+	Handle(ctx context.Context, action string, frame []byte) (any, error)
+	// Detach tells that the connection is gone.
+	Detach(ctx context.Context)
+}
+
+// Limits protect the endpoint from a process gone wrong.
+const (
+	// MaxFrameBytes bounds one frame; the largest honest frame (a backfill request with
+	// many players) is far smaller.
+	MaxFrameBytes = 1 << 20
+	// framesPerSecond and frameBurst bound how fast a process may send; the SDK sends a
+	// heartbeat a minute and a request per game event.
+	framesPerSecond = 200
+	frameBurst      = 400
+	writeTimeout    = 10 * time.Second
+)
+
+// Server accepts SDK WebSocket connections.
+type Server struct {
+	backend Backend
+	log     *slog.Logger
+}
+
+// New returns a Server handing connections to b.
+func New(b Backend, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{backend: b, log: log}
+}
+
+// IsUpgrade tells whether r asks for a WebSocket, which is how SDK connections arrive.
+func IsUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// ServeHTTP admits one process and serves its connection until it closes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	h := Hello{
+		ProcessID: q.Get("pID"), ComputeName: q.Get("ComputeId"), FleetID: q.Get("FleetId"),
+		AuthToken: q.Get("Authorization"), SDKVersion: q.Get("sdkVersion"), SDKLanguage: q.Get("sdkLanguage"),
+		IdempotencyToken: q.Get("IdempotencyToken"), RemoteAddr: r.RemoteAddr,
+	}
+	if h.ProcessID == "" || h.AuthToken == "" {
+		http.Error(w, "pID and Authorization query parameters are required", http.StatusUnauthorized)
+		return
+	}
+	log := s.log.With("process", h.ProcessID, "fleet", h.FleetID, "compute", h.ComputeName)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	if err := s.backend.Authenticate(ctx, h); err != nil {
+		status, msg := statusOf(err)
+		log.Info("sdk: process refused", "status", status, "reason", msg)
+		http.Error(w, msg, status)
+		return
+	}
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept has answered the client
+	}
+	ws.SetReadLimit(MaxFrameBytes)
+	c := &conn{ws: ws, log: log}
+	proc, err := s.backend.Attach(ctx, h, c)
+	if err != nil {
+		_, msg := statusOf(err)
+		c.log.Info("sdk: process refused", "reason", msg)
+		ws.Close(websocket.StatusPolicyViolation, truncate(msg, 120))
+		return
+	}
+	c.log.Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
+	defer proc.Detach(ctx)
+	c.serve(ctx, proc)
+}
+
+// conn is one process's WebSocket.
+type conn struct {
+	ws     *websocket.Conn
+	log    *slog.Logger
+	closed sync.Once
+}
+
+func (c *conn) serve(ctx context.Context, proc Process) {
+	tokens, last := float64(frameBurst), time.Now()
+	for {
+		_, frame, err := c.ws.Read(ctx)
+		if err != nil {
+			c.log.Debug("sdk: connection closed", "error", err)
+			c.ws.CloseNow()
+			return
+		}
+		now := time.Now()
+		tokens = min(frameBurst, tokens+now.Sub(last).Seconds()*framesPerSecond)
+		last = now
+		if tokens < 1 {
+			c.log.Warn("sdk: process sends too fast; closing its connection")
+			c.Close("too many frames")
+			return
+		}
+		tokens--
+		c.answer(ctx, proc, frame)
+	}
+}
+
+// answer handles one request frame and writes its answer.
+func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
+	env, err := decodeEnvelope(frame)
+	if err != nil {
+		c.write(ctx, Envelope{Action: env.Action, RequestID: env.RequestID}, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	result, err := proc.Handle(ctx, env.Action, frame)
+	if err != nil {
+		status, msg := statusOf(err)
+		if status >= 500 {
+			c.log.Error("sdk: request failed", "action", env.Action, "error", err)
+		}
+		c.write(ctx, env, status, msg, nil)
+		return
+	}
+	c.write(ctx, env, http.StatusOK, "", result)
+}
+
+func (c *conn) write(ctx context.Context, env Envelope, status int, msg string, body any) error {
+	b, err := encodeFrame(env, status, msg, body)
+	if err != nil {
+		c.log.Error("sdk: encode frame", "action", env.Action, "error", err)
+		b, _ = encodeFrame(env, http.StatusInternalServerError, "internal error", nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("write %s frame: %w", env.Action, err)
+	}
+	return nil
+}
+
+// Push implements Peer. A push carries StatusCode 200: the SDK drops frames with a
+// RequestId and any other status as failed answers.
+func (c *conn) Push(ctx context.Context, action string, body any) error {
+	return c.write(ctx, Envelope{Action: action, RequestID: uuid.NewString()}, http.StatusOK, "", body)
+}
+
+// Close implements Peer.
+func (c *conn) Close(reason string) {
+	c.closed.Do(func() { c.ws.Close(websocket.StatusNormalClosure, truncate(reason, 120)) })
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// ErrUnknownAction answers an action the protocol does not have.
+func ErrUnknownAction(action string) error {
+	return gamelift.InvalidRequest("unknown action %q", action)
+}
