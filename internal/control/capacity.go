@@ -16,7 +16,6 @@ type Usage struct {
 	MaximumPlayerSessions int32
 }
 
-
 // computeCounts counts a fleet's registered computes per location.
 func (s *Service) computeCounts(ctx context.Context, fleetID string) (map[string]int32, error) {
 	page, err := s.store.Computes().List(ctx, store.Query{Parent: fleetID})

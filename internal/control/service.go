@@ -45,8 +45,8 @@ type Config struct {
 	ReconnectGrace time.Duration
 	// SweepInterval is how often those limits are checked; 5 s when zero.
 	SweepInterval time.Duration
-	Clock        Clock
-	Logger       *slog.Logger
+	Clock         Clock
+	Logger        *slog.Logger
 }
 
 // Service answers the GameLift operations.
