@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
@@ -172,8 +171,12 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 				return nil, nil
 			}
 			p.unhealthy++
-			if p.unhealthy >= maxUnhealthyReports {
-				h.s.endProcessLocked(ctx, p, fmt.Sprintf("reported unhealthy %d times in a row", p.unhealthy))
+			if p.unhealthy == maxUnhealthyReports {
+				// As GameLift does, an unhealthy process is asked to end; it hosts nothing
+				// new meanwhile, and if it never ends, silence or disconnection removes it.
+				p.ready = false
+				h.s.log.Info("server process unhealthy; asking it to end", "process", p.id, "reports", p.unhealthy)
+				go h.s.askToEnd(p.peer)
 			}
 			return nil, nil
 		})
@@ -229,6 +232,15 @@ func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
 		return nil, gamelift.InvalidRequest("compute %s registered no CertificatePath and its fleet generates no certificates", gamelift.Value(c.Model.ComputeName))
 	}
 	return map[string]string{"CertificatePath": c.CertificatePath, "ComputeName": gamelift.Value(c.Model.ComputeName)}, nil
+}
+
+// askToEnd pushes TerminateProcess: the process should end its session and call
+// ProcessEnding now.
+func (s *Service) askToEnd(peer sdkhost.Peer) {
+	err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
+	if err != nil {
+		s.log.Warn("push TerminateProcess", "error", err)
+	}
 }
 
 // endProcessLocked forgets a process and closes its connection. The caller holds procs.mu.

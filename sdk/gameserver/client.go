@@ -1,0 +1,539 @@
+package gameserver
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+)
+
+// What this SDK tells the service about itself, and the timing it shares with the
+// official SDK: 20 s to answer a call, connect retried 7 times 2 s apart, a heartbeat
+// every 60 s with up to 10 s of jitter.
+const (
+	SDKVersion  = "5.6.0"
+	SDKLanguage = "Go"
+	SDKToolName = "Hoist"
+
+	defaultCallTimeout    = 20 * time.Second
+	connectTries          = 7
+	connectRetryInterval  = 2 * time.Second
+	defaultHealthInterval = 60 * time.Second
+	defaultHealthJitter   = 10 * time.Second
+	healthCheckTimeout    = 50 * time.Second
+)
+
+// Environment variables the official SDK reads, read the same way here.
+const (
+	EnvWebSocketURL = "GAMELIFT_SDK_WEBSOCKET_URL"
+	EnvProcessID    = "GAMELIFT_SDK_PROCESS_ID"
+	EnvHostID       = "GAMELIFT_SDK_HOST_ID"
+	EnvFleetID      = "GAMELIFT_SDK_FLEET_ID"
+	EnvAuthToken    = "GAMELIFT_SDK_AUTH_TOKEN"
+	// Optional tuning, as durations ("20s"): SERVICE_CALL_TIMEOUT, HEALTHCHECK_INTERVAL,
+	// HEALTHCHECK_MAX_JITTER.
+	envCallTimeout    = "SERVICE_CALL_TIMEOUT"
+	envHealthInterval = "HEALTHCHECK_INTERVAL"
+	envHealthJitter   = "HEALTHCHECK_MAX_JITTER"
+)
+
+// Client is one game server process's connection to the service.
+type Client struct {
+	params         ServerParameters
+	log            *slog.Logger
+	callTimeout    time.Duration
+	healthInterval time.Duration
+	healthJitter   time.Duration
+	idempotency    string
+
+	mu              sync.Mutex
+	conn            *websocket.Conn
+	pending         map[string]chan answer
+	process         *ProcessParameters
+	gameSessionID   string
+	terminationTime time.Time
+	closed          bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type answer struct {
+	status int
+	msg    string
+	frame  []byte
+}
+
+// Options tune a Client; the zero value takes the official SDK's defaults, or the
+// environment's where set.
+type Options struct {
+	Logger         *slog.Logger
+	CallTimeout    time.Duration
+	HealthInterval time.Duration
+	HealthJitter   time.Duration
+}
+
+func envDuration(key string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(key))
+	return d
+}
+
+// Connect opens the process's connection to the service (the official SDK's InitSDK).
+func Connect(ctx context.Context, p ServerParameters, o Options) (*Client, error) {
+	switch {
+	case p.WebSocketURL == "":
+		return nil, errorf("WebSocketURL is required")
+	case p.ProcessID == "":
+		return nil, errorf("ProcessID is required")
+	case p.HostID == "" || p.FleetID == "":
+		return nil, errorf("HostID and FleetID are required")
+	case p.AuthToken == "":
+		return nil, errorf("AuthToken is required")
+	}
+	c := &Client{
+		params:         p,
+		log:            cmp.Or(o.Logger, slog.Default()),
+		callTimeout:    cmp.Or(o.CallTimeout, envDuration(envCallTimeout), defaultCallTimeout),
+		healthInterval: cmp.Or(o.HealthInterval, envDuration(envHealthInterval), defaultHealthInterval),
+		healthJitter:   cmp.Or(o.HealthJitter, envDuration(envHealthJitter), defaultHealthJitter),
+		idempotency:    uuid.NewString(),
+		pending:        map[string]chan answer{},
+		stop:           make(chan struct{}),
+	}
+	conn, err := c.dial(ctx, p.WebSocketURL, p.AuthToken)
+	if err != nil {
+		return nil, err
+	}
+	c.attach(conn)
+	return c, nil
+}
+
+// ConnectFromEnvironment connects with the parameters in the GAMELIFT_SDK_* variables
+// (the official SDK's InitSDK without parameters).
+func ConnectFromEnvironment(ctx context.Context, o Options) (*Client, error) {
+	return Connect(ctx, ServerParameters{
+		WebSocketURL: os.Getenv(EnvWebSocketURL), ProcessID: os.Getenv(EnvProcessID), HostID: os.Getenv(EnvHostID),
+		FleetID: os.Getenv(EnvFleetID), AuthToken: os.Getenv(EnvAuthToken),
+	}, o)
+}
+
+// dial connects to endpoint with token, retrying as the official SDK does; a refusal
+// (401/403: a bad token) is final at once.
+func (c *Client) dial(ctx context.Context, endpoint, token string) (*websocket.Conn, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, errorf("WebSocketURL %q: %v", endpoint, err)
+	}
+	q := url.Values{}
+	q.Set("pID", c.params.ProcessID)
+	q.Set("sdkVersion", SDKVersion)
+	q.Set("sdkLanguage", SDKLanguage)
+	q.Set("ComputeId", c.params.HostID)
+	q.Set("FleetId", c.params.FleetID)
+	q.Set("IdempotencyToken", c.idempotency)
+	q.Set("Authorization", token)
+	u.RawQuery = q.Encode()
+
+	var lastErr error
+	for try := range connectTries {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, errorf("connect: %v (last error: %v)", ctx.Err(), lastErr)
+			case <-time.After(connectRetryInterval):
+			}
+		}
+		conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+			HTTPHeader: http.Header{"User-Agent": {"hoist-gameserver-sdk/" + SDKVersion}},
+		})
+		if err == nil {
+			conn.SetReadLimit(4 << 20)
+			return conn, nil
+		}
+		lastErr = err
+		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			return nil, &Error{StatusCode: resp.StatusCode, Message: "the service refused the connection: check the auth token"}
+		}
+	}
+	return nil, errorf("connect to %s: %v", endpoint, lastErr)
+}
+
+// attach makes conn the live connection and starts reading it.
+func (c *Client) attach(conn *websocket.Conn) {
+	c.mu.Lock()
+	old := c.conn
+	c.conn = conn
+	c.mu.Unlock()
+	if old != nil {
+		old.Close(websocket.StatusNormalClosure, "reconnected")
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.read(conn)
+	}()
+}
+
+// read delivers answers to waiting calls and runs pushes, until conn fails.
+func (c *Client) read(conn *websocket.Conn) {
+	for {
+		_, frame, err := conn.Read(context.Background())
+		if err != nil {
+			c.lost(conn, err)
+			return
+		}
+		var h struct {
+			Action       string
+			RequestId    string
+			StatusCode   int
+			ErrorMessage string
+		}
+		if json.Unmarshal(frame, &h) != nil {
+			c.log.Warn("gameserver: frame is not JSON; ignored")
+			continue
+		}
+		c.mu.Lock()
+		ch, waiting := c.pending[h.RequestId]
+		delete(c.pending, h.RequestId)
+		c.mu.Unlock()
+		if waiting {
+			ch <- answer{status: h.StatusCode, msg: h.ErrorMessage, frame: frame}
+			continue
+		}
+		if h.StatusCode != http.StatusOK && h.RequestId != "" {
+			continue // an answer nobody waits for any more, or a failed push: dropped, as the official SDK does
+		}
+		c.push(h.Action, frame)
+	}
+}
+
+// lost handles a broken connection: calls in flight fail, and the client reconnects
+// unless it was closed.
+func (c *Client) lost(conn *websocket.Conn, err error) {
+	c.mu.Lock()
+	current := c.conn == conn
+	closed := c.closed
+	if current {
+		for id, ch := range c.pending {
+			ch <- answer{msg: "connection lost"}
+			delete(c.pending, id)
+		}
+	}
+	c.mu.Unlock()
+	if !current || closed {
+		return
+	}
+	c.log.Warn("gameserver: connection lost; reconnecting", "error", err)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-c.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		c.mu.Lock()
+		token := c.params.AuthToken
+		endpoint := c.params.WebSocketURL
+		c.mu.Unlock()
+		conn, err := c.dial(ctx, endpoint, token)
+		if err != nil {
+			c.log.Error("gameserver: could not reconnect", "error", err)
+			return
+		}
+		c.attach(conn)
+	}()
+}
+
+// push runs one service-initiated frame.
+func (c *Client) push(action string, frame []byte) {
+	c.mu.Lock()
+	pp := c.process
+	c.mu.Unlock()
+	switch action {
+	case "CreateGameSession":
+		var gs GameSession
+		if err := json.Unmarshal(frame, &gs); err != nil {
+			c.log.Error("gameserver: bad CreateGameSession", "error", err)
+			return
+		}
+		gs.FleetID = c.params.FleetID
+		c.mu.Lock()
+		c.gameSessionID = gs.GameSessionID
+		c.mu.Unlock()
+		if pp != nil && pp.OnStartGameSession != nil {
+			go pp.OnStartGameSession(gs)
+		}
+	case "UpdateGameSession":
+		var u UpdateGameSession
+		if err := json.Unmarshal(frame, &u); err != nil {
+			c.log.Error("gameserver: bad UpdateGameSession", "error", err)
+			return
+		}
+		if pp != nil && pp.OnUpdateGameSession != nil {
+			go pp.OnUpdateGameSession(u)
+		}
+	case "TerminateProcess":
+		var t struct{ TerminationTime int64 }
+		json.Unmarshal(frame, &t)
+		c.mu.Lock()
+		c.terminationTime = terminationTime(t.TerminationTime)
+		c.mu.Unlock()
+		if pp != nil && pp.OnProcessTerminate != nil {
+			go pp.OnProcessTerminate()
+		}
+	case "RefreshConnection":
+		var r struct{ RefreshConnectionEndpoint, AuthToken string }
+		if err := json.Unmarshal(frame, &r); err != nil || r.AuthToken == "" {
+			c.log.Error("gameserver: bad RefreshConnection")
+			return
+		}
+		c.mu.Lock()
+		c.params.AuthToken = r.AuthToken
+		if r.RefreshConnectionEndpoint != "" {
+			c.params.WebSocketURL = r.RefreshConnectionEndpoint
+		}
+		endpoint := c.params.WebSocketURL
+		c.mu.Unlock()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			conn, err := c.dial(context.Background(), endpoint, r.AuthToken)
+			if err != nil {
+				c.log.Error("gameserver: refresh connection", "error", err)
+				return
+			}
+			c.attach(conn)
+		}()
+	default:
+		c.log.Debug("gameserver: unknown push ignored", "action", action)
+	}
+}
+
+// call sends one request and waits for its answer, decoding it into out when not nil.
+func (c *Client) call(ctx context.Context, action string, req map[string]any, out any) error {
+	id := uuid.NewString()
+	if req == nil {
+		req = map[string]any{}
+	}
+	req["Action"], req["RequestId"] = action, id
+	b, err := json.Marshal(req)
+	if err != nil {
+		return errorf("encode %s: %v", action, err)
+	}
+	ch := make(chan answer, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errorf("the SDK was destroyed")
+	}
+	conn := c.conn
+	c.pending[id] = ch
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	defer cancel()
+	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+		forget()
+		return errorf("send %s: %v", action, err)
+	}
+	select {
+	case a := <-ch:
+		if a.status == 0 {
+			return errorf("%s: %s", action, a.msg)
+		}
+		if a.status != http.StatusOK {
+			return &Error{StatusCode: a.status, Message: a.msg}
+		}
+		if out != nil {
+			if err := json.Unmarshal(a.frame, out); err != nil {
+				return errorf("decode %s answer: %v", action, err)
+			}
+		}
+		return nil
+	case <-ctx.Done():
+		forget()
+		return errorf("%s: no answer: %v", action, ctx.Err())
+	}
+}
+
+// ProcessReady tells the service the process can host a game session, on p.Port, and
+// starts heartbeats.
+func (c *Client) ProcessReady(ctx context.Context, p ProcessParameters) error {
+	if p.Port < 1 || p.Port > 60000 {
+		return errorf("Port %d is outside 1-60000", p.Port)
+	}
+	logPaths := p.LogParameters.LogPaths
+	if logPaths == nil {
+		logPaths = []string{}
+	}
+	c.mu.Lock()
+	c.process = &p
+	c.mu.Unlock()
+	err := c.call(ctx, "ActivateServerProcess", map[string]any{
+		"SdkVersion": SDKVersion, "SdkLanguage": SDKLanguage, "SdkToolName": SDKToolName, "SdkToolVersion": SDKVersion,
+		"Port": p.Port, "LogPaths": logPaths,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.heartbeats()
+	}()
+	return nil
+}
+
+// heartbeats reports health right away, then every interval with jitter, until Destroy.
+func (c *Client) heartbeats() {
+	for {
+		c.heartbeat()
+		wait := c.healthInterval
+		if c.healthJitter > 0 {
+			wait += time.Duration(rand.Int64N(int64(c.healthJitter))) - c.healthJitter/2
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (c *Client) heartbeat() {
+	c.mu.Lock()
+	pp := c.process
+	c.mu.Unlock()
+	healthy := true
+	if pp != nil && pp.OnHealthCheck != nil {
+		result := make(chan bool, 1)
+		go func() { result <- pp.OnHealthCheck() }()
+		select {
+		case healthy = <-result:
+		case <-time.After(healthCheckTimeout):
+			healthy = false
+		case <-c.stop:
+			return
+		}
+	}
+	if err := c.call(context.Background(), "HeartbeatServerProcess", map[string]any{"HealthStatus": healthy}, nil); err != nil {
+		c.log.Warn("gameserver: heartbeat failed", "error", err)
+	}
+}
+
+// ActivateGameSession tells the service the process has started the session it was given
+// in OnStartGameSession and takes players.
+func (c *Client) ActivateGameSession(ctx context.Context) error {
+	id, err := c.GetGameSessionID()
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, "ActivateGameSession", map[string]any{"GameSessionId": id}, nil)
+}
+
+// AcceptPlayerSession validates a player who connected with a player session ID.
+func (c *Client) AcceptPlayerSession(ctx context.Context, playerSessionID string) error {
+	return c.playerSessionCall(ctx, "AcceptPlayerSession", playerSessionID)
+}
+
+// RemovePlayerSession tells the service a player left, freeing the slot.
+func (c *Client) RemovePlayerSession(ctx context.Context, playerSessionID string) error {
+	return c.playerSessionCall(ctx, "RemovePlayerSession", playerSessionID)
+}
+
+func (c *Client) playerSessionCall(ctx context.Context, action, playerSessionID string) error {
+	if playerSessionID == "" {
+		return errorf("%s: player session ID is required", action)
+	}
+	id, err := c.GetGameSessionID()
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, action, map[string]any{"GameSessionId": id, "PlayerSessionId": playerSessionID}, nil)
+}
+
+// DescribePlayerSessions lists player sessions by game session, player or ID.
+func (c *Client) DescribePlayerSessions(ctx context.Context, req DescribePlayerSessionsRequest) (DescribePlayerSessionsResult, error) {
+	var out DescribePlayerSessionsResult
+	if req.GameSessionID == "" && req.PlayerID == "" && req.PlayerSessionID == "" {
+		return out, errorf("DescribePlayerSessions: set a GameSessionID, PlayerID or PlayerSessionID")
+	}
+	b, _ := json.Marshal(req)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	err := c.call(ctx, "DescribePlayerSessions", m, &out)
+	return out, err
+}
+
+// UpdatePlayerSessionCreationPolicy opens or closes the hosted session to new players.
+func (c *Client) UpdatePlayerSessionCreationPolicy(ctx context.Context, policy PlayerSessionCreationPolicy) error {
+	if policy != AcceptAll && policy != DenyAll {
+		return errorf("policy must be ACCEPT_ALL or DENY_ALL, not %q", policy)
+	}
+	id, err := c.GetGameSessionID()
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, "UpdatePlayerSessionCreationPolicy", map[string]any{"GameSessionId": id, "PlayerSessionPolicy": string(policy)}, nil)
+}
+
+// ProcessEnding tells the service the process is shutting down; its game session ends.
+func (c *Client) ProcessEnding(ctx context.Context) error {
+	return c.call(ctx, "TerminateServerProcess", nil, nil)
+}
+
+// GetGameSessionID returns the ID of the session the process hosts.
+func (c *Client) GetGameSessionID() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gameSessionID == "" {
+		return "", errorf("no game session: the process hosts none yet")
+	}
+	return c.gameSessionID, nil
+}
+
+// GetTerminationTime returns when the service will stop the process, once it said so.
+func (c *Client) GetTerminationTime() (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.terminationTime.IsZero() {
+		return time.Time{}, errorf("no termination time: the service has not asked the process to end")
+	}
+	return c.terminationTime, nil
+}
+
+// Destroy stops heartbeats and closes the connection.
+func (c *Client) Destroy() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	conn := c.conn
+	close(c.stop)
+	c.mu.Unlock()
+	// A connection already broken has nothing left to close; that is not a failure.
+	_ = conn.Close(websocket.StatusNormalClosure, "process ending")
+	c.wg.Wait()
+	return nil
+}
