@@ -3,11 +3,15 @@ package control
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
+	"github.com/hoist-dev/hoist/internal/store"
 )
 
 // Process timing, from the Server SDK's own: it heartbeats every 60 s with up to 10 s of
@@ -21,7 +25,8 @@ const (
 )
 
 // process is a game server process connected (or recently connected) to the SDK endpoint.
-// Its life is in memory: a process outlives no server restart, as its socket does not.
+// The registry is in memory; the sessions it hosts are in the store, and after a restart
+// a process that reconnects with its ID takes its session back.
 type process struct {
 	id, fleetID, computeName, location string
 	ipAddress, dnsName                 string
@@ -35,16 +40,135 @@ type process struct {
 	peer           sdkhost.Peer // nil while disconnected
 	disconnectedAt time.Time
 	tokenExpires   time.Time
-	gameSessionID  string
+
+	// The session it hosts, if any: ID, whether still ACTIVATING and until when, players.
+	gameSessionID     string
+	activating        bool
+	activationExpires time.Time
+	players, maxSlots int32
 }
 
-// active tells whether the process can host a game session now.
-func (p *process) active() bool { return p.ready && p.peer != nil && p.unhealthy == 0 }
+// free tells whether the process can take a new game session now.
+func (p *process) free() bool {
+	return p.ready && p.peer != nil && p.unhealthy == 0 && p.gameSessionID == ""
+}
+
+// counted tells whether the process counts as an active server process.
+func (p *process) counted() bool { return p.ready && p.peer != nil && p.unhealthy == 0 }
 
 // processes is the registry of connected processes.
 type processes struct {
 	mu   sync.Mutex
 	byID map[string]*process
+}
+
+// placed is what CreateGameSession needs of the process it reserved.
+type placed struct {
+	id, computeName, ipAddress, dnsName string
+	port                                int32
+	logPaths                            []string
+	peer                                sdkhost.Peer
+}
+
+// reserveProcess picks a free process of the fleet location, uniformly at random among
+// those whose compute has room for another activation, and gives it the session: all
+// under the registry lock, so no process is ever given two sessions.
+func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelift.RuntimeConfiguration, now time.Time) (placed, error) {
+	maxActivations := gamelift.Value(rc.MaxConcurrentGameSessionActivations)
+	timeout := time.Duration(gamelift.Value(rc.GameSessionActivationTimeoutSeconds)) * time.Second
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	activating := map[string]int32{} // compute -> sessions activating on it
+	for _, p := range s.procs.byID {
+		if p.fleetID == fleetID && p.activating {
+			activating[p.computeName]++
+		}
+	}
+	var chosen *process
+	n := 0
+	for _, p := range s.procs.byID {
+		if p.fleetID != fleetID || p.location != location || !p.free() {
+			continue
+		}
+		if maxActivations > 0 && activating[p.computeName] >= maxActivations {
+			continue
+		}
+		n++
+		if rand.IntN(n) == 0 {
+			chosen = p
+		}
+	}
+	if chosen == nil {
+		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
+	}
+	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
+	chosen.players, chosen.maxSlots = 0, 0
+	return placed{
+		id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
+		port: chosen.port, logPaths: chosen.logPaths, peer: chosen.peer,
+	}, nil
+}
+
+// releaseProcess frees a process reserved for a session that was not created after all.
+func (s *Service) releaseProcess(processID, sessionID string) {
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	if p, ok := s.procs.byID[processID]; ok && p.gameSessionID == sessionID {
+		p.gameSessionID, p.activating = "", false
+	}
+}
+
+// updateProcessLimits copies a session's player counts to its process, for utilization.
+func (s *Service) updateProcessLimits(gs store.GameSession) {
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	if p, ok := s.procs.byID[gs.ProcessID]; ok && p.gameSessionID == gamelift.Value(gs.Model.GameSessionId) {
+		p.players, p.maxSlots = gamelift.Value(gs.Model.CurrentPlayerSessionCount), gamelift.Value(gs.Model.MaximumPlayerSessionCount)
+	}
+}
+
+// askProcessToEnd pushes TerminateProcess: the process should end its session and call
+// ProcessEnding (the SDK's OnProcessTerminate).
+func (s *Service) askProcessToEnd(processID string) {
+	s.procs.mu.Lock()
+	p, ok := s.procs.byID[processID]
+	var peer sdkhost.Peer
+	if ok {
+		peer = p.peer
+	}
+	s.procs.mu.Unlock()
+	if peer == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
+		if err != nil {
+			s.log.Warn("push TerminateProcess", "process", processID, "error", err)
+		}
+	}()
+}
+
+// stopProcess forgets a process and closes its connection (its host agent, where there
+// is one, stops it).
+func (s *Service) stopProcess(processID, reason string) {
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	if p, ok := s.procs.byID[processID]; ok {
+		s.forgetProcessLocked(p, reason)
+	}
+}
+
+// forgetProcessLocked removes a process from the registry and closes its connection. It
+// returns the session the process hosted, which the caller ends (outside the lock).
+func (s *Service) forgetProcessLocked(p *process, reason string) string {
+	s.log.Info("server process removed", "process", p.id, "fleet", p.fleetID, "reason", reason)
+	delete(s.procs.byID, p.id)
+	if p.peer != nil {
+		p.peer.Close(reason)
+	}
+	return p.gameSessionID
 }
 
 // Authenticate implements sdkhost.Backend: the token must be live and issued for the
@@ -58,7 +182,7 @@ func (s *Service) Authenticate(ctx context.Context, h sdkhost.Hello) error {
 }
 
 // Attach implements sdkhost.Backend. A process ID already known resumes that process on
-// the new connection.
+// the new connection, with the session it hosts.
 func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer) (sdkhost.Process, error) {
 	tok, err := s.checkAuthToken(ctx, h.AuthToken, h.FleetID, h.ComputeName)
 	if err != nil {
@@ -108,14 +232,24 @@ func (h *processHandle) Detach(ctx context.Context) {
 }
 
 // with runs fn on the process under the registry's lock.
-func (h *processHandle) with(fn func(p *process) (any, error)) (any, error) {
+func (h *processHandle) with(fn func(p *process) error) error {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
 	p, ok := h.s.procs.byID[h.id]
 	if !ok || p.peer != h.peer {
-		return nil, gamelift.NotFound("process %s is no longer registered", h.id)
+		return gamelift.NotFound("process %s is no longer registered", h.id)
 	}
 	return fn(p)
+}
+
+// hostedSession returns the session the process hosts, which must be id.
+func (h *processHandle) hostedSession(id string) error {
+	return h.with(func(p *process) error {
+		if id == "" || id != p.gameSessionID {
+			return gamelift.NotFound("game session %q is not hosted by this process", id)
+		}
+		return nil
+	})
 }
 
 // SDK request frames, by action.
@@ -131,7 +265,7 @@ type (
 	}
 	describePlayerSessions struct {
 		GameSessionId, PlayerId, PlayerSessionId, PlayerSessionStatusFilter, NextToken string
-		Limit                                                                          int
+		Limit                                                                          int32
 	}
 	fleetRoleCredentials struct{ RoleArn, RoleSessionName string }
 )
@@ -155,20 +289,20 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		if req.Port < minPort || req.Port > maxPort {
 			return nil, gamelift.InvalidRequest("Port %d is outside %d-%d", req.Port, minPort, maxPort)
 		}
-		return h.with(func(p *process) (any, error) {
+		return nil, h.with(func(p *process) error {
 			p.port, p.logPaths, p.ready, p.lastSeen = int32(req.Port), req.LogPaths, true, h.s.now()
-			return nil, nil
+			return nil
 		})
 	case "HeartbeatServerProcess":
 		req, err := decodeFrame[heartbeatServerProcess](frame)
 		if err != nil {
 			return nil, err
 		}
-		return h.with(func(p *process) (any, error) {
+		return nil, h.with(func(p *process) error {
 			p.lastSeen = h.s.now()
 			if req.HealthStatus {
 				p.unhealthy = 0
-				return nil, nil
+				return nil
 			}
 			p.unhealthy++
 			if p.unhealthy == maxUnhealthyReports {
@@ -176,35 +310,65 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 				// new meanwhile, and if it never ends, silence or disconnection removes it.
 				p.ready = false
 				h.s.log.Info("server process unhealthy; asking it to end", "process", p.id, "reports", p.unhealthy)
-				go h.s.askToEnd(p.peer)
+				go h.s.askProcessToEnd(p.id)
 			}
-			return nil, nil
+			return nil
 		})
 	case "TerminateServerProcess":
-		return h.with(func(p *process) (any, error) {
-			p.ready = false
-			return nil, nil
+		var session string
+		err := h.with(func(p *process) error {
+			p.ready, session = false, p.gameSessionID
+			p.gameSessionID, p.activating = "", false
+			return nil
 		})
-	case "ActivateGameSession", "AcceptPlayerSession", "RemovePlayerSession", "UpdatePlayerSessionCreationPolicy":
+		if err == nil && session != "" {
+			h.s.endSession(ctx, session, "")
+		}
+		return nil, err
+	case "ActivateGameSession":
 		req, err := decodeFrame[gameSessionRequest](frame)
 		if err != nil {
 			return nil, err
 		}
-		return h.with(func(p *process) (any, error) {
-			if req.GameSessionId == "" || req.GameSessionId != p.gameSessionID {
-				return nil, gamelift.NotFound("game session %q is not hosted by this process", req.GameSessionId)
-			}
-			return nil, gamelift.InvalidRequest("%s is not available yet", action)
+		if err := h.hostedSession(req.GameSessionId); err != nil {
+			return nil, err
+		}
+		if err := h.s.activateSession(ctx, req.GameSessionId); err != nil {
+			return nil, err
+		}
+		return nil, h.with(func(p *process) error {
+			p.activating = false
+			return nil
 		})
-	case "DescribePlayerSessions":
-		req, err := decodeFrame[describePlayerSessions](frame)
+	case "AcceptPlayerSession", "RemovePlayerSession":
+		req, err := decodeFrame[gameSessionRequest](frame)
 		if err != nil {
 			return nil, err
 		}
-		if req.GameSessionId == "" && req.PlayerId == "" && req.PlayerSessionId == "" {
-			return nil, gamelift.InvalidRequest("DescribePlayerSessions needs a GameSessionId, PlayerId or PlayerSessionId")
+		if err := h.hostedSession(req.GameSessionId); err != nil {
+			return nil, err
 		}
-		return map[string]any{"PlayerSessions": []any{}, "NextToken": ""}, nil
+		if action == "AcceptPlayerSession" {
+			return nil, h.s.changePlayer(ctx, req.GameSessionId, req.PlayerSessionId, []string{PlayerReserved}, PlayerActive)
+		}
+		return nil, h.s.changePlayer(ctx, req.GameSessionId, req.PlayerSessionId, []string{PlayerActive, PlayerReserved}, PlayerCompleted)
+	case "UpdatePlayerSessionCreationPolicy":
+		req, err := decodeFrame[gameSessionRequest](frame)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.hostedSession(req.GameSessionId); err != nil {
+			return nil, err
+		}
+		if req.PlayerSessionPolicy != policyAcceptAll && req.PlayerSessionPolicy != policyDenyAll {
+			return nil, gamelift.InvalidRequest("PlayerSessionPolicy must be ACCEPT_ALL or DENY_ALL")
+		}
+		_, err = h.s.UpdateGameSession(ctx, &gamelift.UpdateGameSessionInput{
+			GameSessionId: &req.GameSessionId, PlayerSessionCreationPolicy: &req.PlayerSessionPolicy,
+		})
+		return nil, err
+	case "DescribePlayerSessions":
+		return h.describePlayerSessions(ctx, frame)
 	case "GetComputeCertificate":
 		return h.computeCertificate(ctx)
 	case "GetFleetRoleCredentials":
@@ -219,12 +383,46 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 	return nil, sdkhost.ErrUnknownAction(action)
 }
 
-func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
-	res, err := h.with(func(p *process) (any, error) { return computeKey(p.fleetID, p.computeName), nil })
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (h *processHandle) describePlayerSessions(ctx context.Context, frame []byte) (any, error) {
+	req, err := decodeFrame[describePlayerSessions](frame)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.s.store.Computes().Get(ctx, res.(string))
+	found, err := h.s.findPlayers(ctx, optional(req.GameSessionId), optional(req.PlayerId), optional(req.PlayerSessionId), optional(req.PlayerSessionStatusFilter))
+	if err != nil {
+		return nil, err
+	}
+	var limit *int32
+	if req.Limit > 0 {
+		limit = &req.Limit
+	}
+	items, token, err := pageSlice(found, limit, optional(req.NextToken))
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		PlayerSessions []sdkPlayerSession
+		NextToken      string
+	}{PlayerSessions: []sdkPlayerSession{}, NextToken: gamelift.Value(token)}
+	for _, ps := range items {
+		out.PlayerSessions = append(out.PlayerSessions, toSDK(ps))
+	}
+	return out, nil
+}
+
+func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
+	var key string
+	if err := h.with(func(p *process) error { key = computeKey(p.fleetID, p.computeName); return nil }); err != nil {
+		return nil, err
+	}
+	c, err := h.s.store.Computes().Get(ctx, key)
 	if err != nil {
 		return nil, notFound(err, "compute of process %s is no longer registered", h.id)
 	}
@@ -234,55 +432,46 @@ func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
 	return map[string]string{"CertificatePath": c.CertificatePath, "ComputeName": gamelift.Value(c.Model.ComputeName)}, nil
 }
 
-// askToEnd pushes TerminateProcess: the process should end its session and call
-// ProcessEnding now.
-func (s *Service) askToEnd(peer sdkhost.Peer) {
-	err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
-	if err != nil {
-		s.log.Warn("push TerminateProcess", "error", err)
-	}
-}
-
-// endProcessLocked forgets a process and closes its connection. The caller holds procs.mu.
-func (s *Service) endProcessLocked(_ context.Context, p *process, reason string) {
-	s.log.Info("server process removed", "process", p.id, "fleet", p.fleetID, "reason", reason)
-	delete(s.procs.byID, p.id)
-	if p.peer != nil {
-		p.peer.Close(reason)
-	}
-}
-
 // processUsage counts what runs in a fleet location, from the live registry.
 func (s *Service) processUsage(fleetID, location string) Usage {
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	var u Usage
 	for _, p := range s.procs.byID {
-		if p.fleetID != fleetID || p.location != location || !p.active() {
+		if p.fleetID != fleetID || p.location != location || !p.counted() {
 			continue
 		}
 		u.ActiveServerProcesses++
 		if p.gameSessionID != "" {
 			u.ActiveGameSessions++
+			u.CurrentPlayerSessions += p.players
+			u.MaximumPlayerSessions += p.maxSlots
 		}
 	}
 	return u
 }
 
-// watchProcesses removes processes that went silent or stayed away, and refreshes the
-// auth token of connected ones before it expires.
+// watchProcesses runs the time-driven rules every interval: processes that went silent
+// or stayed away, sessions that never activated, reservations nobody claimed, tokens
+// about to expire, and sessions past their retention.
 func (s *Service) watchProcesses(every time.Duration) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
+		lastPurge := time.Time{}
 		for {
 			select {
 			case <-s.ctx.Done():
 				return
 			case <-t.C:
 				s.sweepProcesses(s.ctx)
+				s.expireReservations(s.ctx)
+				if now := s.now(); now.Sub(lastPurge) > time.Hour {
+					s.purgeSessions(s.ctx)
+					lastPurge = now
+				}
 			}
 		}
 	}()
@@ -293,21 +482,39 @@ type refresh struct {
 	peer sdkhost.Peer
 }
 
+type ending struct{ session, reason string }
+
 func (s *Service) sweepProcesses(ctx context.Context) {
 	now := s.now()
 	var refreshes []refresh
+	var ends []ending
+	var timedOut []string
 	s.procs.mu.Lock()
 	for _, p := range s.procs.byID {
 		switch {
 		case p.peer == nil && now.Sub(p.disconnectedAt) > s.reconnectGrace:
-			s.endProcessLocked(ctx, p, "connection lost and not resumed")
+			ends = append(ends, ending{s.forgetProcessLocked(p, "connection lost and not resumed"), ReasonInterrupted})
 		case p.peer != nil && now.Sub(p.lastSeen) > s.heartbeatTimeout:
-			s.endProcessLocked(ctx, p, "no heartbeat for "+now.Sub(p.lastSeen).Truncate(time.Second).String())
+			ends = append(ends, ending{s.forgetProcessLocked(p, "no heartbeat for "+now.Sub(p.lastSeen).Truncate(time.Second).String()), ReasonInterrupted})
+		case p.activating && now.After(p.activationExpires):
+			// GameLift ends a session that does not activate in time, and the process.
+			s.log.Info("game session activation timed out", "process", p.id, "game_session", p.gameSessionID)
+			ends = append(ends, ending{p.gameSessionID, ""})
+			p.gameSessionID, p.activating, p.ready = "", false, false
+			timedOut = append(timedOut, p.id)
 		case p.peer != nil && p.tokenExpires.Sub(now) < s.tokenTTL/5:
 			refreshes = append(refreshes, refresh{p, p.peer})
 		}
 	}
 	s.procs.mu.Unlock()
+	for _, e := range ends {
+		if e.session != "" {
+			s.endSession(ctx, e.session, e.reason)
+		}
+	}
+	for _, id := range timedOut {
+		s.askProcessToEnd(id)
+	}
 	for _, r := range refreshes {
 		s.refreshConnection(ctx, r)
 	}
@@ -329,6 +536,41 @@ func (s *Service) refreshConnection(ctx context.Context, r refresh) {
 	s.procs.mu.Lock()
 	r.p.tokenExpires = tok.Expires
 	s.procs.mu.Unlock()
+}
+
+// restoreSessions rebuilds what memory holds about stored sessions after a restart: the
+// player index, and for each live session a disconnected placeholder of its process, so
+// the process takes its session back when it reconnects, or the session ends
+// (INTERRUPTED) when the reconnect grace passes.
+func (s *Service) restoreSessions(ctx context.Context) error {
+	page, err := s.store.GameSessions().List(ctx, store.Query{})
+	if err != nil {
+		return fmt.Errorf("list game sessions: %w", err)
+	}
+	now := s.now()
+	for _, gs := range page.Items {
+		s.indexPlayers(gs)
+		st := gamelift.Value(gs.Model.Status)
+		if st == SessionTerminated || st == SessionError {
+			continue
+		}
+		fleetID := gamelift.Value(gs.Model.FleetId)
+		timeout := defaultActivationTimeout * time.Second
+		if f, err := s.store.Fleets().Get(ctx, fleetID); err == nil {
+			timeout = time.Duration(gamelift.Value(f.Runtime.GameSessionActivationTimeoutSeconds)) * time.Second
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read fleet %s: %w", fleetID, err)
+		}
+		s.procs.byID[gs.ProcessID] = &process{
+			id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
+			ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
+			port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: now,
+			gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: st == SessionActivating,
+			activationExpires: gs.Model.CreationTime.Add(timeout),
+			players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
+		}
+	}
+	return nil
 }
 
 var _ sdkhost.Backend = (*Service)(nil)

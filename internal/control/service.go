@@ -62,6 +62,12 @@ type Service struct {
 	heartbeatTimeout time.Duration
 	reconnectGrace   time.Duration
 
+	creatorsMu sync.Mutex
+	creators   map[string][]time.Time // fleet/creator -> recent creations
+
+	playersMu sync.Mutex
+	players   playerIndex
+
 	// background work (fleet provisioning) runs under ctx and is waited for by Close.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -91,9 +97,15 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel,
 		procs:            processes{byID: map[string]*process{}},
+		creators:         map[string][]time.Time{},
+		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	if err := s.resumeProvisioning(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := s.restoreSessions(ctx); err != nil {
 		cancel()
 		return nil, err
 	}

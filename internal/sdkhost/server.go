@@ -31,7 +31,7 @@ type Hello struct {
 type Peer interface {
 	// Push sends the process a frame with the action and the members of body.
 	Push(ctx context.Context, action string, body any) error
-	// Close ends the connection with a reason the process sees.
+	// Close ends the connection with a reason the process sees, without waiting.
 	Close(reason string)
 }
 
@@ -191,9 +191,10 @@ func (c *conn) Push(ctx context.Context, action string, body any) error {
 	return c.write(ctx, Envelope{Action: action, RequestID: uuid.NewString()}, http.StatusOK, "", body)
 }
 
-// Close implements Peer.
+// Close implements Peer. It returns at once: the closing handshake, which waits for the
+// process, runs on its own.
 func (c *conn) Close(reason string) {
-	c.closed.Do(func() { c.ws.Close(websocket.StatusNormalClosure, truncate(reason, 120)) })
+	c.closed.Do(func() { go c.ws.Close(websocket.StatusNormalClosure, truncate(reason, 120)) })
 }
 
 func truncate(s string, n int) string {

@@ -40,5 +40,15 @@ func operations(s *control.Service) map[string]awsproto.Handler {
 		"DescribeCompute":     awsproto.Op(s.DescribeCompute),
 		"ListCompute":         awsproto.Op(s.ListCompute),
 		"GetComputeAuthToken": awsproto.Op(s.GetComputeAuthToken),
+
+		"CreateGameSession":          awsproto.Op(s.CreateGameSession),
+		"DescribeGameSessions":       awsproto.Op(s.DescribeGameSessions),
+		"DescribeGameSessionDetails": awsproto.Op(s.DescribeGameSessionDetails),
+		"UpdateGameSession":          awsproto.Op(s.UpdateGameSession),
+		"TerminateGameSession":       awsproto.Op(s.TerminateGameSession),
+
+		"CreatePlayerSession":    awsproto.Op(s.CreatePlayerSession),
+		"CreatePlayerSessions":   awsproto.Op(s.CreatePlayerSessions),
+		"DescribePlayerSessions": awsproto.Op(s.DescribePlayerSessions),
 	}
 }

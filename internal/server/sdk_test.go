@@ -198,9 +198,9 @@ func TestSDKClientLifecycle(t *testing.T) {
 	if n := w.activeProcesses(t); n != 1 {
 		t.Errorf("after ProcessReady: %d active, want 1", n)
 	}
-	res, err := c.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{GameSessionID: "arn:aws:gamelift:us-west-2::gamesession/" + w.fleetID + "/none"})
-	if err != nil || len(res.PlayerSessions) != 0 {
-		t.Errorf("DescribePlayerSessions = %+v, %v", res, err)
+	_, err = c.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{GameSessionID: "arn:aws:gamelift:us-west-2::gamesession/" + w.fleetID + "/none"})
+	if e := (*gameserver.Error)(nil); !errors.As(err, &e) || e.StatusCode != 404 {
+		t.Errorf("DescribePlayerSessions of an unknown session: %v, want a 404", err)
 	}
 	if _, err := c.GetGameSessionID(); err == nil {
 		t.Error("GetGameSessionID without a session succeeded")
@@ -281,9 +281,8 @@ func TestProtocolFrames(t *testing.T) {
 			`{"Action":"RemovePlayerSession","RequestId":"r5","GameSessionId":"` + gs + `","PlayerSessionId":"psess-1"}`, 404, nil},
 		{"UpdatePlayerSessionCreationPolicy uses PlayerSessionPolicy",
 			`{"Action":"UpdatePlayerSessionCreationPolicy","RequestId":"r6","GameSessionId":"` + gs + `","PlayerSessionPolicy":"DENY_ALL"}`, 404, nil},
-		{"DescribePlayerSessions answers PlayerSessions and NextToken",
-			`{"Action":"DescribePlayerSessions","RequestId":"r7","GameSessionId":"` + gs + `","Limit":10}`, 200,
-			func(m map[string]any) bool { _, ok := m["PlayerSessions"].([]any); return ok }},
+		{"DescribePlayerSessions of an unknown game session answers 404",
+			`{"Action":"DescribePlayerSessions","RequestId":"r7","GameSessionId":"` + gs + `","Limit":10}`, 404, nil},
 		{"GetComputeCertificate answers CertificatePath and ComputeName",
 			`{"Action":"GetComputeCertificate","RequestId":"r8"}`, 200,
 			func(m map[string]any) bool {

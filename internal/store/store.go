@@ -26,6 +26,8 @@ type Store interface {
 	Aliases() Table[Alias]
 	Computes() Table[Compute]
 	AuthTokens() Table[AuthToken]
+	// GameSessions are keyed by game session ID (an ARN), with the fleet ID as parent.
+	GameSessions() Table[GameSession]
 	Close() error
 }
 
@@ -101,4 +103,19 @@ type AuthToken struct {
 	FleetID     string
 	ComputeName string
 	Expires     time.Time
+}
+
+// GameSession is a game session, with the players it holds and where it runs.
+type GameSession struct {
+	Model            gamelift.GameSession
+	ProtectionPolicy string
+	// ProcessID is the server process hosting the session; ComputeName its host.
+	ProcessID   string
+	ComputeName string
+	// IdempotencyToken is the token (or deprecated GameSessionId) it was created with.
+	IdempotencyToken string `json:",omitempty"`
+	// LogPaths are the files the process listed, kept for GetGameSessionLogUrl.
+	LogPaths []string `json:",omitempty"`
+	// Players are the session's player sessions, oldest first.
+	Players []gamelift.PlayerSession `json:",omitempty"`
 }

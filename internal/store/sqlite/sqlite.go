@@ -112,6 +112,9 @@ func (s *Store) Computes() store.Table[store.Compute] { return table[store.Compu
 func (s *Store) AuthTokens() store.Table[store.AuthToken] {
 	return table[store.AuthToken]{s, "auth_token"}
 }
+func (s *Store) GameSessions() store.Table[store.GameSession] {
+	return table[store.GameSession]{s, "game_session"}
+}
 
 // table is one kind of record in the records table, JSON-encoded.
 type table[T any] struct {

@@ -64,6 +64,23 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		t.Errorf("fleet round trip:\n got %+v\nwant %+v", got, f)
 	}
 
+	gs := store.GameSession{
+		Model: gamelift.GameSession{
+			GameSessionId: gamelift.String("arn:aws:gamelift:us-west-2::gamesession/fleet-1/tok"), Status: gamelift.String("ACTIVE"),
+			MaximumPlayerSessionCount: gamelift.Int32(4), CurrentPlayerSessionCount: gamelift.Int32(0), Port: gamelift.Int32(7777),
+			GameProperties: []gamelift.GameProperty{{Key: gamelift.String("map"), Value: gamelift.String("harbor")}},
+		},
+		ProtectionPolicy: "FullProtection", ProcessID: "proc-1", ComputeName: "host", IdempotencyToken: "tok",
+		Players: []gamelift.PlayerSession{{PlayerSessionId: gamelift.String("psess-1"), PlayerId: gamelift.String("p1"), Status: gamelift.String("RESERVED")}},
+	}
+	if err := s.GameSessions().Create(ctx, *gs.Model.GameSessionId, "fleet-1", gs); err != nil {
+		t.Fatal(err)
+	}
+	gotGS, err := s.GameSessions().Get(ctx, *gs.Model.GameSessionId)
+	if err != nil || !reflect.DeepEqual(gotGS, gs) {
+		t.Errorf("game session round trip:\n got %+v\nwant %+v (%v)", gotGS, gs, err)
+	}
+
 	tok := store.AuthToken{Token: "tok-1", FleetID: "fleet-1", ComputeName: "host", Expires: time.Date(2026, 11, 25, 10, 45, 0, 0, time.UTC)}
 	if err := s.AuthTokens().Create(ctx, tok.Token, tok.FleetID, tok); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,457 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Game session statuses, reasons and rules, as GameLift has them.
+const (
+	SessionActivating  = "ACTIVATING"
+	SessionActive      = "ACTIVE"
+	SessionTerminating = "TERMINATING"
+	SessionTerminated  = "TERMINATED"
+	SessionError       = "ERROR"
+
+	ReasonInterrupted     = "INTERRUPTED"
+	ReasonTriggered       = "TRIGGERED_ON_PROCESS_TERMINATE"
+	ReasonForceTerminated = "FORCE_TERMINATED"
+
+	policyAcceptAll = "ACCEPT_ALL"
+	policyDenyAll   = "DENY_ALL"
+
+	// sessionRetention is how long an ended session (and so its idempotency token) is kept.
+	sessionRetention = 30 * 24 * time.Hour
+	// creatorInterval limits a CreatorId without a fleet policy to one session a second.
+	creatorInterval = time.Second
+)
+
+// sessionARN is a game session's ID: arn:aws:gamelift:<region>::gamesession/<fleet>/<id>.
+func (s *Service) sessionARN(fleetID, id string) string {
+	return fmt.Sprintf("arn:aws:gamelift:%s::gamesession/%s/%s", s.region, fleetID, id)
+}
+
+// targetFleet resolves CreateGameSession's FleetId or AliasId (exactly one).
+func (s *Service) targetFleet(ctx context.Context, fleetID, aliasID *string) (store.Fleet, error) {
+	switch {
+	case fleetID != nil && aliasID != nil:
+		return store.Fleet{}, gamelift.InvalidRequest("Specify a FleetId or an AliasId, not both")
+	case fleetID == nil && aliasID == nil:
+		return store.Fleet{}, gamelift.InvalidRequest("A FleetId or an AliasId is required")
+	case aliasID != nil:
+		return s.resolveAlias(ctx, aliasID)
+	}
+	return s.getFleet(ctx, fleetID)
+}
+
+// sessionLocation is where a new session goes: the Location asked for, which must be one
+// of the fleet's, or the home Region; an Anywhere fleet has no home Region to default to.
+func (s *Service) sessionLocation(f store.Fleet, loc *string) (string, error) {
+	id := gamelift.Value(f.Attributes.FleetId)
+	if loc == nil {
+		if gamelift.Value(f.Attributes.ComputeType) == ComputeAnywhere {
+			return "", gamelift.InvalidRequest("Location is required for Anywhere fleet %s: give one of its custom locations", id)
+		}
+		return s.region, nil
+	}
+	if locationOf(&f, *loc) == nil {
+		return "", gamelift.InvalidRequest("Location %s is not a location of fleet %s", *loc, id)
+	}
+	return *loc, nil
+}
+
+// CreateGameSession places a new game session on a ready server process of the fleet
+// location and returns it ACTIVATING; the process activates it.
+func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGameSessionInput) (*gamelift.CreateGameSessionOutput, error) {
+	f, err := s.targetFleet(ctx, in.FleetId, in.AliasId)
+	if err != nil {
+		return nil, err
+	}
+	fleetID := gamelift.Value(f.Attributes.FleetId)
+	if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
+		return nil, gamelift.InvalidFleetStatus("Fleet %s is %s, not ACTIVE", fleetID, st)
+	}
+	location, err := s.sessionLocation(f, in.Location)
+	if err != nil {
+		return nil, err
+	}
+
+	token := gamelift.Value(in.IdempotencyToken)
+	if token == "" {
+		token = gamelift.Value(in.GameSessionId)
+	}
+	idPart := token
+	if idPart == "" {
+		idPart = "gsess-" + uuid.NewString()
+	}
+	id := s.sessionARN(fleetID, idPart)
+	if token != "" {
+		if gs, err := s.store.GameSessions().Get(ctx, id); err == nil {
+			return replay(gs, in, location)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("look up idempotency token: %w", err)
+		}
+	}
+	now := s.now()
+	if err := s.admitCreator(fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now); err != nil {
+		return nil, err
+	}
+
+	p, err := s.reserveProcess(fleetID, location, id, f.Runtime, now)
+	if err != nil {
+		return nil, err
+	}
+	maxPlayers := *in.MaximumPlayerSessionCount
+	gs := store.GameSession{
+		Model: gamelift.GameSession{
+			GameSessionId: &id, FleetId: &fleetID, FleetArn: f.Attributes.FleetArn, Name: in.Name,
+			CreationTime: gamelift.At(now), Status: gamelift.String(SessionActivating),
+			CurrentPlayerSessionCount: gamelift.Int32(0), MaximumPlayerSessionCount: &maxPlayers,
+			GameProperties: in.GameProperties, IpAddress: nonEmpty(p.ipAddress), DnsName: nonEmpty(p.dnsName),
+			Port: gamelift.Int32(p.port), PlayerSessionCreationPolicy: gamelift.String(policyAcceptAll),
+			CreatorId: in.CreatorId, GameSessionData: in.GameSessionData, Location: &location,
+			ComputeName: &p.computeName,
+		},
+		ProtectionPolicy: gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy),
+		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: token, LogPaths: p.logPaths,
+	}
+	if err := s.store.GameSessions().Create(ctx, id, fleetID, gs); err != nil {
+		s.releaseProcess(p.id, id)
+		if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
+			existing, gerr := s.store.GameSessions().Get(ctx, id)
+			if gerr != nil {
+				return nil, fmt.Errorf("read game session: %w", gerr)
+			}
+			return replay(existing, in, location)
+		}
+		return nil, fmt.Errorf("create game session: %w", err)
+	}
+	s.recordCreator(fleetID, in.CreatorId, now)
+	s.startSession(p, gs)
+	return &gamelift.CreateGameSessionOutput{GameSession: &gs.Model}, nil
+}
+
+func nonEmpty(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// replay answers a repeated idempotency token: the original session, as it is now, or
+// IdempotentParameterMismatchException if the request asks for something else.
+func replay(gs store.GameSession, in *gamelift.CreateGameSessionInput, location string) (*gamelift.CreateGameSessionOutput, error) {
+	m := gs.Model
+	same := gamelift.Value(m.MaximumPlayerSessionCount) == gamelift.Value(in.MaximumPlayerSessionCount) &&
+		gamelift.Value(m.Name) == gamelift.Value(in.Name) &&
+		gamelift.Value(m.CreatorId) == gamelift.Value(in.CreatorId) &&
+		gamelift.Value(m.GameSessionData) == gamelift.Value(in.GameSessionData) &&
+		gamelift.Value(m.Location) == location &&
+		maps.Equal(propertyMap(m.GameProperties), propertyMap(in.GameProperties))
+	if !same {
+		return nil, gamelift.IdempotentParameterMismatch("Idempotency token %s was used for game session %s with other parameters", gs.IdempotencyToken, gamelift.Value(m.GameSessionId))
+	}
+	return &gamelift.CreateGameSessionOutput{GameSession: &m}, nil
+}
+
+func propertyMap(props []gamelift.GameProperty) map[string]string {
+	m := make(map[string]string, len(props))
+	for _, p := range props {
+		m[gamelift.Value(p.Key)] = gamelift.Value(p.Value)
+	}
+	return m
+}
+
+// admitCreator enforces the fleet's resource creation limit policy for a CreatorId, or,
+// without a policy, one new session a second per CreatorId.
+func (s *Service) admitCreator(fleetID string, policy *gamelift.ResourceCreationLimitPolicy, creator *string, now time.Time) error {
+	limit, period := 1, creatorInterval
+	if policy != nil && gamelift.Value(policy.PolicyPeriodInMinutes) > 0 {
+		if creator == nil {
+			return gamelift.InvalidRequest("Fleet %s has a resource creation limit policy: CreatorId is required", fleetID)
+		}
+		limit, period = int(gamelift.Value(policy.NewGameSessionsPerCreator)), time.Duration(gamelift.Value(policy.PolicyPeriodInMinutes))*time.Minute
+	}
+	if creator == nil {
+		return nil
+	}
+	s.creatorsMu.Lock()
+	defer s.creatorsMu.Unlock()
+	key := fleetID + "/" + *creator
+	recent := slices.DeleteFunc(s.creators[key], func(t time.Time) bool { return now.Sub(t) >= period })
+	s.creators[key] = recent
+	if len(recent) >= limit {
+		return gamelift.LimitExceeded("Creator %s has created %d game sessions in fleet %s in the last %s, the limit", *creator, len(recent), fleetID, period)
+	}
+	return nil
+}
+
+func (s *Service) recordCreator(fleetID string, creator *string, now time.Time) {
+	if creator == nil {
+		return
+	}
+	s.creatorsMu.Lock()
+	defer s.creatorsMu.Unlock()
+	key := fleetID + "/" + *creator
+	s.creators[key] = append(s.creators[key], now)
+}
+
+// startSession tells the process to start the session it was given.
+func (s *Service) startSession(p placed, gs store.GameSession) {
+	m := gs.Model
+	msg := map[string]any{
+		"GameSessionId": gamelift.Value(m.GameSessionId), "GameSessionName": gamelift.Value(m.Name),
+		"MaximumPlayerSessionCount": gamelift.Value(m.MaximumPlayerSessionCount), "Port": gamelift.Value(m.Port),
+		"IpAddress": gamelift.Value(m.IpAddress), "DnsName": gamelift.Value(m.DnsName),
+		"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
+		"GameProperties": propertyMap(m.GameProperties),
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := p.peer.Push(s.ctx, "CreateGameSession", msg); err != nil {
+			s.log.Warn("push CreateGameSession; the activation timeout will end the session", "process", p.id, "error", err)
+		}
+	}()
+}
+
+// getSession loads a game session by ID (ARN).
+func (s *Service) getSession(ctx context.Context, id *string) (store.GameSession, error) {
+	gs, err := s.store.GameSessions().Get(ctx, gamelift.Value(id))
+	if err != nil {
+		return gs, notFound(err, "Game session %s not found", gamelift.Value(id))
+	}
+	return gs, nil
+}
+
+// activateSession moves a session ACTIVATING -> ACTIVE when its process says so.
+func (s *Service) activateSession(ctx context.Context, id string) error {
+	_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+		switch st := gamelift.Value(gs.Model.Status); st {
+		case SessionActivating:
+			gs.Model.Status = gamelift.String(SessionActive)
+		case SessionActive:
+		default:
+			return gamelift.InvalidGameSessionStatus("Game session %s is %s, not ACTIVATING", id, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return notFound(err, "Game session %s not found", id)
+	}
+	return nil
+}
+
+// endSession ends a session: TERMINATED with reason (or none), its players COMPLETED.
+// Ending an ended session changes nothing.
+func (s *Service) endSession(ctx context.Context, id, reason string) {
+	now := gamelift.At(s.now())
+	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+		m := &gs.Model
+		was := gamelift.Value(m.Status)
+		if was == SessionTerminated || was == SessionError {
+			return errAlreadyEnded
+		}
+		if reason == "" && was == SessionTerminating {
+			reason = ReasonTriggered // TerminateGameSession asked, and the process ended
+		}
+		m.Status, m.TerminationTime, m.StatusReason = gamelift.String(SessionTerminated), now, nonEmpty(reason)
+		for i := range gs.Players {
+			if st := gamelift.Value(gs.Players[i].Status); st == PlayerReserved || st == PlayerActive {
+				gs.Players[i].Status, gs.Players[i].TerminationTime = gamelift.String(PlayerCompleted), now
+			}
+		}
+		m.CurrentPlayerSessionCount = gamelift.Int32(0)
+		return nil
+	})
+	if errors.Is(err, errAlreadyEnded) || errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.log.Error("end game session", "game_session", id, "error", err)
+		return
+	}
+	s.forgetReservations(gs)
+	s.log.Debug("game session ended", "game_session", id, "reason", reason)
+}
+
+var errAlreadyEnded = errors.New("game session already ended")
+
+// DescribeGameSessions lists game sessions by ID, fleet or alias, with filters.
+func (s *Service) DescribeGameSessions(ctx context.Context, in *gamelift.DescribeGameSessionsInput) (*gamelift.DescribeGameSessionsOutput, error) {
+	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &gamelift.DescribeGameSessionsOutput{GameSessions: []gamelift.GameSession{}, NextToken: token}
+	for _, gs := range sessions {
+		out.GameSessions = append(out.GameSessions, gs.Model)
+	}
+	return out, nil
+}
+
+// DescribeGameSessionDetails is DescribeGameSessions with each session's protection policy.
+func (s *Service) DescribeGameSessionDetails(ctx context.Context, in *gamelift.DescribeGameSessionDetailsInput) (*gamelift.DescribeGameSessionDetailsOutput, error) {
+	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &gamelift.DescribeGameSessionDetailsOutput{GameSessionDetails: []gamelift.GameSessionDetail{}, NextToken: token}
+	for _, gs := range sessions {
+		out.GameSessionDetails = append(out.GameSessionDetails, gamelift.GameSessionDetail{
+			GameSession: &gs.Model, ProtectionPolicy: nonEmpty(gs.ProtectionPolicy),
+		})
+	}
+	return out, nil
+}
+
+var sessionStatuses = []string{SessionActive, SessionActivating, SessionTerminated, SessionTerminating, SessionError}
+
+func (s *Service) findSessions(ctx context.Context, fleetID, sessionID, aliasID, location, status *string, limit *int32, token *string) ([]store.GameSession, *string, error) {
+	if status != nil && !slices.Contains(sessionStatuses, *status) {
+		return nil, nil, gamelift.InvalidRequest("StatusFilter must be one of %v", sessionStatuses)
+	}
+	keep := func(gs store.GameSession) bool {
+		return (location == nil || gamelift.Value(gs.Model.Location) == *location) &&
+			(status == nil || gamelift.Value(gs.Model.Status) == *status)
+	}
+	if sessionID != nil {
+		gs, err := s.getSession(ctx, sessionID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !keep(gs) {
+			return nil, nil, nil
+		}
+		return []store.GameSession{gs}, nil, nil
+	}
+	var f store.Fleet
+	var err error
+	switch {
+	case fleetID != nil && aliasID != nil:
+		return nil, nil, gamelift.InvalidRequest("Specify a FleetId or an AliasId, not both")
+	case fleetID != nil:
+		f, err = s.getFleet(ctx, fleetID)
+	case aliasID != nil:
+		f, err = s.resolveAlias(ctx, aliasID)
+	default:
+		return nil, nil, gamelift.InvalidRequest("Specify a GameSessionId, a FleetId or an AliasId")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: gamelift.Value(f.Attributes.FleetId)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list game sessions: %w", err)
+	}
+	return pageSlice(slices.DeleteFunc(page.Items, func(gs store.GameSession) bool { return !keep(gs) }), limit, token)
+}
+
+// UpdateGameSession changes a live session's players limit, name, policies or properties.
+func (s *Service) UpdateGameSession(ctx context.Context, in *gamelift.UpdateGameSessionInput) (*gamelift.UpdateGameSessionOutput, error) {
+	id := gamelift.Value(in.GameSessionId)
+	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+		m := &gs.Model
+		if st := gamelift.Value(m.Status); st != SessionActive && st != SessionActivating {
+			return gamelift.InvalidGameSessionStatus("Game session %s is %s; only ACTIVE or ACTIVATING sessions can be updated", id, st)
+		}
+		set(&m.MaximumPlayerSessionCount, in.MaximumPlayerSessionCount)
+		set(&m.Name, in.Name)
+		set(&m.PlayerSessionCreationPolicy, in.PlayerSessionCreationPolicy)
+		if in.ProtectionPolicy != nil {
+			gs.ProtectionPolicy = *in.ProtectionPolicy
+		}
+		if in.GameProperties != nil {
+			m.GameProperties = mergeProperties(m.GameProperties, in.GameProperties)
+			if len(m.GameProperties) > 16 {
+				return gamelift.InvalidRequest("A game session holds at most 16 game properties; this update makes %d", len(m.GameProperties))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, notFound(err, "Game session %s not found", id)
+	}
+	s.updateProcessLimits(gs)
+	return &gamelift.UpdateGameSessionOutput{GameSession: &gs.Model}, nil
+}
+
+// mergeProperties sets new values over old ones; properties are never removed.
+func mergeProperties(old, upd []gamelift.GameProperty) []gamelift.GameProperty {
+	out := slices.Clone(old)
+	for _, u := range upd {
+		i := slices.IndexFunc(out, func(p gamelift.GameProperty) bool { return gamelift.Value(p.Key) == gamelift.Value(u.Key) })
+		if i >= 0 {
+			out[i].Value = u.Value
+		} else {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// TerminateGameSession ends a session: TRIGGER_ON_PROCESS_TERMINATE asks its process to end
+// (TERMINATING until it calls ProcessEnding); FORCE_TERMINATE ends it now.
+func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.TerminateGameSessionInput) (*gamelift.TerminateGameSessionOutput, error) {
+	id := gamelift.Value(in.GameSessionId)
+	gs, err := s.getSession(ctx, in.GameSessionId)
+	if err != nil {
+		return nil, err
+	}
+	switch st := gamelift.Value(gs.Model.Status); st {
+	case SessionError, SessionTerminated:
+		return nil, gamelift.InvalidGameSessionStatus("Game session %s is %s", id, st)
+	}
+	mode := gamelift.Value(in.TerminationMode)
+	if mode == "FORCE_TERMINATE" {
+		f, err := s.getFleet(ctx, gs.Model.FleetId)
+		if err == nil && gamelift.Value(f.Attributes.ComputeType) == ComputeAnywhere {
+			return nil, gamelift.InvalidRequest("FORCE_TERMINATE needs a host agent to stop the process; Anywhere fleet %s has none", gamelift.Value(f.Attributes.FleetId))
+		}
+		s.endSession(ctx, id, ReasonForceTerminated)
+		s.stopProcess(gs.ProcessID, "game session force-terminated")
+	} else {
+		_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {
+				gs.Model.Status = gamelift.String(SessionTerminating)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, notFound(err, "Game session %s not found", id)
+		}
+		s.askProcessToEnd(gs.ProcessID)
+	}
+	gs, err = s.getSession(ctx, in.GameSessionId)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.TerminateGameSessionOutput{GameSession: &gs.Model}, nil
+}
+
+// purgeSessions deletes sessions ended more than 30 days ago; their tokens are free again.
+func (s *Service) purgeSessions(ctx context.Context) {
+	page, err := s.store.GameSessions().List(ctx, store.Query{})
+	if err != nil {
+		s.log.Error("list game sessions to purge", "error", err)
+		return
+	}
+	cutoff := s.now().Add(-sessionRetention)
+	for _, gs := range page.Items {
+		if t := gs.Model.TerminationTime; t != nil && t.Before(cutoff) {
+			if err := s.store.GameSessions().Delete(ctx, gamelift.Value(gs.Model.GameSessionId)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.Error("purge game session", "game_session", gamelift.Value(gs.Model.GameSessionId), "error", err)
+			}
+			s.forgetSessionIndex(gs)
+		}
+	}
+}
