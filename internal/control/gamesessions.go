@@ -136,6 +136,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 		return nil, fmt.Errorf("create game session: %w", err)
 	}
 	s.recordCreator(fleetID, in.CreatorId, now)
+	s.updateProcessLimits(gs)
 	s.startSession(p, gs)
 	return &gamelift.CreateGameSessionOutput{GameSession: &gs.Model}, nil
 }
