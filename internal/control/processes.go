@@ -470,6 +470,7 @@ func (s *Service) watchProcesses(every time.Duration) {
 				s.expireReservations(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
+					s.purgeLogs()
 					lastPurge = now
 				}
 			}

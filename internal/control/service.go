@@ -45,8 +45,11 @@ type Config struct {
 	ReconnectGrace time.Duration
 	// SweepInterval is how often those limits are checked; 5 s when zero.
 	SweepInterval time.Duration
-	Clock         Clock
-	Logger        *slog.Logger
+	// LogDir keeps game session log archives; LogURL is where they are downloaded from
+	// (the prefix served by LogArchives). Without LogDir, no logs are kept.
+	LogDir, LogURL string
+	Clock          Clock
+	Logger         *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -57,6 +60,8 @@ type Service struct {
 	tokenTTL    time.Duration
 	clock       Clock
 	log         *slog.Logger
+
+	logDir, logURL string
 
 	procs            processes
 	heartbeatTimeout time.Duration
@@ -95,7 +100,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL,
 		procs:            processes{byID: map[string]*process{}},
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},

@@ -46,6 +46,7 @@ func operations(s *control.Service) map[string]awsproto.Handler {
 		"DescribeGameSessionDetails": awsproto.Op(s.DescribeGameSessionDetails),
 		"UpdateGameSession":          awsproto.Op(s.UpdateGameSession),
 		"TerminateGameSession":       awsproto.Op(s.TerminateGameSession),
+		"GetGameSessionLogUrl":       awsproto.Op(s.GetGameSessionLogUrl),
 
 		"CreatePlayerSession":    awsproto.Op(s.CreatePlayerSession),
 		"CreatePlayerSessions":   awsproto.Op(s.CreatePlayerSessions),

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
@@ -86,6 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
+		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath,
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 	})
 	if err != nil {
@@ -93,21 +95,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
-	var now func() time.Time
-	if cfg.Clock != nil {
-		now = cfg.Clock.Now
-	}
+	// Signatures are checked against the wall clock, which clients sign with; the
+	// injected clock drives the service's own rules.
 	api := awsproto.New(operations(svc), awsproto.StaticKeys{creds.AccessKeyID: creds.SecretAccessKey},
-		awsproto.Options{Now: now, Logger: cfg.Logger})
+		awsproto.Options{Logger: cfg.Logger})
 
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
+	logs := http.StripPrefix(logsPath, svc.LogArchives())
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sdkhost.IsUpgrade(r) {
+		switch {
+		case sdkhost.IsUpgrade(r):
 			sdk.ServeHTTP(w, r)
-			return
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, logsPath):
+			logs.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
 	s := &Server{
 		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
@@ -123,6 +127,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}()
 	return s, nil
 }
+
+// logsPath is where game session log archives are downloaded (GetGameSessionLogUrl).
+const logsPath = "/logs/"
 
 // advertised is the address clients reach a listener on: a wildcard listener is
 // reached on loopback.

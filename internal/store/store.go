@@ -116,6 +116,8 @@ type GameSession struct {
 	IdempotencyToken string `json:",omitempty"`
 	// LogPaths are the files the process listed, kept for GetGameSessionLogUrl.
 	LogPaths []string `json:",omitempty"`
+	// LogArchive names the archive of those files made when the session ended.
+	LogArchive string `json:",omitempty"`
 	// Players are the session's player sessions, oldest first.
 	Players []gamelift.PlayerSession `json:",omitempty"`
 }
