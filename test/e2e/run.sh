@@ -7,6 +7,8 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/hoist" ./cmd/hoist
+go build -o "$work/gameserver" ./examples/gameserver
+export HOIST_GAMESERVER=$work/gameserver
 
 export HOIST_ACCESS_KEY_ID=AKE2ETEST HOIST_SECRET_ACCESS_KEY=e2e-secret
 "$work/hoist" server --addr 127.0.0.1:0 --data-dir "$work/data" >"$work/out.log" 2>&1 &

@@ -5,6 +5,8 @@ say where it is and how to sign.
 """
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,6 +100,59 @@ check(error_code(unknown.list_fleets) == "UnrecognizedClientException", "unknown
 
 pages = gl.get_paginator("list_fleets").paginate(PaginationConfig={"PageSize": 1})
 check(fleet_id in [f for p in pages for f in p["FleetIds"]], "list_fleets paginates")
+
+# A game session on a real game server process (examples/gameserver, Hoist's Go SDK),
+# started with only the SDK's environment variables, as an operator does on Anywhere.
+server_bin = os.environ.get("HOIST_GAMESERVER")
+if server_bin:
+    tok = gl.get_compute_auth_token(FleetId=fleet_id, ComputeName="e2e-host")["AuthToken"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": os.environ["PATH"], "GAMELIFT_SDK_WEBSOCKET_URL": compute["GameLiftServiceSdkEndpoint"],
+           "GAMELIFT_SDK_PROCESS_ID": "e2e-proc-" + protocol, "GAMELIFT_SDK_HOST_ID": "e2e-host",
+           "GAMELIFT_SDK_FLEET_ID": fleet_id, "GAMELIFT_SDK_AUTH_TOKEN": tok}
+    proc = subprocess.Popen([server_bin, "-port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            u = gl.describe_fleet_utilization(FleetIds=[fleet_id])["FleetUtilization"][0]
+            if u["ActiveServerProcessCount"] == 1:
+                break
+            time.sleep(0.05)
+        check(u["ActiveServerProcessCount"] == 1, "the game server process is ready and counted")
+
+        started = time.time()
+        gs = gl.create_game_session(FleetId=fleet_id, Location=location, MaximumPlayerSessionCount=2,
+                                    Name="e2e", IdempotencyToken="e2e-" + protocol + "-" + suffix,
+                                    GameProperties=[{"Key": "map", "Value": "harbor"}])["GameSession"]
+        check(gs["Status"] == "ACTIVATING", "create_game_session returns ACTIVATING")
+        sid = gs["GameSessionId"]
+        while time.time() - started < 10:
+            gs = gl.describe_game_sessions(GameSessionId=sid)["GameSessions"][0]
+            if gs["Status"] == "ACTIVE":
+                break
+            time.sleep(0.002)
+        elapsed_ms = (time.time() - started) * 1000
+        check(gs["Status"] == "ACTIVE", f"describe_game_sessions shows ACTIVE ({elapsed_ms:.1f} ms after the create call)")
+        check(gs.get("IpAddress") == "127.0.0.1" and gs.get("Port") == port, "the ACTIVE session carries the process's IP and port")
+
+        ps = gl.create_player_session(GameSessionId=sid, PlayerId="e2e-player")["PlayerSession"]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            f = conn.makefile("rw")
+            f.write("JOIN " + ps["PlayerSessionId"] + "\n")
+            f.flush()
+            check(f.readline().startswith("OK"), "the player joins the game server with its player session ID")
+            active = gl.describe_player_sessions(PlayerSessionId=ps["PlayerSessionId"])["PlayerSessions"][0]
+            check(active["Status"] == "ACTIVE", "the accepted player session is ACTIVE")
+            f.write("QUIT\n")
+            f.flush()
+            f.readline()
+        proc.wait(timeout=15)
+        gs = gl.describe_game_sessions(GameSessionId=sid)["GameSessions"][0]
+        check(gs["Status"] == "TERMINATED", "the last player leaving ends the game: TERMINATED")
+    finally:
+        proc.kill()
 
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
