@@ -12,10 +12,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
-const (
-	computeActive   = "ACTIVE"
-	computeTypeAnyw = "ANYWHERE"
-)
+const computeActive = "ACTIVE"
 
 func computeKey(fleetID, name string) string { return fleetID + "/" + name }
 
@@ -30,7 +27,9 @@ func computeName(nameOrARN *string) string {
 }
 
 // RegisterCompute registers a host of an Anywhere fleet in one of the fleet's custom
-// locations and tells it where game server processes connect.
+// locations and tells it where game server processes connect. As a Hoist extension, a
+// host agent registers a managed (EC2) fleet's host the same way, as an instance in the
+// home Region or a remote location.
 func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComputeInput) (*gamelift.RegisterComputeOutput, error) {
 	f, err := s.getFleet(ctx, in.FleetId)
 	if err != nil {
@@ -40,9 +39,7 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 		return nil, err
 	}
 	fleetID := gamelift.Value(f.Attributes.FleetId)
-	if gamelift.Value(f.Attributes.ComputeType) != ComputeAnywhere {
-		return nil, gamelift.InvalidRequest("RegisterCompute takes Anywhere fleets; fleet %s is %s", fleetID, gamelift.Value(f.Attributes.ComputeType))
-	}
+	computeType := gamelift.Value(f.Attributes.ComputeType)
 	if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
 		return nil, gamelift.NotReady("Fleet %s is %s, not ACTIVE", fleetID, st)
 	}
@@ -50,8 +47,11 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 		return nil, gamelift.InvalidRequest("Specify an IpAddress or a DnsName for the compute")
 	}
 	location := gamelift.Value(in.Location)
-	if location == "" {
+	switch {
+	case location == "" && computeType == ComputeAnywhere:
 		return nil, gamelift.InvalidRequest("Location is required to register a compute in an Anywhere fleet")
+	case location == "":
+		location = s.region
 	}
 	if locationOf(&f, location) == nil {
 		return nil, gamelift.InvalidRequest("Location %s does not belong to fleet %s", location, fleetID)
@@ -61,10 +61,13 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 		FleetId: &fleetID, FleetArn: f.Attributes.FleetArn, ComputeName: &name,
 		ComputeArn: gamelift.String(s.arn("compute", name)), IpAddress: in.IpAddress, DnsName: in.DnsName,
 		ComputeStatus: gamelift.String(computeActive), Location: &location, CreationTime: gamelift.At(s.now()),
-		OperatingSystem: f.Attributes.OperatingSystem, Type: gamelift.String(computeTypeAnyw),
+		OperatingSystem: f.Attributes.OperatingSystem, Type: gamelift.String(computeType),
 		GameLiftServiceSdkEndpoint: gamelift.String(s.sdkEndpoint),
 	}
 	key := computeKey(fleetID, name)
+	if computeType == ComputeEC2 {
+		c.InstanceId = &name
+	}
 	rec := store.Compute{Model: c, CertificatePath: gamelift.Value(in.CertificatePath)}
 	err = s.store.Computes().Create(ctx, key, fleetID, rec)
 	if errors.Is(err, store.ErrExists) {

@@ -570,3 +570,18 @@ func (s *Service) DescribeFleetEvents(ctx context.Context, in *gamelift.Describe
 	}
 	return &gamelift.DescribeFleetEventsOutput{Events: nonNil(items), NextToken: token}, nil
 }
+
+// ManagedFleets lists the ACTIVE managed (EC2) fleets, whose processes Hoist's own hosts run.
+func (s *Service) ManagedFleets(ctx context.Context) ([]string, error) {
+	page, err := s.store.Fleets().List(ctx, store.Query{})
+	if err != nil {
+		return nil, fmt.Errorf("list fleets: %w", err)
+	}
+	var ids []string
+	for _, f := range page.Items {
+		if gamelift.Value(f.Attributes.ComputeType) == ComputeEC2 && gamelift.Value(f.Attributes.Status) == FleetActive {
+			ids = append(ids, gamelift.Value(f.Attributes.FleetId))
+		}
+	}
+	return ids, nil
+}

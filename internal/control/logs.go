@@ -26,11 +26,18 @@ var archiveName = regexp.MustCompile(`^[0-9a-f]{32}\.zip$`)
 // archiveLogs zips the files a session's process listed in LogPaths (those this host can
 // read) under a random, unguessable name, and records it on the session.
 func (s *Service) archiveLogs(ctx context.Context, gs store.GameSession) {
-	if s.logDir == "" || len(gs.LogPaths) == 0 {
+	paths := gs.LogPaths
+	if s.processLogDir != "" {
+		out := filepath.Join(s.processLogDir, gs.ProcessID+".log")
+		if _, err := os.Stat(out); err == nil {
+			paths = append(paths[:len(paths):len(paths)], out)
+		}
+	}
+	if s.logDir == "" || len(paths) == 0 {
 		return
 	}
 	id := gamelift.Value(gs.Model.GameSessionId)
-	name, err := s.writeArchive(gs.LogPaths)
+	name, err := s.writeArchive(paths)
 	if err != nil {
 		s.log.Warn("archive game session logs", "game_session", id, "error", err)
 		return

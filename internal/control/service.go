@@ -48,8 +48,11 @@ type Config struct {
 	// LogDir keeps game session log archives; LogURL is where they are downloaded from
 	// (the prefix served by LogArchives). Without LogDir, no logs are kept.
 	LogDir, LogURL string
-	Clock          Clock
-	Logger         *slog.Logger
+	// ProcessLogDir is where host agents on this machine keep each process's output, as
+	// <process ID>.log; it joins the session's log archive.
+	ProcessLogDir string
+	Clock         Clock
+	Logger        *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -61,7 +64,7 @@ type Service struct {
 	clock       Clock
 	log         *slog.Logger
 
-	logDir, logURL string
+	logDir, logURL, processLogDir string
 
 	procs            processes
 	heartbeatTimeout time.Duration
@@ -100,7 +103,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir,
 		procs:            processes{byID: map[string]*process{}},
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
@@ -184,3 +187,6 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+func invalidf(format string, args ...any) error  { return gamelift.InvalidRequest(format, args...) }
+func notFoundf(format string, args ...any) error { return gamelift.NotFound(format, args...) }

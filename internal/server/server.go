@@ -34,6 +34,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Process timing (see control.Config); zero values take GameLift's.
 	HeartbeatTimeout, ReconnectGrace, SweepInterval time.Duration
+	// NoLocalAgent stops the server's own host from running managed fleets' processes.
+	NoLocalAgent bool
 }
 
 // Server is a running Hoist control plane.
@@ -49,10 +51,12 @@ type Server struct {
 	// Region is the Region clients should sign for.
 	Region string
 
-	http    *http.Server
-	service *control.Service
-	store   *sqlite.Store
-	done    chan error
+	http       *http.Server
+	service    *control.Service
+	log        *slog.Logger
+	stopAgents func()
+	store      *sqlite.Store
+	done       chan error
 }
 
 // Start opens the data directory, listens on cfg.Addr and serves until Close.
@@ -88,6 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath,
+		ProcessLogDir:    filepath.Join(cfg.DataDir, "process-logs"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 	})
 	if err != nil {
@@ -109,13 +114,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			sdk.ServeHTTP(w, r)
 		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, logsPath):
 			logs.ServeHTTP(w, r)
+		case r.Method == http.MethodPost && r.URL.Path == AgentPath:
+			serveAgentCall(w, r, svc)
 		default:
 			api.ServeHTTP(w, r)
 		}
 	})
 	s := &Server{
 		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, store: st, done: make(chan error, 1),
+		service: svc, store: st, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)},
 	}
 	go func() {
@@ -125,6 +132,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.done <- err
 	}()
+	if !cfg.NoLocalAgent {
+		s.startLocalAgents(cfg.DataDir)
+	}
 	return s, nil
 }
 
@@ -143,9 +153,10 @@ func advertised(a *net.TCPAddr) string {
 // Done is closed with the serve error (nil after Close) when the server stops serving.
 func (s *Server) Done() <-chan error { return s.done }
 
-// Close stops accepting requests, lets those under way finish (until ctx ends), then
-// stops background work and closes the store.
+// Close drains the local host's processes, stops accepting requests, lets those under
+// way finish (until ctx ends), then stops background work and closes the store.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopAgents() // the local host's processes end first, while the server still answers
 	err := s.http.Shutdown(ctx)
 	s.service.Close()
 	if cerr := s.store.Close(); err == nil {

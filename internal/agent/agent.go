@@ -1,0 +1,270 @@
+package agent
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config says which fleet's processes to run here, and how.
+type Config struct {
+	FleetID     string
+	ComputeName string
+	Control     Control
+	// LogDir receives each process's stdout and stderr, as <process ID>.log.
+	LogDir string
+	// PollInterval is how often the runtime configuration is read; 2 s when zero.
+	PollInterval time.Duration
+	// StopTimeout is how long a process asked to end may take before it is killed; 30 s
+	// when zero.
+	StopTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Crash handling: a process that fails sooner than quickExit after its start is crashing;
+// its slot waits 1 s, 2 s, 4 s ... up to maxBackoff before the next launch.
+const (
+	quickExit  = 10 * time.Second
+	maxBackoff = time.Minute
+)
+
+type proc struct {
+	id      string
+	slot    string
+	cmd     *exec.Cmd
+	started time.Time
+	stop    bool // the agent asked it to end
+}
+
+type exit struct {
+	p   *proc
+	err error
+}
+
+type slotState struct {
+	failures int
+	notUntil time.Time
+}
+
+type agent struct {
+	Config
+	log      *slog.Logger
+	endpoint string
+	token    string
+	expires  time.Time
+	running  map[string]*proc // by process ID
+	slots    map[string]*slotState
+	exits    chan exit
+}
+
+// Run registers the host, keeps the fleet's processes running until ctx ends, then drains
+// them and deregisters.
+func Run(ctx context.Context, cfg Config) error {
+	cfg.PollInterval = cmp.Or(cfg.PollInterval, 2*time.Second)
+	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 30*time.Second)
+	a := &agent{Config: cfg, log: cmp.Or(cfg.Logger, slog.Default()).With("fleet", cfg.FleetID, "compute", cfg.ComputeName),
+		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16)}
+	if cfg.LogDir != "" {
+		if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
+			return fmt.Errorf("agent log dir: %w", err)
+		}
+	}
+	var err error
+	if a.endpoint, err = cfg.Control.Register(ctx); err != nil {
+		return err
+	}
+	a.log.Info("agent: host registered", "sdk_endpoint", a.endpoint)
+	defer func() {
+		a.drain()
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := cfg.Control.Deregister(dctx); err != nil {
+			a.log.Warn("agent: deregister", "error", err)
+		}
+	}()
+
+	tick := time.NewTicker(cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		a.reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-a.exits:
+			a.exited(ctx, e)
+		case <-tick.C:
+		}
+	}
+}
+
+// reconcile launches what the runtime configuration wants and is not running, and asks
+// what it no longer wants to end.
+func (a *agent) reconcile(ctx context.Context) {
+	sps, err := a.Control.RuntimeConfiguration(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("agent: read runtime configuration", "error", err)
+		}
+		return
+	}
+	want := map[string]ServerProcess{}
+	for _, sp := range sps {
+		for i := range sp.Count {
+			want[fmt.Sprintf("%s|%s|%d", sp.LaunchPath, sp.Parameters, i)] = sp
+		}
+	}
+	have := map[string]bool{}
+	for _, p := range a.running {
+		if _, ok := want[p.slot]; !ok && !p.stop {
+			a.stopProcess(ctx, p, "no longer in the runtime configuration")
+		}
+		if !p.stop {
+			have[p.slot] = true
+		}
+	}
+	for slot, sp := range want {
+		if have[slot] {
+			continue
+		}
+		if st := a.slots[slot]; st != nil && time.Now().Before(st.notUntil) {
+			continue
+		}
+		a.launch(ctx, slot, sp)
+	}
+}
+
+func (a *agent) freshToken(ctx context.Context) (string, error) {
+	if a.token != "" && time.Until(a.expires) > 2*time.Minute {
+		return a.token, nil
+	}
+	tok, exp, err := a.Control.AuthToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.token, a.expires = tok, exp
+	return tok, nil
+}
+
+// launch starts one process for slot with the Server SDK's environment and a fresh ID.
+func (a *agent) launch(ctx context.Context, slot string, sp ServerProcess) {
+	tok, err := a.freshToken(ctx)
+	if err != nil {
+		a.log.Warn("agent: no auth token for a new process", "error", err)
+		return
+	}
+	id := "process-" + uuid.NewString()
+	cmd := exec.Command(sp.LaunchPath, strings.Fields(sp.Parameters)...)
+	cmd.Dir = filepath.Dir(sp.LaunchPath)
+	cmd.Env = append(os.Environ(),
+		"GAMELIFT_SDK_WEBSOCKET_URL="+a.endpoint, "GAMELIFT_SDK_PROCESS_ID="+id, "GAMELIFT_SDK_HOST_ID="+a.ComputeName,
+		"GAMELIFT_SDK_FLEET_ID="+a.FleetID, "GAMELIFT_SDK_AUTH_TOKEN="+tok)
+	if a.LogDir != "" {
+		if f, err := os.OpenFile(filepath.Join(a.LogDir, id+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			cmd.Stdout, cmd.Stderr = f, f
+			defer f.Close() // the child has its own copy
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		a.log.Error("agent: launch failed", "launch_path", sp.LaunchPath, "error", err)
+		a.backoff(slot)
+		a.report(ctx, "SERVER_PROCESS_INVALID_PATH", fmt.Sprintf("could not launch %s: %v", sp.LaunchPath, err))
+		return
+	}
+	p := &proc{id: id, slot: slot, cmd: cmd, started: time.Now()}
+	a.running[id] = p
+	a.log.Info("agent: process launched", "process", id, "pid", cmd.Process.Pid, "launch_path", sp.LaunchPath)
+	go func() { a.exits <- exit{p, cmd.Wait()} }()
+}
+
+// exited handles a process that ended: planned, or a crash to back off from.
+func (a *agent) exited(ctx context.Context, e exit) {
+	delete(a.running, e.p.id)
+	ran := time.Since(e.p.started)
+	a.log.Info("agent: process exited", "process", e.p.id, "after", ran.Truncate(time.Millisecond), "status", exitStatus(e.err))
+	if e.p.stop {
+		return
+	}
+	if e.err == nil { // a game server that ended its game: a fresh one takes its place
+		delete(a.slots, e.p.slot)
+		return
+	}
+	a.report(ctx, "SERVER_PROCESS_CRASHED", fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err)))
+	if ran < quickExit {
+		a.backoff(e.p.slot)
+	} else {
+		delete(a.slots, e.p.slot)
+	}
+}
+
+func (a *agent) backoff(slot string) {
+	st := a.slots[slot]
+	if st == nil {
+		st = &slotState{}
+		a.slots[slot] = st
+	}
+	st.failures++
+	wait := min(maxBackoff, time.Second<<min(st.failures-1, 6))
+	st.notUntil = time.Now().Add(wait)
+	a.log.Warn("agent: process slot backing off", "slot", slot, "failures", st.failures, "wait", wait)
+}
+
+func (a *agent) report(ctx context.Context, code, msg string) {
+	if err := a.Control.ReportEvent(ctx, code, msg); err != nil {
+		a.log.Warn("agent: report fleet event", "code", code, "error", err)
+	}
+}
+
+// stopProcess asks a process to end (TerminateProcess through the service, and SIGTERM),
+// and kills it if it has not after StopTimeout.
+func (a *agent) stopProcess(ctx context.Context, p *proc, why string) {
+	p.stop = true
+	a.log.Info("agent: stopping process", "process", p.id, "why", why)
+	if err := a.Control.TerminateProcess(ctx, p.id); err != nil {
+		a.log.Debug("agent: TerminateProcess", "process", p.id, "error", err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	time.AfterFunc(a.StopTimeout, func() { p.cmd.Process.Kill() })
+}
+
+// drain stops every process and waits for them, up to StopTimeout and a little.
+func (a *agent) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), a.StopTimeout+5*time.Second)
+	defer cancel()
+	for _, p := range a.running {
+		if !p.stop {
+			a.stopProcess(ctx, p, "agent shutting down")
+		}
+	}
+	for len(a.running) > 0 {
+		select {
+		case e := <-a.exits:
+			delete(a.running, e.p.id)
+		case <-ctx.Done():
+			for _, p := range a.running {
+				p.cmd.Process.Kill()
+			}
+			return
+		}
+	}
+}
+
+func exitStatus(err error) string {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return "exit 0"
+	case errors.As(err, &ee):
+		return ee.ProcessState.String()
+	}
+	return err.Error()
+}

@@ -1,0 +1,131 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift"
+)
+
+// ServerProcess is one line of a runtime configuration: run Count copies of LaunchPath.
+type ServerProcess struct {
+	LaunchPath string
+	Parameters string
+	Count      int
+}
+
+// Control is what the agent needs of the Hoist server.
+type Control interface {
+	// Register registers this host as a compute of the fleet and returns the SDK endpoint
+	// its processes connect to.
+	Register(ctx context.Context) (sdkEndpoint string, err error)
+	Deregister(ctx context.Context) error
+	// AuthToken gets a fresh token for the host's processes.
+	AuthToken(ctx context.Context) (token string, expires time.Time, err error)
+	// RuntimeConfiguration says which processes the host should run.
+	RuntimeConfiguration(ctx context.Context) ([]ServerProcess, error)
+	// ReportEvent records a fleet event (a crash, a bad launch path).
+	ReportEvent(ctx context.Context, code, message string) error
+	// TerminateProcess asks a process, through the service, to end (OnProcessTerminate).
+	TerminateProcess(ctx context.Context, processID string) error
+}
+
+// APIControl is a Control over the GameLift API (an AWS SDK client) plus Hoist's agent
+// endpoint for what that API has no operation for.
+type APIControl struct {
+	Client      *gamelift.Client
+	Endpoint    string // the server's http:// URL, for the agent endpoint
+	HTTP        *http.Client
+	FleetID     string
+	ComputeName string
+	Location    string // "" for a managed fleet's home Region
+	IPAddress   string
+
+	token string
+}
+
+// Register implements Control.
+func (c *APIControl) Register(ctx context.Context) (string, error) {
+	in := &gamelift.RegisterComputeInput{FleetId: &c.FleetID, ComputeName: &c.ComputeName, IpAddress: &c.IPAddress}
+	if c.Location != "" {
+		in.Location = &c.Location
+	}
+	out, err := c.Client.RegisterCompute(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("register compute %s in fleet %s: %w", c.ComputeName, c.FleetID, err)
+	}
+	return aws.ToString(out.Compute.GameLiftServiceSdkEndpoint), nil
+}
+
+// Deregister implements Control.
+func (c *APIControl) Deregister(ctx context.Context) error {
+	_, err := c.Client.DeregisterCompute(ctx, &gamelift.DeregisterComputeInput{FleetId: &c.FleetID, ComputeName: &c.ComputeName})
+	if err != nil {
+		return fmt.Errorf("deregister compute %s: %w", c.ComputeName, err)
+	}
+	return nil
+}
+
+// AuthToken implements Control.
+func (c *APIControl) AuthToken(ctx context.Context) (string, time.Time, error) {
+	out, err := c.Client.GetComputeAuthToken(ctx, &gamelift.GetComputeAuthTokenInput{FleetId: &c.FleetID, ComputeName: &c.ComputeName})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("get compute auth token: %w", err)
+	}
+	c.token = aws.ToString(out.AuthToken)
+	return c.token, aws.ToTime(out.ExpirationTimestamp), nil
+}
+
+// RuntimeConfiguration implements Control.
+func (c *APIControl) RuntimeConfiguration(ctx context.Context) ([]ServerProcess, error) {
+	out, err := c.Client.DescribeRuntimeConfiguration(ctx, &gamelift.DescribeRuntimeConfigurationInput{FleetId: &c.FleetID})
+	if err != nil {
+		return nil, fmt.Errorf("describe runtime configuration: %w", err)
+	}
+	var sps []ServerProcess
+	for _, sp := range out.RuntimeConfiguration.ServerProcesses {
+		sps = append(sps, ServerProcess{LaunchPath: aws.ToString(sp.LaunchPath), Parameters: aws.ToString(sp.Parameters), Count: int(aws.ToInt32(sp.ConcurrentExecutions))})
+	}
+	return sps, nil
+}
+
+// ReportEvent implements Control.
+func (c *APIControl) ReportEvent(ctx context.Context, code, message string) error {
+	return c.call(ctx, map[string]string{"Action": "ReportEvent", "EventCode": code, "Message": message})
+}
+
+// TerminateProcess implements Control.
+func (c *APIControl) TerminateProcess(ctx context.Context, processID string) error {
+	return c.call(ctx, map[string]string{"Action": "TerminateProcess", "ProcessId": processID})
+}
+
+func (c *APIControl) call(ctx context.Context, body map[string]string) error {
+	body["FleetId"], body["ComputeName"], body["AuthToken"] = c.FleetID, c.ComputeName, c.token
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("agent call %s: %w", body["Action"], err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Message string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("agent call %s: %d %s", body["Action"], resp.StatusCode, e.Message)
+	}
+	return nil
+}

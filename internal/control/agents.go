@@ -1,0 +1,48 @@
+package control
+
+import (
+	"context"
+	"slices"
+)
+
+// AgentCall is what a host agent asks of the service beyond GameLift's API: to record a
+// fleet event, or to ask one of its processes to end. It proves who it is with its
+// compute's auth token.
+type AgentCall struct {
+	Action      string // ReportEvent or TerminateProcess
+	FleetId     string
+	ComputeName string
+	AuthToken   string
+	ProcessId   string // TerminateProcess
+	EventCode   string // ReportEvent
+	Message     string // ReportEvent
+}
+
+// Event codes an agent may report, GameLift's names for what happens to processes.
+var agentEventCodes = []string{"SERVER_PROCESS_CRASHED", "SERVER_PROCESS_INVALID_PATH", "SERVER_PROCESS_FORCE_TERMINATED"}
+
+// HandleAgentCall runs one agent request.
+func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) error {
+	if _, err := s.checkAuthToken(ctx, c.AuthToken, c.FleetId, c.ComputeName); err != nil {
+		return err
+	}
+	switch c.Action {
+	case "ReportEvent":
+		if !slices.Contains(agentEventCodes, c.EventCode) {
+			return invalidf("EventCode must be one of %v", agentEventCodes)
+		}
+		s.event(ctx, c.FleetId, c.EventCode, c.Message)
+		return nil
+	case "TerminateProcess":
+		s.procs.mu.Lock()
+		p, ok := s.procs.byID[c.ProcessId]
+		mine := ok && p.fleetID == c.FleetId && p.computeName == c.ComputeName
+		s.procs.mu.Unlock()
+		if !mine {
+			return notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
+		}
+		s.askProcessToEnd(c.ProcessId)
+		return nil
+	}
+	return invalidf("unknown agent action %q", c.Action)
+}

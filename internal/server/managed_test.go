@@ -1,0 +1,99 @@
+package server_test
+
+import (
+	"context"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+// pids lists the running processes started from binary.
+func pids(t *testing.T, binary string) []string {
+	t.Helper()
+	out, _ := exec.Command("pgrep", "-f", "^"+binary).Output()
+	return strings.Fields(string(out))
+}
+
+func fleetProcesses(t *testing.T, c *gl.Client, fleetID *string) int32 {
+	t.Helper()
+	u := must(c.DescribeFleetUtilization(context.Background(), &gl.DescribeFleetUtilizationInput{FleetIds: []string{aws.ToString(fleetID)}}))(t)
+	return aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
+}
+
+func runtimeOf(binary string, n int32) *types.RuntimeConfiguration {
+	return &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{
+		{LaunchPath: aws.String(binary), Parameters: aws.String("-port 0"), ConcurrentExecutions: aws.Int32(n)},
+	}}
+}
+
+// A managed fleet's processes run on the server's own host: the embedded agent launches
+// them from the runtime configuration, replaces one that is killed, follows changes to the
+// configuration, and drains them when the server stops.
+func TestManagedFleetRunsItsProcesses(t *testing.T) {
+	ctx := context.Background()
+	binary := gameServerBinary(t)
+	srv, c := start(t, t.TempDir())
+	fa := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("managed"), RuntimeConfiguration: runtimeOf(binary, 2)}))(t).FleetAttributes
+	id := fa.FleetId
+
+	eventually(t, "2 processes run and are ready", func() bool { return fleetProcesses(t, c, id) == 2 })
+	comp := must(c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: id, ComputeName: aws.String(server.LocalComputeName)}))(t).Compute
+	if comp.Type != "EC2" || aws.ToString(comp.Location) != "us-west-2" {
+		t.Errorf("the local host's compute = type %s, location %s", comp.Type, aws.ToString(comp.Location))
+	}
+
+	// A game session on it, with no Location: the home Region.
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+	eventually(t, "the session is ACTIVE", func() bool {
+		d := must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions
+		return d[0].Status == types.GameSessionStatusActive && aws.ToString(d[0].IpAddress) == "127.0.0.1" && aws.ToInt32(d[0].Port) > 0
+	})
+
+	// Kill one: it is replaced, and the crash is a fleet event.
+	before := pids(t, binary)
+	if len(before) != 2 {
+		t.Fatalf("pgrep finds %v", before)
+	}
+	victim := before[0]
+	exec.Command("kill", "-KILL", victim).Run()
+	eventually(t, "the killed process is replaced", func() bool {
+		now := pids(t, binary)
+		return len(now) == 2 && !slices.Contains(now, victim) && fleetProcesses(t, c, id) == 2
+	})
+	events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: id}))(t).Events
+	if !slices.ContainsFunc(events, func(e types.Event) bool { return e.EventCode == types.EventCodeServerProcessCrashed }) {
+		t.Errorf("no SERVER_PROCESS_CRASHED event among %d events", len(events))
+	}
+
+	// Scale out and in with UpdateRuntimeConfiguration.
+	must(c.UpdateRuntimeConfiguration(ctx, &gl.UpdateRuntimeConfigurationInput{FleetId: id, RuntimeConfiguration: runtimeOf(binary, 3)}))(t)
+	eventually(t, "3 processes", func() bool { return fleetProcesses(t, c, id) == 3 && len(pids(t, binary)) == 3 })
+	must(c.UpdateRuntimeConfiguration(ctx, &gl.UpdateRuntimeConfigurationInput{FleetId: id, RuntimeConfiguration: runtimeOf(binary, 1)}))(t)
+	eventually(t, "1 process", func() bool { return fleetProcesses(t, c, id) == 1 && len(pids(t, binary)) == 1 })
+
+	// Shutdown drains: no process outlives the server.
+	if err := srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left := pids(t, binary); len(left) != 0 {
+		t.Errorf("processes left after shutdown: %v", left)
+	}
+}
+
+// A launch path that does not exist is reported, not retried in a tight loop.
+func TestManagedFleetBadLaunchPath(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, t.TempDir())
+	fa := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("broken"), RuntimeConfiguration: runtimeOf("/nonexistent/game-server", 1)}))(t).FleetAttributes
+	eventually(t, "an invalid path event", func() bool {
+		events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: fa.FleetId}))(t).Events
+		return slices.ContainsFunc(events, func(e types.Event) bool { return e.EventCode == types.EventCodeServerProcessInvalidPath })
+	})
+}
