@@ -1,7 +1,9 @@
 // Command hoist is a self-hosted game server hosting service that speaks Amazon
 // GameLift's APIs.
 //
+//	hoist quickstart [--addr 127.0.0.1:9080]
 //	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2]
+//	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist version
 package main
 
@@ -14,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,8 +37,10 @@ func main() {
 const usage = `usage: hoist <command> [flags]
 
 commands:
-  server    run the GameLift-compatible control plane
-  version   print the version
+  quickstart  run a server with a local fleet of example game servers, and play a session
+  server      run the GameLift-compatible control plane
+  agent       run a fleet's game server processes on this host for a server elsewhere
+  version     print the version
 `
 
 var errUsage = errors.New("see usage above")
@@ -48,6 +53,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stdout, stderr)
+	case "quickstart":
+		return runQuickstart(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return runAgent(ctx, args[1:], stderr)
+	case exampleGameServer:
+		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hoist", version)
 		return nil
@@ -66,6 +77,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := fs.String("data-dir", "./hoist-data", "directory for the database and generated credentials")
 	region := fs.String("region", "us-west-2", "home Region of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log every failed request")
+	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +87,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log}
+	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent}
 	id, secret := os.Getenv("HOIST_ACCESS_KEY_ID"), os.Getenv("HOIST_SECRET_ACCESS_KEY")
 	if (id == "") != (secret == "") {
 		return errors.New("set both HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, or neither")
@@ -84,6 +96,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			return fmt.Errorf("port %s is taken: is another Hoist running? Pick another with --addr", *addr)
+		}
 		return err
 	}
 	printWelcome(stdout, srv, *dataDir)
@@ -110,7 +125,7 @@ Point the AWS CLI or an SDK at it:
 
   export AWS_ACCESS_KEY_ID=%s
   export AWS_SECRET_ACCESS_KEY=%s
-  export AWS_REGION=%s
+  export AWS_DEFAULT_REGION=%s
   aws gamelift list-fleets --endpoint-url %s
 
 `, c.AccessKeyID, c.SecretAccessKey, srv.Region, srv.Endpoint)

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+// TestMain lets this test binary stand in for the hoist binary: run with HOIST_TEST_MAIN=1
+// it is `hoist <args>`, which is how the tests run `hoist agent` as a separate process
+// and how fleets launch `hoist example-gameserver`.
+func TestMain(m *testing.M) {
+	if os.Getenv("HOIST_TEST_MAIN") == "1" || (len(os.Args) > 1 && os.Args[1] == exampleGameServer) {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func self(t *testing.T) string {
+	t.Helper()
+	p, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The quickstart, non-interactively: a fleet of example game servers, a game session that
+// reaches ACTIVE, a player who joins.
+func TestQuickstartReachesActive(t *testing.T) {
+	var out, errs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"quickstart", "--addr", "127.0.0.1:0", "--once"}, &out, &errs); err != nil {
+		t.Fatalf("quickstart: %v\n%s\n%s", err, out.String(), errs.String())
+	}
+	for _, want := range []string{"Fleet fleet-", "is ACTIVE", "2 game server processes are ready", "is ACTIVATING", "Game session is ACTIVE", "joined with psess-"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if left, _ := exec.Command("pgrep", "-f", self(t)+" "+exampleGameServer).Output(); len(left) > 0 {
+		t.Errorf("game servers left running: %s", left)
+	}
+}
+
+func TestPortTakenIsAClearError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, cmd := range []string{"quickstart", "server"} {
+		var out, errs bytes.Buffer
+		err := run(context.Background(), []string{cmd, "--addr", ln.Addr().String(), "--data-dir", t.TempDir()}, &out, &errs)
+		if err == nil || !strings.Contains(err.Error(), "is taken") {
+			t.Errorf("%s on a taken port: %v", cmd, err)
+		}
+	}
+}
+
+// `hoist agent` as a separate process runs an Anywhere fleet's runtime configuration on
+// its host, and on SIGTERM drains its processes and deregisters the host.
+func TestAgentCommand(t *testing.T) {
+	ctx := context.Background()
+	creds := server.Credentials{AccessKeyID: "AKAGENT", SecretAccessKey: "agent-secret"}
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	c := gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	if _, err := c.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-agent-1")}); err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("agent"), ComputeType: types.ComputeTypeAnywhere,
+		Locations: []types.LocationConfiguration{{Location: aws.String("custom-agent-1")}},
+		RuntimeConfiguration: &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{{
+			LaunchPath: aws.String(self(t)), Parameters: aws.String(exampleGameServer + " -port 0"), ConcurrentExecutions: aws.Int32(2)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetID := aws.ToString(fleet.FleetAttributes.FleetId)
+
+	agent := exec.Command(self(t), "agent", "--server", srv.Endpoint, "--fleet-id", fleetID, "--compute-name", "box-1",
+		"--location", "custom-agent-1", "--ip", "127.0.0.1", "--log-dir", t.TempDir())
+	agent.Env = append(os.Environ(), "HOIST_TEST_MAIN=1", "HOIST_ACCESS_KEY_ID=AKAGENT", "HOIST_SECRET_ACCESS_KEY=agent-secret")
+	var agentLog bytes.Buffer
+	agent.Stderr = &agentLog
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Process.Kill()
+
+	active := func() int32 {
+		u, err := c.DescribeFleetUtilization(ctx, &gl.DescribeFleetUtilizationInput{FleetIds: []string{fleetID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
+	}
+	waitFor(t, "the agent's 2 processes are ready", func() bool { return active() == 2 })
+	comp, err := c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: &fleetID, ComputeName: aws.String("box-1")})
+	if err != nil || aws.ToString(comp.Compute.Location) != "custom-agent-1" {
+		t.Fatalf("the agent's compute: %+v, %v", comp, err)
+	}
+
+	agent.Process.Signal(syscall.SIGTERM)
+	if err := agent.Wait(); err != nil {
+		t.Errorf("agent exit: %v\n%s", err, agentLog.String())
+	}
+	if n := active(); n != 0 {
+		t.Errorf("%d processes still active after the agent stopped", n)
+	}
+	_, err = c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: &fleetID, ComputeName: aws.String("box-1")})
+	var nf *types.NotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("the compute after the agent stopped: %v, want NotFoundException (deregistered)", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
