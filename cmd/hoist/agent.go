@@ -25,7 +25,8 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 	location := fs.String("location", "", "custom location (Anywhere fleets) or remote location; default: the home Region")
 	ip := fs.String("ip", "127.0.0.1", "address players reach this host's game servers on")
 	region := fs.String("region", "us-west-2", "Region to sign requests for")
-	logDir := fs.String("log-dir", "./hoist-agent-logs", "where each process's output is kept")
+	logDir := fs.String("log-dir", "./hoist-agent/logs", "where each process's output is kept")
+	buildDir := fs.String("build-dir", "./hoist-agent/builds", "where the fleet's build is unpacked")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 	})
 	return agent.Run(ctx, agent.Config{
-		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir,
+		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},

@@ -4,6 +4,7 @@
 //	hoist quickstart [--addr 127.0.0.1:9080]
 //	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
+//	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist version
 package main
 
@@ -40,6 +41,7 @@ commands:
   quickstart  run a server with a local fleet of example game servers, and play a session
   server      run the GameLift-compatible control plane
   agent       run a fleet's game server processes on this host for a server elsewhere
+  build       upload a game server build: hoist build upload --name NAME DIR
   version     print the version
 `
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runQuickstart(ctx, args[1:], stdout, stderr)
 	case "agent":
 		return runAgent(ctx, args[1:], stderr)
+	case "build":
+		return runBuild(ctx, args[1:], stdout, stderr)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version":

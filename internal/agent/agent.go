@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/builds"
 )
 
 // Config says which fleet's processes to run here, and how.
@@ -23,6 +26,9 @@ type Config struct {
 	Control     Control
 	// LogDir receives each process's stdout and stderr, as <process ID>.log.
 	LogDir string
+	// BuildDir holds the builds this host unpacked, one directory each; processes of a
+	// build fleet run from there, with /local/game/ in launch paths meaning that directory.
+	BuildDir string
 	// PollInterval is how often the runtime configuration is read; 2 s when zero.
 	PollInterval time.Duration
 	// StopTimeout is how long a process asked to end may take before it is killed; 30 s
@@ -63,6 +69,8 @@ type agent struct {
 	token    string
 	expires  time.Time
 	running  map[string]*proc // by process ID
+	buildID  string           // the fleet's build, once known ("" for none)
+	gameDir  string           // where it is unpacked
 	slots    map[string]*slotState
 	exits    chan exit
 }
@@ -162,9 +170,16 @@ func (a *agent) launch(ctx context.Context, slot string, sp ServerProcess) {
 		a.log.Warn("agent: no auth token for a new process", "error", err)
 		return
 	}
+	path, dir, err := a.resolve(ctx, sp.LaunchPath)
+	if err != nil {
+		a.log.Error("agent: launch path", "launch_path", sp.LaunchPath, "error", err)
+		a.backoff(slot)
+		a.report(ctx, "SERVER_PROCESS_INVALID_PATH", fmt.Sprintf("could not launch %s: %v", sp.LaunchPath, err))
+		return
+	}
 	id := "process-" + uuid.NewString()
-	cmd := exec.Command(sp.LaunchPath, strings.Fields(sp.Parameters)...)
-	cmd.Dir = filepath.Dir(sp.LaunchPath)
+	cmd := exec.Command(path, strings.Fields(sp.Parameters)...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"GAMELIFT_SDK_WEBSOCKET_URL="+a.endpoint, "GAMELIFT_SDK_PROCESS_ID="+id, "GAMELIFT_SDK_HOST_ID="+a.ComputeName,
 		"GAMELIFT_SDK_FLEET_ID="+a.FleetID, "GAMELIFT_SDK_AUTH_TOKEN="+tok)
@@ -184,6 +199,71 @@ func (a *agent) launch(ctx context.Context, slot string, sp ServerProcess) {
 	a.running[id] = p
 	a.log.Info("agent: process launched", "process", id, "pid", cmd.Process.Pid, "launch_path", sp.LaunchPath)
 	go func() { a.exits <- exit{p, cmd.Wait()} }()
+}
+
+// gameRoot is where a build's files sit in a launch path, as on GameLift's Linux hosts.
+const gameRoot = "/local/game/"
+
+// resolve maps a launch path to a file on this host and the directory to run it in: a
+// path under /local/game/ is in the fleet's build, unpacked here on first use; any other
+// absolute path is a program already on the host (Hoist's extension for local use).
+func (a *agent) resolve(ctx context.Context, launchPath string) (path, dir string, err error) {
+	rest, inBuild := strings.CutPrefix(launchPath, gameRoot)
+	if !inBuild {
+		return launchPath, filepath.Dir(launchPath), nil
+	}
+	if a.gameDir == "" {
+		if err := a.unpackBuild(ctx); err != nil {
+			return "", "", err
+		}
+	}
+	return filepath.Join(a.gameDir, filepath.FromSlash(rest)), a.gameDir, nil
+}
+
+func (a *agent) unpackBuild(ctx context.Context) error {
+	id, err := a.Control.FleetBuild(ctx)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("the launch path is under %s but the fleet has no build", gameRoot)
+	}
+	dir := filepath.Join(cmp.Or(a.BuildDir, filepath.Join(os.TempDir(), "hoist-builds")), id)
+	if _, err := os.Stat(dir); err == nil {
+		a.buildID, a.gameDir = id, dir
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	archive, err := os.CreateTemp(filepath.Dir(dir), id+"-*.zip")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(archive.Name())
+	defer archive.Close()
+	if _, err := a.freshToken(ctx); err != nil {
+		return err
+	}
+	if err := a.Control.DownloadBuild(ctx, id, archive); err != nil {
+		return err
+	}
+	size, err := archive.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	tmp := dir + ".unpacking"
+	os.RemoveAll(tmp)
+	if _, err := builds.Unzip(archive, size, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	a.log.Info("agent: build unpacked", "build", id, "dir", dir)
+	a.buildID, a.gameDir = id, dir
+	return nil
 }
 
 // exited handles a process that ended: planned, or a crash to back off from.

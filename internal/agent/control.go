@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
+
+	"github.com/hoist-dev/hoist/internal/builds"
 )
 
 // ServerProcess is one line of a runtime configuration: run Count copies of LaunchPath.
@@ -34,6 +38,10 @@ type Control interface {
 	ReportEvent(ctx context.Context, code, message string) error
 	// TerminateProcess asks a process, through the service, to end (OnProcessTerminate).
 	TerminateProcess(ctx context.Context, processID string) error
+	// FleetBuild names the build the fleet runs, "" for none.
+	FleetBuild(ctx context.Context) (string, error)
+	// DownloadBuild writes the build's archive (a zip) to w.
+	DownloadBuild(ctx context.Context, buildID string, w io.Writer) error
 }
 
 // APIControl is a Control over the GameLift API (an AWS SDK client) plus Hoist's agent
@@ -105,6 +113,41 @@ func (c *APIControl) TerminateProcess(ctx context.Context, processID string) err
 	return c.call(ctx, map[string]string{"Action": "TerminateProcess", "ProcessId": processID})
 }
 
+// FleetBuild implements Control.
+func (c *APIControl) FleetBuild(ctx context.Context) (string, error) {
+	out, err := c.Client.DescribeFleetAttributes(ctx, &gamelift.DescribeFleetAttributesInput{FleetIds: []string{c.FleetID}})
+	if err != nil {
+		return "", fmt.Errorf("describe fleet: %w", err)
+	}
+	return aws.ToString(out.FleetAttributes[0].BuildId), nil
+}
+
+// DownloadBuild implements Control.
+func (c *APIControl) DownloadBuild(ctx context.Context, buildID string, w io.Writer) error {
+	q := url.Values{"FleetId": {c.FleetID}, "ComputeName": {c.ComputeName}, "AuthToken": {c.token}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.Endpoint, "/")+builds.UploadPath+buildID+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("download build %s: %w", buildID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("download build %s: %s", buildID, resp.Status)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+func (c *APIControl) httpClient() *http.Client {
+	if c.HTTP == nil {
+		return http.DefaultClient
+	}
+	return c.HTTP
+}
+
 func (c *APIControl) call(ctx context.Context, body map[string]string) error {
 	body["FleetId"], body["ComputeName"], body["AuthToken"] = c.FleetID, c.ComputeName, c.token
 	b, _ := json.Marshal(body)
@@ -113,11 +156,7 @@ func (c *APIControl) call(ctx context.Context, body map[string]string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("agent call %s: %w", body["Action"], err)
 	}

@@ -2,6 +2,8 @@ package awsproto
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -125,7 +127,8 @@ func (s *Server) serve(ctx context.Context, r *http.Request, c codec, op string)
 		}
 		return nil, gamelift.Serialization("could not read the request body: %v", err)
 	}
-	if _, err := s.verifier.verify(ctx, r, body); err != nil {
+	sum := sha256.Sum256(body)
+	if _, err := s.verifier.verify(ctx, r, hex.EncodeToString(sum[:])); err != nil {
 		return nil, err
 	}
 	h, ok := s.ops[op]
@@ -133,6 +136,13 @@ func (s *Server) serve(ctx context.Context, r *http.Request, c codec, op string)
 		return nil, gamelift.UnknownOperation("operation %q is not one Hoist answers", op)
 	}
 	return h(ctx, func(v any) error { return c.decode(body, v) })
+}
+
+// Verify checks the SigV4 signature of a request that is not an API call (a build
+// upload, say) whose body has the SHA-256 payloadHash (hex), with the same keys and rules.
+func (s *Server) Verify(ctx context.Context, r *http.Request, payloadHash string) error {
+	_, err := s.verifier.verify(ctx, r, payloadHash)
+	return err
 }
 
 // protocolOf tells the protocol of r and the operation it names. A request of neither

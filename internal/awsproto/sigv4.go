@@ -2,9 +2,7 @@ package awsproto
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"slices"
 	"strconv"
@@ -92,8 +90,9 @@ func parseAuthorization(h string) (authHeader, error) {
 	return a, nil
 }
 
-// verify checks r's signature over body. It returns the access key ID on success.
-func (v *verifier) verify(ctx context.Context, r *http.Request, body []byte) (string, error) {
+// verify checks r's signature over a body whose SHA-256 is payloadHash (hex). It returns
+// the access key ID on success.
+func (v *verifier) verify(ctx context.Context, r *http.Request, payloadHash string) (string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return "", gamelift.MissingAuthenticationToken("Missing Authentication Token")
@@ -152,9 +151,8 @@ func (v *verifier) verify(ctx context.Context, r *http.Request, body []byte) (st
 			signed.Header[http.CanonicalHeaderKey(name)] = vals
 		}
 	}
-	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: secret}
-	if err := v.signer.SignHTTP(ctx, creds, signed, hex.EncodeToString(sum[:]), a.service, a.region, signedAt); err != nil {
+	if err := v.signer.SignHTTP(ctx, creds, signed, payloadHash, a.service, a.region, signedAt); err != nil {
 		return "", gamelift.InternalFailure("sign: %v", err)
 	}
 	want, err := parseAuthorization(signed.Header.Get("Authorization"))

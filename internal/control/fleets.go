@@ -80,8 +80,15 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	if in.ScriptId != nil {
 		return nil, gamelift.InvalidRequest("Realtime script fleets are not supported by Hoist; use a build or a launch path")
 	}
+	var build gamelift.Build
 	if in.BuildId != nil {
-		return nil, gamelift.NotFound("Build %s not found", idOf(in.BuildId))
+		var err error
+		if build, err = s.getBuild(ctx, in.BuildId); err != nil {
+			return nil, err
+		}
+		if st := gamelift.Value(build.Status); st != BuildReady {
+			return nil, gamelift.InvalidRequest("Build %s is %s, not READY: upload its files first", gamelift.Value(build.BuildId), st)
+		}
 	}
 
 	runtime, err := runtimeFromCreate(in, computeType)
@@ -129,6 +136,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 			locations[i].Status = locationStatusActive
 		}
 	default:
+		attrs.BuildId, attrs.BuildArn, attrs.OperatingSystem = build.BuildId, build.BuildArn, build.OperatingSystem
 		attrs.FleetType = orDefault(in.FleetType, defaultFleetType)
 		attrs.InstanceType = in.EC2InstanceType
 		attrs.InstanceRoleCredentialsProvider = in.InstanceRoleCredentialsProvider

@@ -48,6 +48,8 @@ type Config struct {
 	// LogDir keeps game session log archives; LogURL is where they are downloaded from
 	// (the prefix served by LogArchives). Without LogDir, no logs are kept.
 	LogDir, LogURL string
+	// BuildDir keeps uploaded build archives.
+	BuildDir string
 	// ProcessLogDir is where host agents on this machine keep each process's output, as
 	// <process ID>.log; it joins the session's log archive.
 	ProcessLogDir string
@@ -64,7 +66,7 @@ type Service struct {
 	clock       Clock
 	log         *slog.Logger
 
-	logDir, logURL, processLogDir string
+	logDir, logURL, processLogDir, buildDir string
 
 	procs            processes
 	heartbeatTimeout time.Duration
@@ -103,7 +105,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir, buildDir: c.BuildDir,
 		procs:            processes{byID: map[string]*process{}},
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},

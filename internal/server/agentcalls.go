@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
 	"github.com/hoist-dev/hoist/internal/control"
@@ -12,7 +13,7 @@ import (
 // events, asking a process to end), as JSON, authenticated by their compute's token.
 const AgentPath = "/hoist/agent"
 
-func serveAgentCall(w http.ResponseWriter, r *http.Request, svc *control.Service) {
+func serveAgentCall(w http.ResponseWriter, r *http.Request, svc *control.Service, log *slog.Logger) {
 	var c control.AgentCall
 	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&c)
 	if err != nil {
@@ -20,16 +21,10 @@ func serveAgentCall(w http.ResponseWriter, r *http.Request, svc *control.Service
 	} else {
 		err = svc.HandleAgentCall(r.Context(), c)
 	}
-	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
-		e := gamelift.AsError(err)
-		status := e.Status
-		if e.Code == "UnauthorizedException" {
-			status = http.StatusUnauthorized
-		}
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+		writeError(w, log, err)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte("{}\n"))
 }

@@ -22,10 +22,11 @@ const LocalComputeName = "hoist-local"
 // ACTIVE managed fleet. It talks to the server through the GameLift API, as a host agent
 // elsewhere does.
 type localAgents struct {
-	s      *Server
-	client *gamelift.Client
-	ip     string
-	logDir string
+	s        *Server
+	client   *gamelift.Client
+	ip       string
+	logDir   string
+	buildDir string
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
@@ -36,7 +37,8 @@ func (s *Server) startLocalAgents(dataDir string) {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
 	la := &localAgents{
-		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), running: map[string]context.CancelFunc{},
+		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
+		running: map[string]context.CancelFunc{},
 		client: gamelift.New(gamelift.Options{
 			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint),
 			Credentials: credentials.NewStaticCredentialsProvider(s.Credentials.AccessKeyID, s.Credentials.SecretAccessKey, ""),
@@ -86,7 +88,7 @@ func (la *localAgents) sync(ctx context.Context, ids []string) {
 		go func() {
 			defer la.wg.Done()
 			err := agent.Run(actx, agent.Config{
-				FleetID: id, ComputeName: LocalComputeName, LogDir: la.logDir, Logger: la.s.log,
+				FleetID: id, ComputeName: LocalComputeName, LogDir: la.logDir, BuildDir: la.buildDir, Logger: la.s.log,
 				StopTimeout: 10 * time.Second,
 				Control:     &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: id, ComputeName: LocalComputeName, IPAddress: la.ip},
 			})

@@ -41,6 +41,12 @@ func operations(s *control.Service) map[string]awsproto.Handler {
 		"ListCompute":         awsproto.Op(s.ListCompute),
 		"GetComputeAuthToken": awsproto.Op(s.GetComputeAuthToken),
 
+		"CreateBuild":   awsproto.Op(s.CreateBuild),
+		"DescribeBuild": awsproto.Op(s.DescribeBuild),
+		"ListBuilds":    awsproto.Op(s.ListBuilds),
+		"UpdateBuild":   awsproto.Op(s.UpdateBuild),
+		"DeleteBuild":   awsproto.Op(s.DeleteBuild),
+
 		"CreateGameSession":          awsproto.Op(s.CreateGameSession),
 		"DescribeGameSessions":       awsproto.Op(s.DescribeGameSessions),
 		"DescribeGameSessionDetails": awsproto.Op(s.DescribeGameSessionDetails),

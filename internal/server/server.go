@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
@@ -93,6 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath,
 		ProcessLogDir:    filepath.Join(cfg.DataDir, "process-logs"),
+		BuildDir:         filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 	})
 	if err != nil {
@@ -108,6 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
 	logs := http.StripPrefix(logsPath, svc.LogArchives())
+	buildFiles := buildFiles{svc: svc, api: api, dir: filepath.Join(cfg.DataDir, "builds"), log: cfg.Logger}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case sdkhost.IsUpgrade(r):
@@ -115,7 +118,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, logsPath):
 			logs.ServeHTTP(w, r)
 		case r.Method == http.MethodPost && r.URL.Path == AgentPath:
-			serveAgentCall(w, r, svc)
+			serveAgentCall(w, r, svc, cfg.Logger)
+		case strings.HasPrefix(r.URL.Path, builds.UploadPath):
+			buildFiles.ServeHTTP(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}

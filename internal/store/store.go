@@ -28,6 +28,7 @@ type Store interface {
 	AuthTokens() Table[AuthToken]
 	// GameSessions are keyed by game session ID (an ARN), with the fleet ID as parent.
 	GameSessions() Table[GameSession]
+	Builds() Table[Build]
 	Close() error
 }
 
@@ -120,4 +121,9 @@ type GameSession struct {
 	LogArchive string `json:",omitempty"`
 	// Players are the session's player sessions, oldest first.
 	Players []gamelift.PlayerSession `json:",omitempty"`
+}
+
+// Build is an uploaded game server build.
+type Build struct {
+	Model gamelift.Build
 }

@@ -112,6 +112,7 @@ func (s *Store) Computes() store.Table[store.Compute] { return table[store.Compu
 func (s *Store) AuthTokens() store.Table[store.AuthToken] {
 	return table[store.AuthToken]{s, "auth_token"}
 }
+func (s *Store) Builds() store.Table[store.Build] { return table[store.Build]{s, "build"} }
 func (s *Store) GameSessions() store.Table[store.GameSession] {
 	return table[store.GameSession]{s, "game_session"}
 }

@@ -247,6 +247,9 @@ func testKinds(t *testing.T, s store.Store) {
 	if err := s.Locations().Create(ctx, "same-key", "", store.Location{Model: gamelift.LocationModel{LocationName: gamelift.String("custom-x")}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Builds().Create(ctx, "same-key", "", store.Build{Model: gamelift.Build{Status: gamelift.String("READY")}}); err != nil {
+		t.Errorf("one key in two kinds: %v", err)
+	}
 	if err := s.Aliases().Create(ctx, "same-key", "", store.Alias{}); err != nil {
 		t.Errorf("one key in two kinds: %v", err)
 	}

@@ -1,0 +1,174 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hoist-dev/hoist/internal/builds"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Build statuses.
+const (
+	BuildInitialized = "INITIALIZED"
+	BuildReady       = "READY"
+	BuildFailed      = "FAILED"
+)
+
+// CreateBuild registers a build, INITIALIZED until its files are uploaded to Hoist
+// (`hoist build upload`, or PUT builds.UploadPath+ID). Hoist cannot read S3.
+func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput) (*gamelift.CreateBuildOutput, error) {
+	if in.StorageLocation != nil {
+		return nil, gamelift.InvalidRequest("Hoist does not read builds from S3: create the build without StorageLocation and upload its files with `hoist build upload`")
+	}
+	id := newID("build")
+	b := gamelift.Build{
+		BuildId: &id, BuildArn: gamelift.String(s.arn("build", id)), Name: in.Name, Version: in.Version,
+		Status: gamelift.String(BuildInitialized), SizeOnDisk: new(int64),
+		OperatingSystem: orDefault(in.OperatingSystem, defaultAnywhereOS), ServerSdkVersion: orDefault(in.ServerSdkVersion, "5.0.0"),
+		CreationTime: gamelift.At(s.now()),
+	}
+	if err := s.store.Builds().Create(ctx, id, "", store.Build{Model: b}); err != nil {
+		return nil, fmt.Errorf("create build: %w", err)
+	}
+	return &gamelift.CreateBuildOutput{Build: &b}, nil
+}
+
+func (s *Service) getBuild(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
+	id := idOf(idOrARN)
+	b, err := s.store.Builds().Get(ctx, id)
+	if err != nil {
+		return b.Model, notFound(err, "Build %s not found", id)
+	}
+	return b.Model, nil
+}
+
+// DescribeBuild returns a build.
+func (s *Service) DescribeBuild(ctx context.Context, in *gamelift.DescribeBuildInput) (*gamelift.DescribeBuildOutput, error) {
+	b, err := s.getBuild(ctx, in.BuildId)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.DescribeBuildOutput{Build: &b}, nil
+}
+
+// ListBuilds lists builds, optionally of one status.
+func (s *Service) ListBuilds(ctx context.Context, in *gamelift.ListBuildsInput) (*gamelift.ListBuildsOutput, error) {
+	page, err := s.store.Builds().List(ctx, store.Query{})
+	if err != nil {
+		return nil, fmt.Errorf("list builds: %w", err)
+	}
+	var all []gamelift.Build
+	for _, b := range page.Items {
+		if in.Status == nil || gamelift.Value(b.Model.Status) == *in.Status {
+			all = append(all, b.Model)
+		}
+	}
+	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.ListBuildsOutput{Builds: nonNil(items), NextToken: token}, nil
+}
+
+// UpdateBuild changes a build's name or version.
+func (s *Service) UpdateBuild(ctx context.Context, in *gamelift.UpdateBuildInput) (*gamelift.UpdateBuildOutput, error) {
+	id := idOf(in.BuildId)
+	b, err := s.store.Builds().Update(ctx, id, func(b *store.Build) error {
+		set(&b.Model.Name, in.Name)
+		set(&b.Model.Version, in.Version)
+		return nil
+	})
+	if err != nil {
+		return nil, notFound(err, "Build %s not found", id)
+	}
+	return &gamelift.UpdateBuildOutput{Build: &b.Model}, nil
+}
+
+// DeleteBuild deletes a build and its files.
+func (s *Service) DeleteBuild(ctx context.Context, in *gamelift.DeleteBuildInput) (*gamelift.DeleteBuildOutput, error) {
+	id := idOf(in.BuildId)
+	if err := s.store.Builds().Delete(ctx, id); err != nil {
+		return nil, notFound(err, "Build %s not found", id)
+	}
+	if s.buildDir != "" {
+		os.Remove(s.buildArchive(id))
+	}
+	return &gamelift.DeleteBuildOutput{}, nil
+}
+
+func (s *Service) buildArchive(id string) string { return filepath.Join(s.buildDir, id+".zip") }
+
+// StoreBuild takes an uploaded archive (a zip file at path) as the build's files: it is
+// checked, kept, and the build becomes READY with its unpacked size.
+func (s *Service) StoreBuild(ctx context.Context, id, path string) (gamelift.Build, error) {
+	b, err := s.getBuild(ctx, &id)
+	if err != nil {
+		return b, err
+	}
+	if st := gamelift.Value(b.Status); st != BuildInitialized {
+		return b, gamelift.InvalidRequest("Build %s is %s; files are uploaded once, to an INITIALIZED build", id, st)
+	}
+	size, err := checkArchive(path)
+	if err != nil {
+		return b, gamelift.InvalidRequest("Build %s: %v", id, err)
+	}
+	if err := os.MkdirAll(s.buildDir, 0o700); err != nil {
+		return b, err
+	}
+	if err := os.Rename(path, s.buildArchive(id)); err != nil {
+		return b, fmt.Errorf("keep build archive: %w", err)
+	}
+	rec, err := s.store.Builds().Update(ctx, id, func(b *store.Build) error {
+		b.Model.Status, b.Model.SizeOnDisk = gamelift.String(BuildReady), &size
+		return nil
+	})
+	if err != nil {
+		return b, notFound(err, "Build %s not found", id)
+	}
+	return rec.Model, nil
+}
+
+// checkArchive unpacks the archive to a scratch directory: a broken or unsafe archive is
+// refused at upload, not found out by a host later. It returns the unpacked size.
+func checkArchive(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	scratch, err := os.MkdirTemp(filepath.Dir(path), "check-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(scratch)
+	return builds.Unzip(f, info.Size(), scratch)
+}
+
+// BuildArchiveFor returns the archive of the build a fleet runs, for a host agent of that
+// fleet proving itself with its compute's auth token.
+func (s *Service) BuildArchiveFor(ctx context.Context, buildID, fleetID, compute, token string) (string, error) {
+	if _, err := s.checkAuthToken(ctx, token, fleetID, compute); err != nil {
+		return "", err
+	}
+	f, err := s.store.Fleets().Get(ctx, fleetID)
+	if err != nil {
+		return "", notFound(err, "Fleet %s not found", fleetID)
+	}
+	if gamelift.Value(f.Attributes.BuildId) != buildID {
+		return "", gamelift.Unauthorized("fleet %s does not run build %s", fleetID, buildID)
+	}
+	path := s.buildArchive(buildID)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return "", gamelift.NotFound("Build %s has no files", buildID)
+	}
+	return path, nil
+}
