@@ -424,7 +424,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 			return nil, gamelift.InvalidRequest("FORCE_TERMINATE needs a host agent to stop the process; Anywhere fleet %s has none", gamelift.Value(f.Attributes.FleetId))
 		}
 		s.endSession(ctx, id, ReasonForceTerminated)
-		s.stopProcess(gs.ProcessID, "game session force-terminated")
+		s.forceStop(ctx, gs.ProcessID)
 	} else {
 		_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
 			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {

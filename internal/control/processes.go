@@ -150,13 +150,22 @@ func (s *Service) askProcessToEnd(processID string) {
 	}()
 }
 
-// stopProcess forgets a process and closes its connection (its host agent, where there
-// is one, stops it).
-func (s *Service) stopProcess(processID, reason string) {
+// forceStop ends a process now: it is told to terminate (TerminateProcess, so a game
+// server on the SDK exits), then forgotten and disconnected.
+func (s *Service) forceStop(ctx context.Context, processID string) {
+	s.procs.mu.Lock()
+	var peer sdkhost.Peer
+	if p, ok := s.procs.byID[processID]; ok {
+		peer = p.peer
+	}
+	s.procs.mu.Unlock()
+	if peer != nil {
+		peer.Push(ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
+	}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	if p, ok := s.procs.byID[processID]; ok {
-		s.forgetProcessLocked(p, reason)
+		s.forgetProcessLocked(p, "game session force-terminated")
 	}
 }
 

@@ -97,3 +97,26 @@ func TestManagedFleetBadLaunchPath(t *testing.T) {
 		return slices.ContainsFunc(events, func(e types.Event) bool { return e.EventCode == types.EventCodeServerProcessInvalidPath })
 	})
 }
+
+// FORCE_TERMINATE on a managed fleet ends the session at once (FORCE_TERMINATED) and the
+// process with it; the agent starts a fresh one in its place.
+func TestForceTerminateOnManagedFleet(t *testing.T) {
+	ctx := context.Background()
+	binary := gameServerBinary(t)
+	_, c := start(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("force"), RuntimeConfiguration: runtimeOf(binary, 1)}))(t).FleetAttributes.FleetId
+	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+	eventually(t, "ACTIVE", func() bool {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status == types.GameSessionStatusActive
+	})
+	first := pids(t, binary)
+	out := must(c.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: gs.GameSessionId, TerminationMode: types.TerminationModeForceTerminate}))(t).GameSession
+	if out.Status != types.GameSessionStatusTerminated || out.StatusReason != types.GameSessionStatusReasonForceTerminated {
+		t.Errorf("after FORCE_TERMINATE: %s / %s", out.Status, out.StatusReason)
+	}
+	eventually(t, "a fresh process replaces the stopped one", func() bool {
+		now := pids(t, binary)
+		return len(now) == 1 && !slices.Equal(now, first) && fleetProcesses(t, c, id) == 1
+	})
+}
