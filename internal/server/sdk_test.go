@@ -51,7 +51,7 @@ type sdkWorld struct {
 	fleetID, compute, tok string
 }
 
-func newSDKWorld(t *testing.T) *sdkWorld {
+func newSDKWorld(t testing.TB) *sdkWorld {
 	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
@@ -218,11 +218,11 @@ func TestSDKClientLifecycle(t *testing.T) {
 
 // rawProcess is a process speaking the wire by hand, frame by frame.
 type rawProcess struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
-func dialRaw(t *testing.T, w *sdkWorld, processID string) *rawProcess {
+func dialRaw(t testing.TB, w *sdkWorld, processID string) *rawProcess {
 	t.Helper()
 	q := url.Values{"pID": {processID}, "sdkVersion": {"5.6.0"}, "sdkLanguage": {"Go"}, "ComputeId": {w.compute},
 		"FleetId": {w.fleetID}, "IdempotencyToken": {"idem-1"}, "Authorization": {w.tok}}

@@ -75,7 +75,7 @@ var (
 )
 
 // anywhereFleet creates a custom location and an Anywhere fleet in it.
-func anywhereFleet(t *testing.T, c *gl.Client, location string) types.FleetAttributes {
+func anywhereFleet(t testing.TB, c *gl.Client, location string) types.FleetAttributes {
 	t.Helper()
 	ctx := context.Background()
 	must(c.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String(location)}))(t)

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -50,5 +51,21 @@ func TestWritesSurviveReopen(t *testing.T) {
 			t.Error("reopened store lost its uniqueness")
 		}
 		s.Close()
+	}
+}
+
+// BenchmarkCreate is one durable write: a transaction committed with synchronous=FULL.
+func BenchmarkCreate(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hoist.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	gs := store.GameSession{Model: gamelift.GameSession{Status: gamelift.String("ACTIVATING")}}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.GameSessions().Create(context.Background(), strconv.Itoa(i), "fleet-1", gs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,31 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+)
+
+// BenchmarkCreateGameSession measures CreateGameSession through the whole server: an AWS
+// SDK for Go v2 call (RPC v2 CBOR, SigV4) on loopback, validation, placement on one of
+// b.N ready processes (raw SDK WebSockets), the durable SQLite write (synchronous=FULL)
+// and the answer. Run with a fixed count, e.g. -benchtime=2000x, as each op needs a process.
+func BenchmarkCreateGameSession(b *testing.B) {
+	w := newSDKWorld(b)
+	for i := range b.N {
+		p := dialRaw(b, w, fmt.Sprint("bench-", i))
+		p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":9000}`)
+		p.recv()
+	}
+	ctx := context.Background()
+	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(8)}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := w.api.CreateGameSession(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
