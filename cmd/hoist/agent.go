@@ -33,20 +33,32 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 	if *fleetID == "" || *compute == "" {
 		return errors.New("--fleet-id and --compute-name are required")
 	}
-	id, secret := firstSet("HOIST_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"), firstSet("HOIST_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return errors.New("set HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the server's keys")
+	client, _, err := apiClient(*serverURL, *region)
+	if err != nil {
+		return err
 	}
-	client := gamelift.New(gamelift.Options{
-		Region: *region, BaseEndpoint: aws.String(*serverURL),
-		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
-	})
 	return agent.Run(ctx, agent.Config{
 		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},
 	})
+}
+
+// apiClient is a GameLift client for a Hoist server, with the keys from the environment.
+func apiClient(serverURL, region string) (*gamelift.Client, aws.Credentials, error) {
+	creds := aws.Credentials{
+		AccessKeyID:     firstSet("HOIST_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: firstSet("HOIST_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil, creds, errors.New("set HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the server's keys")
+	}
+	client := gamelift.New(gamelift.Options{
+		Region: region, BaseEndpoint: aws.String(serverURL),
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
+	})
+	return client, creds, nil
 }
 
 func firstSet(keys ...string) string {

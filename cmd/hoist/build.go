@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
@@ -34,16 +33,14 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *name == "" || fs.NArg() != 1 {
 		return errors.New("usage: hoist build upload [--server URL] --name NAME [--build-version V] DIR")
 	}
-	id, secret := firstSet("HOIST_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"), firstSet("HOIST_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return errors.New("set HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY (or the AWS_ ones) to the server's keys")
+	client, creds, err := apiClient(*serverURL, *region)
+	if err != nil {
+		return err
 	}
 	archive, err := builds.Zip(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	client := gamelift.New(gamelift.Options{Region: *region, BaseEndpoint: serverURL,
-		Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")})
 	in := &gamelift.CreateBuildInput{Name: name, OperatingSystem: types.OperatingSystem(*osName)}
 	if *version != "" {
 		in.Version = version
@@ -53,7 +50,6 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("create build: %w", err)
 	}
 	buildID := aws.ToString(created.Build.BuildId)
-	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
 	if err := builds.Upload(ctx, *serverURL, *region, buildID, creds, archive); err != nil {
 		return err
 	}
