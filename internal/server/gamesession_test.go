@@ -13,6 +13,7 @@ import (
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
+	"github.com/hoist-dev/hoist/internal/server"
 	"github.com/hoist-dev/hoist/sdk/gameserver"
 )
 
@@ -401,4 +402,37 @@ func TestMaxConcurrentActivationsPerCompute(t *testing.T) {
 	if _, err := w.createSession(ctx, "", 2); err != nil {
 		t.Errorf("once the first session is ACTIVE, the compute takes another: %v", err)
 	}
+}
+
+// A session in a managed fleet's remote location lands on a host registered there; with
+// no Location it goes to the home Region. The host's DNS name travels with the session.
+func TestRemoteLocationSessions(t *testing.T) {
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds,
+		Logger: quietLogger(), NoLocalAgent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	api := client(srv.Endpoint, testCreds.SecretAccessKey)
+	fa := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("global"),
+		RuntimeConfiguration: runtimeOf("/opt/game/server", 1), Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}}))(t).FleetAttributes
+	eventually(t, "the fleet is ACTIVE", func() bool {
+		return must(api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(fa.FleetId)}}))(t).FleetAttributes[0].Status == types.FleetStatusActive
+	})
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("dublin-1"),
+		IpAddress: aws.String("10.1.2.3"), DnsName: aws.String("dublin-1.games.example"), Location: aws.String("eu-west-1")}))(t)
+	tok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("dublin-1")}))(t)
+	w := &sdkWorld{srv: srv, api: api, fleetID: aws.ToString(fa.FleetId), compute: "dublin-1", tok: aws.ToString(tok.AuthToken)}
+	startProcess(t, w, "proc-dublin", 7777, true)
+
+	_, err = api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2)})
+	apiError(t, err, "FleetCapacityExceededException") // no host in the home Region
+	_, err = api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2), Location: aws.String("ap-south-1")})
+	apiError(t, err, "InvalidRequestException") // not a location of this fleet
+	gs := must(api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2), Location: aws.String("eu-west-1")}))(t).GameSession
+	if aws.ToString(gs.Location) != "eu-west-1" || aws.ToString(gs.IpAddress) != "10.1.2.3" || aws.ToString(gs.DnsName) != "dublin-1.games.example" {
+		t.Errorf("remote session = location %s, ip %s, dns %s", aws.ToString(gs.Location), aws.ToString(gs.IpAddress), aws.ToString(gs.DnsName))
+	}
+	w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
 }
