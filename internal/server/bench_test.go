@@ -29,3 +29,24 @@ func BenchmarkCreateGameSession(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreateGameSessionParallel is the same call from 32 clients at once per core.
+func BenchmarkCreateGameSessionParallel(b *testing.B) {
+	w := newSDKWorld(b)
+	for i := range b.N {
+		p := dialRaw(b, w, fmt.Sprint("bench-", i))
+		p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":9000}`)
+		p.recv()
+	}
+	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(8)}
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := w.api.CreateGameSession(context.Background(), in); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

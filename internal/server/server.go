@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
@@ -56,6 +57,8 @@ type Server struct {
 	service    *control.Service
 	log        *slog.Logger
 	stopAgents func()
+	closeOnce  sync.Once
+	closeErr   error
 	store      *sqlite.Store
 	done       chan error
 }
@@ -159,13 +162,14 @@ func advertised(a *net.TCPAddr) string {
 func (s *Server) Done() <-chan error { return s.done }
 
 // Close drains the local host's processes, stops accepting requests, lets those under
-// way finish (until ctx ends), then stops background work and closes the store.
+// way finish (until ctx ends), then stops background work and closes the store. Closing
+// twice is harmless.
 func (s *Server) Close(ctx context.Context) error {
-	s.stopAgents() // the local host's processes end first, while the server still answers
-	err := s.http.Shutdown(ctx)
-	s.service.Close()
-	if cerr := s.store.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	s.closeOnce.Do(func() {
+		s.stopAgents() // the local host's processes end first, while the server still answers
+		err := s.http.Shutdown(ctx)
+		s.service.Close()
+		s.closeErr = errors.Join(err, s.store.Close())
+	})
+	return s.closeErr
 }

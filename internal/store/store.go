@@ -41,7 +41,8 @@ type Table[T any] interface {
 	Get(ctx context.Context, key string) (T, error)
 	// Update applies fn to the record inside one transaction and stores the result, which
 	// it returns. ErrNotFound if absent; an error from fn aborts the update and is returned
-	// as is. Concurrent updates of one key are serialized: none is lost.
+	// as is. Concurrent updates of one key are serialized: none is lost. fn may read the
+	// store but not write to it.
 	Update(ctx context.Context, key string, fn func(*T) error) (T, error)
 	// Delete removes the record; ErrNotFound if absent.
 	Delete(ctx context.Context, key string) error

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
@@ -19,9 +20,26 @@ import (
 
 // Store is a store.Store in one SQLite file.
 type Store struct {
-	write *sql.DB // one connection: SQLite has one writer at a time
-	read  *sql.DB // a pool of read-only connections; WAL lets them read while a write runs
+	write     *sql.DB // one connection: SQLite has one writer at a time
+	read      *sql.DB // a pool of read-only connections; WAL lets them read while a write runs
+	writes    chan writeOp
+	closing   chan struct{} // closed by Close: no more writes are taken
+	done      chan struct{} // closed by the committer when it has stopped
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// ErrClosed is returned for a write after Close.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// writeOp is one write, run by the committer inside a shared transaction.
+type writeOp struct {
+	fn     func(tx *sql.Tx) error
+	result chan error
+}
+
+// maxBatch bounds how many writes share one commit.
+const maxBatch = 128
 
 // migrations are applied in order; PRAGMA user_version counts those already applied.
 var migrations = []string{
@@ -70,7 +88,80 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	return &Store{write: write, read: read}, nil
+	s := &Store{write: write, read: read, writes: make(chan writeOp), closing: make(chan struct{}), done: make(chan struct{})}
+	go s.commit()
+	return s, nil
+}
+
+// commit is group commit: it takes every write waiting, runs each in its own savepoint of
+// one transaction (a write that fails is rolled back alone), commits once, with one fsync
+// for all, and only then answers each. No write is acknowledged before it is durable.
+func (s *Store) commit() {
+	defer close(s.done)
+	for {
+		var batch []writeOp
+		select {
+		case op := <-s.writes:
+			batch = append(batch, op)
+		case <-s.closing:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-s.writes:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *Store) runBatch(batch []writeOp) {
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err == nil {
+		for i, op := range batch {
+			results[i] = savepoint(ctx, tx, op.fn)
+		}
+		err = tx.Commit()
+	}
+	for i, op := range batch {
+		if err != nil {
+			results[i] = fmt.Errorf("commit: %w", err)
+		}
+		op.result <- results[i]
+	}
+}
+
+func savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		tx.ExecContext(ctx, "RELEASE op")
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "RELEASE op")
+	return err
+}
+
+// exec runs fn as one write and returns when it is durable (or failed). A write the
+// committer took is always finished, even if Close comes meanwhile.
+func (s *Store) exec(fn func(tx *sql.Tx) error) error {
+	result := make(chan error, 1)
+	select {
+	case s.writes <- writeOp{fn: fn, result: result}:
+		return <-result
+	case <-s.closing:
+		return ErrClosed
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -97,9 +188,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return tx.Commit()
 }
 
-// Close closes the database.
+// Close finishes the writes under way and closes the database; later writes get
+// ErrClosed. Closing twice is harmless.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.done
+		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return s.closeErr
 }
 
 func (s *Store) Locations() store.Table[store.Location] { return table[store.Location]{s, "location"} }
@@ -128,27 +225,21 @@ func (t table[T]) Create(ctx context.Context, key, parent string, v T) error {
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", t.kind, key, err)
 	}
-	tx, err := t.s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `UPDATE sequence SET next = next + 1 RETURNING next - 1`).Scan(&seq); err != nil {
-		return fmt.Errorf("next sequence: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO records (kind, key, parent, seq, body) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (kind, key) DO NOTHING`, t.kind, key, parent, seq, body)
-	if err != nil {
-		return fmt.Errorf("insert %s %s: %w", t.kind, key, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrExists)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit %s %s: %w", t.kind, key, err)
-	}
-	return nil
+	return t.s.exec(func(tx *sql.Tx) error {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `UPDATE sequence SET next = next + 1 RETURNING next - 1`).Scan(&seq); err != nil {
+			return fmt.Errorf("next sequence: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO records (kind, key, parent, seq, body) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (kind, key) DO NOTHING`, t.kind, key, parent, seq, body)
+		if err != nil {
+			return fmt.Errorf("insert %s %s: %w", t.kind, key, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrExists)
+		}
+		return nil
+	})
 }
 
 func (t table[T]) Get(ctx context.Context, key string) (T, error) {
@@ -169,46 +260,45 @@ func (t table[T]) Get(ctx context.Context, key string) (T, error) {
 
 func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T, error) {
 	var v T
-	tx, err := t.s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return v, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	var body []byte
-	err = tx.QueryRowContext(ctx, `SELECT body FROM records WHERE kind = ? AND key = ?`, t.kind, key).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
-	}
-	if err != nil {
-		return v, fmt.Errorf("get %s %s: %w", t.kind, key, err)
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return v, fmt.Errorf("decode %s %s: %w", t.kind, key, err)
-	}
-	if err := fn(&v); err != nil {
-		return v, err
-	}
-	if body, err = json.Marshal(v); err != nil {
-		return v, fmt.Errorf("encode %s %s: %w", t.kind, key, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE records SET body = ? WHERE kind = ? AND key = ?`, body, t.kind, key); err != nil {
-		return v, fmt.Errorf("update %s %s: %w", t.kind, key, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return v, fmt.Errorf("commit %s %s: %w", t.kind, key, err)
-	}
-	return v, nil
+	err := t.s.exec(func(tx *sql.Tx) error {
+		var zero T
+		v = zero
+		var body []byte
+		err := tx.QueryRowContext(ctx, `SELECT body FROM records WHERE kind = ? AND key = ?`, t.kind, key).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("get %s %s: %w", t.kind, key, err)
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Errorf("decode %s %s: %w", t.kind, key, err)
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+		if body, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode %s %s: %w", t.kind, key, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE records SET body = ? WHERE kind = ? AND key = ?`, body, t.kind, key); err != nil {
+			return fmt.Errorf("update %s %s: %w", t.kind, key, err)
+		}
+		return nil
+	})
+	return v, err
 }
 
 func (t table[T]) Delete(ctx context.Context, key string) error {
-	res, err := t.s.write.ExecContext(ctx, `DELETE FROM records WHERE kind = ? AND key = ?`, t.kind, key)
-	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", t.kind, key, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
-	}
-	return nil
+	return t.s.exec(func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind = ? AND key = ?`, t.kind, key)
+		if err != nil {
+			return fmt.Errorf("delete %s %s: %w", t.kind, key, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 const tokenPrefix = "s"

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -67,5 +69,45 @@ func BenchmarkCreate(b *testing.B) {
 		if err := s.GameSessions().Create(context.Background(), strconv.Itoa(i), "fleet-1", gs); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCreateParallel is durable writes from many goroutines at once, as concurrent API
+// calls make them: group commit lets them share fsyncs.
+func BenchmarkCreateParallel(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hoist.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	gs := store.GameSession{Model: gamelift.GameSession{Status: gamelift.String("ACTIVATING")}}
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.GameSessions().Create(context.Background(), strconv.FormatInt(n.Add(1), 10), "fleet-1", gs); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// After Close, writes are refused with ErrClosed (not a panic), and a second Close is fine.
+func TestWritesAfterClose(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hoist.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Locations().Create(context.Background(), "custom-late", "", store.Location{})
+	if !errors.Is(err, sqlite.ErrClosed) {
+		t.Errorf("write after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
