@@ -134,7 +134,7 @@ func (a *agent) reconcile(ctx context.Context) {
 	have := map[string]bool{}
 	for _, p := range a.running {
 		if _, ok := want[p.slot]; !ok && !p.stop {
-			a.stopProcess(ctx, p, "no longer in the runtime configuration")
+			a.stopProcess(ctx, p, "no longer in the runtime configuration", false)
 		}
 		if !p.stop {
 			have[p.slot] = true
@@ -305,13 +305,19 @@ func (a *agent) report(ctx context.Context, code, msg string) {
 }
 
 // stopProcess asks a process to end (TerminateProcess through the service, and SIGTERM),
-// and kills it if it has not after StopTimeout.
-func (a *agent) stopProcess(ctx context.Context, p *proc, why string) {
-	p.stop = true
-	a.log.Info("agent: stopping process", "process", p.id, "why", why)
-	if err := a.Control.TerminateProcess(ctx, p.id); err != nil {
+// and kills it if it has not after StopTimeout. Unless force is set, a process hosting a
+// protected game session is left running; the next reconcile asks again.
+func (a *agent) stopProcess(ctx context.Context, p *proc, why string, force bool) {
+	err := a.Control.TerminateProcess(ctx, p.id, force)
+	if errors.Is(err, ErrProtected) {
+		a.log.Debug("agent: process kept: its game session is protected", "process", p.id)
+		return
+	}
+	if err != nil {
 		a.log.Debug("agent: TerminateProcess", "process", p.id, "error", err)
 	}
+	p.stop = true
+	a.log.Info("agent: stopping process", "process", p.id, "why", why)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	time.AfterFunc(a.StopTimeout, func() { p.cmd.Process.Kill() })
 }
@@ -322,7 +328,7 @@ func (a *agent) drain() {
 	defer cancel()
 	for _, p := range a.running {
 		if !p.stop {
-			a.stopProcess(ctx, p, "agent shutting down")
+			a.stopProcess(ctx, p, "agent shutting down", true)
 		}
 	}
 	for len(a.running) > 0 {

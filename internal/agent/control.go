@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,7 +38,8 @@ type Control interface {
 	// ReportEvent records a fleet event (a crash, a bad launch path).
 	ReportEvent(ctx context.Context, code, message string) error
 	// TerminateProcess asks a process, through the service, to end (OnProcessTerminate).
-	TerminateProcess(ctx context.Context, processID string) error
+	// Unless force is set, a process hosting a protected game session is kept: ErrProtected.
+	TerminateProcess(ctx context.Context, processID string, force bool) error
 	// FleetBuild names the build the fleet runs, "" for none.
 	FleetBuild(ctx context.Context) (string, error)
 	// DownloadBuild writes the build's archive (a zip) to w.
@@ -105,12 +107,15 @@ func (c *APIControl) RuntimeConfiguration(ctx context.Context) ([]ServerProcess,
 
 // ReportEvent implements Control.
 func (c *APIControl) ReportEvent(ctx context.Context, code, message string) error {
-	return c.call(ctx, map[string]string{"Action": "ReportEvent", "EventCode": code, "Message": message})
+	return c.call(ctx, map[string]any{"Action": "ReportEvent", "EventCode": code, "Message": message})
 }
 
+// ErrProtected: the process hosts a game session with FullProtection.
+var ErrProtected = errors.New("the process hosts a protected game session")
+
 // TerminateProcess implements Control.
-func (c *APIControl) TerminateProcess(ctx context.Context, processID string) error {
-	return c.call(ctx, map[string]string{"Action": "TerminateProcess", "ProcessId": processID})
+func (c *APIControl) TerminateProcess(ctx context.Context, processID string, force bool) error {
+	return c.call(ctx, map[string]any{"Action": "TerminateProcess", "ProcessId": processID, "Force": force})
 }
 
 // FleetBuild implements Control.
@@ -148,7 +153,7 @@ func (c *APIControl) httpClient() *http.Client {
 	return c.HTTP
 }
 
-func (c *APIControl) call(ctx context.Context, body map[string]string) error {
+func (c *APIControl) call(ctx context.Context, body map[string]any) error {
 	body["FleetId"], body["ComputeName"], body["AuthToken"] = c.FleetID, c.ComputeName, c.token
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent", bytes.NewReader(b))
@@ -161,6 +166,9 @@ func (c *APIControl) call(ctx context.Context, body map[string]string) error {
 		return fmt.Errorf("agent call %s: %w", body["Action"], err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusConflict {
+		return ErrProtected
+	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Message string }
 		json.NewDecoder(resp.Body).Decode(&e)

@@ -3,7 +3,12 @@ package control
 import (
 	"context"
 	"slices"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
 )
+
+// protectionFull keeps a game session's process from being ended by a scale-in.
+const protectionFull = "FullProtection"
 
 // AgentCall is what a host agent asks of the service beyond GameLift's API: to record a
 // fleet event, or to ask one of its processes to end. It proves who it is with its
@@ -14,8 +19,11 @@ type AgentCall struct {
 	ComputeName string
 	AuthToken   string
 	ProcessId   string // TerminateProcess
-	EventCode   string // ReportEvent
-	Message     string // ReportEvent
+	// Force ends the process even if it hosts a protected game session (the host is going
+	// away); without it, a process whose session has FullProtection is kept: Conflict.
+	Force     bool   // TerminateProcess
+	EventCode string // ReportEvent
+	Message   string // ReportEvent
 }
 
 // Event codes an agent may report, GameLift's names for what happens to processes.
@@ -37,9 +45,19 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) error {
 		s.procs.mu.Lock()
 		p, ok := s.procs.byID[c.ProcessId]
 		mine := ok && p.fleetID == c.FleetId && p.computeName == c.ComputeName
+		var session string
+		if mine {
+			session = p.gameSessionID
+		}
 		s.procs.mu.Unlock()
 		if !mine {
 			return notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
+		}
+		if session != "" && !c.Force {
+			gs, err := s.store.GameSessions().Get(ctx, session)
+			if err == nil && gs.ProtectionPolicy == protectionFull {
+				return gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
+			}
 		}
 		s.askProcessToEnd(c.ProcessId)
 		return nil

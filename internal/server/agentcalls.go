@@ -22,6 +22,12 @@ func serveAgentCall(w http.ResponseWriter, r *http.Request, svc *control.Service
 		err = svc.HandleAgentCall(r.Context(), c)
 	}
 	if err != nil {
+		if gamelift.IsCode(err, "ConflictException") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			json.NewEncoder(w).Encode(map[string]string{"__type": "ConflictException", "message": gamelift.AsError(err).Message})
+			return
+		}
 		writeError(w, log, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
@@ -118,5 +119,40 @@ func TestForceTerminateOnManagedFleet(t *testing.T) {
 	eventually(t, "a fresh process replaces the stopped one", func() bool {
 		now := pids(t, binary)
 		return len(now) == 1 && !slices.Equal(now, first) && fleetProcesses(t, c, id) == 1
+	})
+}
+
+// NewGameSessionProtectionPolicy FullProtection: a scale-in does not end a process whose
+// game session is protected; it ends when its game does.
+func TestScaleInKeepsProtectedSessions(t *testing.T) {
+	ctx := context.Background()
+	binary := gameServerBinary(t)
+	_, c := start(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("protected"), RuntimeConfiguration: runtimeOf(binary, 1),
+		NewGameSessionProtectionPolicy: types.ProtectionPolicyFullProtection}))(t).FleetAttributes.FleetId
+	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+	status := func() types.GameSessionStatus {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status
+	}
+	eventually(t, "ACTIVE", func() bool { return status() == types.GameSessionStatusActive })
+	hosting := pids(t, binary)
+
+	// The runtime configuration changes: the slot of the hosting process is no longer wanted.
+	changed := runtimeOf(binary, 1)
+	changed.ServerProcesses[0].Parameters = aws.String("-port=0")
+	must(c.UpdateRuntimeConfiguration(ctx, &gl.UpdateRuntimeConfigurationInput{FleetId: id, RuntimeConfiguration: changed}))(t)
+	eventually(t, "a process of the new configuration runs beside the protected one", func() bool {
+		return len(pids(t, binary)) == 2 && fleetProcesses(t, c, id) == 2
+	})
+	time.Sleep(3 * time.Second) // the agent reconciles every 2 s: give it a chance to (wrongly) stop the process
+	if status() != types.GameSessionStatusActive || !slices.Contains(pids(t, binary), hosting[0]) {
+		t.Fatalf("the protected session's process was stopped: session %s, processes %v (was %v)", status(), pids(t, binary), hosting)
+	}
+	// When its game ends, the process goes and is not replaced: its slot is gone.
+	must(c.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: gs.GameSessionId, TerminationMode: types.TerminationModeTriggerOnProcessTerminate}))(t)
+	eventually(t, "only the new process is left", func() bool {
+		now := pids(t, binary)
+		return len(now) == 1 && now[0] != hosting[0] && fleetProcesses(t, c, id) == 1
 	})
 }
