@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/placement"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -70,37 +71,36 @@ type placed struct {
 	peer                                sdkhost.Peer
 }
 
-// reserveProcess picks a free process of the fleet location, uniformly at random among
-// those whose compute has room for another activation, and gives it the session: all
-// under the registry lock, so no process is ever given two sessions.
+// reserveProcess picks a process for the session (placement.Choose: a free process of
+// the fleet location, at random among those whose compute has room for another
+// activation) and gives it the session, all under the registry lock, so no process is
+// ever given two sessions.
 func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelift.RuntimeConfiguration, now time.Time) (placed, error) {
-	maxActivations := gamelift.Value(rc.MaxConcurrentGameSessionActivations)
 	timeout := time.Duration(gamelift.Value(rc.GameSessionActivationTimeoutSeconds)) * time.Second
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	activating := map[string]int32{} // compute -> sessions activating on it
+	var free []*process
 	for _, p := range s.procs.byID {
-		if p.fleetID == fleetID && p.activating {
+		if p.fleetID != fleetID {
+			continue
+		}
+		if p.activating {
 			activating[p.computeName]++
 		}
-	}
-	var chosen *process
-	n := 0
-	for _, p := range s.procs.byID {
-		if p.fleetID != fleetID || p.location != location || !p.free() {
-			continue
-		}
-		if maxActivations > 0 && activating[p.computeName] >= maxActivations {
-			continue
-		}
-		n++
-		if rand.IntN(n) == 0 {
-			chosen = p
+		if p.location == location && p.free() {
+			free = append(free, p)
 		}
 	}
-	if chosen == nil {
+	cands := make([]placement.Candidate, len(free))
+	for i, p := range free {
+		cands[i] = placement.Candidate{Compute: p.computeName, ComputeActivations: activating[p.computeName]}
+	}
+	i := placement.Choose(cands, gamelift.Value(rc.MaxConcurrentGameSessionActivations), rand.IntN)
+	if i < 0 {
 		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
 	}
+	chosen := free[i]
 	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
 	chosen.players, chosen.maxSlots = 0, 0
 	return placed{
