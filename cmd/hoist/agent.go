@@ -38,7 +38,7 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return agent.Run(ctx, agent.Config{
-		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir,
+		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir, UploadLogs: true,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},

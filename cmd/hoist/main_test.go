@@ -1,11 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -123,6 +126,32 @@ func TestAgentCommand(t *testing.T) {
 		t.Fatalf("the agent's compute: %+v, %v", comp, err)
 	}
 
+	// A game session on the agent's host; when it ends, the process's output reaches the
+	// server (the agent uploads it) and GetGameSessionLogUrl serves it.
+	gs, err := c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: &fleetID, Location: aws.String("custom-agent-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the session is ACTIVE", func() bool {
+		d, err := c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSession.GameSessionId})
+		return err == nil && d.GameSessions[0].Status == types.GameSessionStatusActive
+	})
+	if _, err := c.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: gs.GameSession.GameSessionId,
+		TerminationMode: types.TerminationModeTriggerOnProcessTerminate}); err != nil {
+		t.Fatal(err)
+	}
+	var logURL string
+	waitFor(t, "the session's logs are on the server", func() bool {
+		out, err := c.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSession.GameSessionId})
+		if err == nil {
+			logURL = aws.ToString(out.PreSignedUrl)
+		}
+		return err == nil
+	})
+	if body := download(t, logURL); !bytes.Contains(body, []byte("starting game session")) {
+		t.Errorf("the uploaded logs lack the game server's output (%d bytes)", len(body))
+	}
+
 	agent.Process.Signal(syscall.SIGTERM)
 	if err := agent.Wait(); err != nil {
 		t.Errorf("agent exit: %v\n%s", err, agentLog.String())
@@ -135,6 +164,29 @@ func TestAgentCommand(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Errorf("the compute after the agent stopped: %v, want NotFoundException (deregistered)", err)
 	}
+}
+
+// download fetches a zip and returns its files' contents, concatenated.
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatalf("GET %s: %s, not a zip: %v", url, resp.Status, err)
+	}
+	var all []byte
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		all = append(all, b...)
+	}
+	return all
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

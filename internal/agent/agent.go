@@ -26,6 +26,9 @@ type Config struct {
 	Control     Control
 	// LogDir receives each process's stdout and stderr, as <process ID>.log.
 	LogDir string
+	// UploadLogs sends each ended process's output and LogPaths files to the server, for
+	// GetGameSessionLogUrl; a host whose disk the server reads itself need not.
+	UploadLogs bool
 	// BuildDir holds the builds this host unpacked, one directory each; processes of a
 	// build fleet run from there, with /local/game/ in launch paths meaning that directory.
 	BuildDir string
@@ -271,6 +274,9 @@ func (a *agent) exited(ctx context.Context, e exit) {
 	delete(a.running, e.p.id)
 	ran := time.Since(e.p.started)
 	a.log.Info("agent: process exited", "process", e.p.id, "after", ran.Truncate(time.Millisecond), "status", exitStatus(e.err))
+	if a.UploadLogs {
+		a.uploadLogs(ctx, e.p.id)
+	}
 	if e.p.stop {
 		return
 	}
@@ -283,6 +289,26 @@ func (a *agent) exited(ctx context.Context, e exit) {
 		a.backoff(e.p.slot)
 	} else {
 		delete(a.slots, e.p.slot)
+	}
+}
+
+// uploadLogs sends a process's output and the files it listed in LogPaths to the server,
+// when the process hosted a game session (otherwise the server has nowhere to keep them).
+func (a *agent) uploadLogs(ctx context.Context, id string) {
+	paths, err := a.Control.ProcessLogPaths(ctx, id)
+	if err != nil {
+		a.log.Debug("agent: no game session logs to upload", "process", id, "error", err)
+		return
+	}
+	if a.LogDir != "" {
+		paths = append(paths, filepath.Join(a.LogDir, id+".log"))
+	}
+	archive, err := builds.ZipFiles(paths)
+	if err == nil {
+		err = a.Control.UploadLogs(ctx, id, archive)
+	}
+	if err != nil {
+		a.log.Warn("agent: upload process logs", "process", id, "error", err)
 	}
 }
 

@@ -44,6 +44,10 @@ type Control interface {
 	FleetBuild(ctx context.Context) (string, error)
 	// DownloadBuild writes the build's archive (a zip) to w.
 	DownloadBuild(ctx context.Context, buildID string, w io.Writer) error
+	// ProcessLogPaths names the files a process listed in LogPaths.
+	ProcessLogPaths(ctx context.Context, processID string) ([]string, error)
+	// UploadLogs gives the server a process's logs (a zip) for GetGameSessionLogUrl.
+	UploadLogs(ctx context.Context, processID string, archive []byte) error
 }
 
 // APIControl is a Control over the GameLift API (an AWS SDK client) plus Hoist's agent
@@ -146,6 +150,32 @@ func (c *APIControl) DownloadBuild(ctx context.Context, buildID string, w io.Wri
 	return err
 }
 
+// ProcessLogPaths implements Control.
+func (c *APIControl) ProcessLogPaths(ctx context.Context, processID string) ([]string, error) {
+	var out struct{ LogPaths []string }
+	err := c.callInto(ctx, map[string]any{"Action": "ProcessLogPaths", "ProcessId": processID}, &out)
+	return out.LogPaths, err
+}
+
+// UploadLogs implements Control.
+func (c *APIControl) UploadLogs(ctx context.Context, processID string, archive []byte) error {
+	q := url.Values{"FleetId": {c.FleetID}, "ComputeName": {c.ComputeName}, "AuthToken": {c.token}, "ProcessId": {processID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent/logs?"+q.Encode(), bytes.NewReader(archive))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/zip")
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("upload logs of %s: %w", processID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("upload logs of %s: %s", processID, resp.Status)
+	}
+	return nil
+}
+
 func (c *APIControl) httpClient() *http.Client {
 	if c.HTTP == nil {
 		return http.DefaultClient
@@ -154,6 +184,10 @@ func (c *APIControl) httpClient() *http.Client {
 }
 
 func (c *APIControl) call(ctx context.Context, body map[string]any) error {
+	return c.callInto(ctx, body, nil)
+}
+
+func (c *APIControl) callInto(ctx context.Context, body map[string]any, out any) error {
 	body["FleetId"], body["ComputeName"], body["AuthToken"] = c.FleetID, c.ComputeName, c.token
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent", bytes.NewReader(b))
@@ -173,6 +207,9 @@ func (c *APIControl) call(ctx context.Context, body map[string]any) error {
 		var e struct{ Message string }
 		json.NewDecoder(resp.Body).Decode(&e)
 		return fmt.Errorf("agent call %s: %d %s", body["Action"], resp.StatusCode, e.Message)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
 	}
 	return nil
 }

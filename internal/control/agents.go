@@ -14,7 +14,7 @@ const protectionFull = "FullProtection"
 // fleet event, or to ask one of its processes to end. It proves who it is with its
 // compute's auth token.
 type AgentCall struct {
-	Action      string // ReportEvent or TerminateProcess
+	Action      string // ReportEvent, TerminateProcess or ProcessLogPaths
 	FleetId     string
 	ComputeName string
 	AuthToken   string
@@ -29,18 +29,25 @@ type AgentCall struct {
 // Event codes an agent may report, GameLift's names for what happens to processes.
 var agentEventCodes = []string{"SERVER_PROCESS_CRASHED", "SERVER_PROCESS_INVALID_PATH", "SERVER_PROCESS_FORCE_TERMINATED"}
 
-// HandleAgentCall runs one agent request.
-func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) error {
+// HandleAgentCall runs one agent request; the result (or nil) is its answer.
+func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error) {
 	if _, err := s.checkAuthToken(ctx, c.AuthToken, c.FleetId, c.ComputeName); err != nil {
-		return err
+		return nil, err
 	}
 	switch c.Action {
 	case "ReportEvent":
 		if !slices.Contains(agentEventCodes, c.EventCode) {
-			return invalidf("EventCode must be one of %v", agentEventCodes)
+			return nil, invalidf("EventCode must be one of %v", agentEventCodes)
 		}
 		s.event(ctx, c.FleetId, c.EventCode, c.Message)
-		return nil
+		return nil, nil
+	case "ProcessLogPaths":
+		// The files the process listed in LogPaths, for the agent to upload with its output.
+		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+		if err != nil {
+			return nil, err
+		}
+		return map[string][]string{"LogPaths": gs.LogPaths}, nil
 	case "TerminateProcess":
 		s.procs.mu.Lock()
 		p, ok := s.procs.byID[c.ProcessId]
@@ -51,16 +58,16 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) error {
 		}
 		s.procs.mu.Unlock()
 		if !mine {
-			return notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
+			return nil, notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
 		}
 		if session != "" && !c.Force {
 			gs, err := s.store.GameSessions().Get(ctx, session)
 			if err == nil && gs.ProtectionPolicy == protectionFull {
-				return gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
+				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
 			}
 		}
 		s.askProcessToEnd(c.ProcessId)
-		return nil
+		return nil, nil
 	}
-	return invalidf("unknown agent action %q", c.Action)
+	return nil, invalidf("unknown agent action %q", c.Action)
 }

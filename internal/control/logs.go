@@ -1,19 +1,17 @@
 package control
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -51,53 +49,64 @@ func (s *Service) archiveLogs(ctx context.Context, gs store.GameSession) {
 }
 
 func (s *Service) writeArchive(paths []string) (string, error) {
+	archive, err := builds.ZipFiles(paths)
+	if err != nil {
+		return "", err
+	}
+	return s.keepArchive(archive)
+}
+
+// keepArchive stores a log archive under a random, unguessable name, which it returns.
+func (s *Service) keepArchive(archive []byte) (string, error) {
 	if err := os.MkdirAll(s.logDir, 0o700); err != nil {
 		return "", err
 	}
 	var b [16]byte
 	rand.Read(b[:])
 	name := hex.EncodeToString(b[:]) + ".zip"
-	tmp, err := os.CreateTemp(s.logDir, "archive-*")
-	if err != nil {
+	tmp := filepath.Join(s.logDir, name+".tmp")
+	if err := os.WriteFile(tmp, archive, 0o600); err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	zw := zip.NewWriter(tmp)
-	added := 0
-	for _, p := range paths {
-		if err := addToZip(zw, p); err != nil {
-			s.log.Debug("log path not archived", "path", p, "error", err)
-			continue
-		}
-		added++
-	}
-	if err := errors.Join(zw.Close(), tmp.Sync(), tmp.Close()); err != nil {
-		return "", err
-	}
-	if added == 0 {
-		return "", errors.New("none of the log paths could be read on this host")
-	}
-	return name, os.Rename(tmp.Name(), filepath.Join(s.logDir, name))
+	return name, os.Rename(tmp, filepath.Join(s.logDir, name))
 }
 
-// addToZip adds a file, or every file under a directory, keeping their absolute paths.
-func addToZip(zw *zip.Writer, root string) error {
-	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w, err := zw.Create(filepath.ToSlash(path[1:]))
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(w, f)
+// StoreProcessLogs takes the log archive a host agent uploads when one of its processes
+// ends, and makes it the logs of the last game session that process hosted.
+func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive []byte) error {
+	if _, err := s.checkAuthToken(ctx, c.AuthToken, c.FleetId, c.ComputeName); err != nil {
 		return err
+	}
+	if s.logDir == "" {
+		return gamelift.InvalidRequest("this server keeps no logs")
+	}
+	gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+	if err != nil {
+		return err
+	}
+	name, err := s.keepArchive(archive)
+	if err != nil {
+		return fmt.Errorf("keep log archive: %w", err)
+	}
+	_, err = s.store.GameSessions().Update(ctx, gamelift.Value(gs.Model.GameSessionId), func(gs *store.GameSession) error {
+		gs.LogArchive = name
+		return nil
 	})
+	return err
+}
+
+// lastSessionOf finds the most recent game session a process hosted.
+func (s *Service) lastSessionOf(ctx context.Context, fleetID, processID string) (store.GameSession, error) {
+	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: fleetID})
+	if err != nil {
+		return store.GameSession{}, fmt.Errorf("list game sessions: %w", err)
+	}
+	for i := len(page.Items) - 1; i >= 0; i-- {
+		if page.Items[i].ProcessID == processID {
+			return page.Items[i], nil
+		}
+	}
+	return store.GameSession{}, gamelift.NotFound("process %s hosted no game session", processID)
 }
 
 // GetGameSessionLogUrl returns where to download an ended session's logs.

@@ -102,6 +102,8 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 		status = http.StatusUnauthorized
 	case "NotFoundException":
 		status = http.StatusNotFound
+	case "ConflictException":
+		status = http.StatusConflict
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

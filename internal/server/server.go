@@ -122,6 +122,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			logs.ServeHTTP(w, r)
 		case r.Method == http.MethodPost && r.URL.Path == AgentPath:
 			serveAgentCall(w, r, svc, cfg.Logger)
+		case r.Method == http.MethodPut && r.URL.Path == AgentLogsPath:
+			serveAgentLogs(w, r, svc, cfg.Logger)
 		case strings.HasPrefix(r.URL.Path, builds.UploadPath):
 			buildFiles.ServeHTTP(w, r)
 		default:
