@@ -14,14 +14,8 @@ import (
 // b.N ready processes (raw SDK WebSockets), the durable SQLite write (synchronous=FULL)
 // and the answer. Run with a fixed count, e.g. -benchtime=2000x, as each op needs a process.
 func BenchmarkCreateGameSession(b *testing.B) {
-	w := newSDKWorld(b)
-	for i := range b.N {
-		p := dialRaw(b, w, fmt.Sprint("bench-", i))
-		p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":9000}`)
-		p.recv()
-	}
+	w, in := benchWorld(b)
 	ctx := context.Background()
-	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(8)}
 	b.ResetTimer()
 	for range b.N {
 		if _, err := w.api.CreateGameSession(ctx, in); err != nil {
@@ -32,13 +26,7 @@ func BenchmarkCreateGameSession(b *testing.B) {
 
 // BenchmarkCreateGameSessionParallel is the same call from 32 clients at once per core.
 func BenchmarkCreateGameSessionParallel(b *testing.B) {
-	w := newSDKWorld(b)
-	for i := range b.N {
-		p := dialRaw(b, w, fmt.Sprint("bench-", i))
-		p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":9000}`)
-		p.recv()
-	}
-	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(8)}
+	w, in := benchWorld(b)
 	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -49,4 +37,15 @@ func BenchmarkCreateGameSessionParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchWorld is a server with b.N ready processes, and the request the benchmarks send.
+func benchWorld(b *testing.B) (*sdkWorld, *gl.CreateGameSessionInput) {
+	w := newSDKWorld(b)
+	for i := range b.N {
+		p := dialRaw(b, w, fmt.Sprint("bench-", i))
+		p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":9000}`)
+		p.recv()
+	}
+	return w, &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(8)}
 }
