@@ -74,6 +74,9 @@ type agent struct {
 	running  map[string]*proc // by process ID
 	buildID  string           // the fleet's build, once known ("" for none)
 	gameDir  string           // where it is unpacked
+	prepared bool             // the build is unpacked and installed (or there is none)
+	// installFailed: the build's install script failed here; no process is launched.
+	installFailed bool
 	slots    map[string]*slotState
 	exits    chan exit
 }
@@ -85,8 +88,21 @@ func Run(ctx context.Context, cfg Config) error {
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 30*time.Second)
 	a := &agent{Config: cfg, log: cmp.Or(cfg.Logger, slog.Default()).With("fleet", cfg.FleetID, "compute", cfg.ComputeName),
 		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16)}
-	if cfg.LogDir != "" {
-		if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
+	// Processes run in their own directory, so a relative directory of the agent's would
+	// name another place for them (and for exec, which resolves a relative path from the
+	// child's directory).
+	for _, dir := range []*string{&a.LogDir, &a.BuildDir} {
+		if *dir == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*dir)
+		if err != nil {
+			return fmt.Errorf("agent directory %s: %w", *dir, err)
+		}
+		*dir = abs
+	}
+	if a.LogDir != "" {
+		if err := os.MkdirAll(a.LogDir, 0o755); err != nil {
 			return fmt.Errorf("agent log dir: %w", err)
 		}
 	}
@@ -107,7 +123,9 @@ func Run(ctx context.Context, cfg Config) error {
 	tick := time.NewTicker(cfg.PollInterval)
 	defer tick.Stop()
 	for {
-		a.reconcile(ctx)
+		if !a.reconcile(ctx) {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -119,14 +137,37 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // reconcile launches what the runtime configuration wants and is not running, and asks
-// what it no longer wants to end.
-func (a *agent) reconcile(ctx context.Context) {
+// what it no longer wants to end. It reports false when the host should stop serving the
+// fleet: its location is being deleted, in ERROR, or gone.
+func (a *agent) reconcile(ctx context.Context) bool {
+	status, err := a.Control.LocationStatus(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("agent: read the fleet location's status", "error", err)
+		}
+		return true
+	}
+	if status != "ACTIVATING" && status != "ACTIVE" {
+		a.log.Info("agent: the fleet location is " + cmp.Or(status, "gone") + "; stopping its processes")
+		return false
+	}
+	if !a.prepared {
+		if err := a.prepareBuild(ctx); err != nil {
+			if ctx.Err() == nil {
+				a.log.Error("agent: install the fleet's build", "error", err)
+			}
+			return true
+		}
+	}
+	if a.installFailed {
+		return true
+	}
 	sps, err := a.Control.RuntimeConfiguration(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("agent: read runtime configuration", "error", err)
 		}
-		return
+		return true
 	}
 	want := map[string]ServerProcess{}
 	for _, sp := range sps {
@@ -152,6 +193,7 @@ func (a *agent) reconcile(ctx context.Context) {
 		}
 		a.launch(ctx, slot, sp)
 	}
+	return true
 }
 
 func (a *agent) freshToken(ctx context.Context) (string, error) {
@@ -216,21 +258,12 @@ func (a *agent) resolve(ctx context.Context, launchPath string) (path, dir strin
 		return launchPath, filepath.Dir(launchPath), nil
 	}
 	if a.gameDir == "" {
-		if err := a.unpackBuild(ctx); err != nil {
-			return "", "", err
-		}
+		return "", "", fmt.Errorf("the launch path is under %s but the fleet has no build", gameRoot)
 	}
 	return filepath.Join(a.gameDir, filepath.FromSlash(rest)), a.gameDir, nil
 }
 
-func (a *agent) unpackBuild(ctx context.Context) error {
-	id, err := a.Control.FleetBuild(ctx)
-	if err != nil {
-		return err
-	}
-	if id == "" {
-		return fmt.Errorf("the launch path is under %s but the fleet has no build", gameRoot)
-	}
+func (a *agent) unpackBuild(ctx context.Context, id string) error {
 	dir := filepath.Join(cmp.Or(a.BuildDir, filepath.Join(os.TempDir(), "hoist-builds")), id)
 	if _, err := os.Stat(dir); err == nil {
 		a.buildID, a.gameDir = id, dir
@@ -268,6 +301,90 @@ func (a *agent) unpackBuild(ctx context.Context) error {
 	a.buildID, a.gameDir = id, dir
 	return nil
 }
+
+// prepareBuild unpacks the fleet's build, if it has one, and runs its install script
+// once on this host, before any process is launched, as GameLift does on each instance.
+func (a *agent) prepareBuild(ctx context.Context) error {
+	id, err := a.Control.FleetBuild(ctx)
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		if err := a.unpackBuild(ctx, id); err != nil {
+			return err
+		}
+		if err := a.install(ctx); err != nil {
+			return err
+		}
+	}
+	a.prepared = true
+	return nil
+}
+
+// Install scripts: install.sh at the root of a build runs once per host, in the build's
+// directory, before the host launches processes; the marker file records that it ran.
+const (
+	installScript  = "install.sh"
+	installMarker  = ".hoist-installed"
+	installTimeout = 10 * time.Minute
+)
+
+func (a *agent) install(ctx context.Context) error {
+	script := filepath.Join(a.gameDir, installScript)
+	if _, err := os.Stat(script); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	marker := filepath.Join(a.gameDir, installMarker)
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	a.report(ctx, "FLEET_CREATION_RUNNING_INSTALLER", fmt.Sprintf("running %s of build %s on %s", installScript, a.buildID, a.ComputeName))
+	ictx, cancel := context.WithTimeout(ctx, installTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ictx, "/bin/sh", installScript)
+	cmd.Dir = a.gameDir
+	var out tail
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if a.LogDir != "" {
+		if f, err := os.Create(filepath.Join(a.LogDir, "install-"+a.buildID+".log")); err == nil {
+			defer f.Close()
+			cmd.Stdout = io.MultiWriter(f, &out)
+			cmd.Stderr = cmd.Stdout
+		}
+	}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		a.installFailed = true
+		a.log.Error("agent: install script failed", "build", a.buildID, "error", err, "output", out.String())
+		a.report(ctx, "FLEET_CREATION_FAILED_INSTALLER", fmt.Sprintf("%s of build %s failed on %s: %s; its output ends: %s",
+			installScript, a.buildID, a.ComputeName, exitStatus(err), out.String()))
+		return nil
+	}
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		return err
+	}
+	a.log.Info("agent: install script ran", "build", a.buildID)
+	a.report(ctx, "FLEET_CREATION_COMPLETED_INSTALLER", fmt.Sprintf("%s of build %s completed on %s", installScript, a.buildID, a.ComputeName))
+	return nil
+}
+
+// tail keeps the last bytes written to it, for an error message.
+type tail struct{ b []byte }
+
+const tailBytes = 512
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > tailBytes {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return strings.TrimSpace(string(t.b)) }
 
 // exited handles a process that ended: planned, or a crash to back off from.
 func (a *agent) exited(ctx context.Context, e exit) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/internal/builds"
 )
@@ -31,6 +32,9 @@ type Control interface {
 	// its processes connect to.
 	Register(ctx context.Context) (sdkEndpoint string, err error)
 	Deregister(ctx context.Context) error
+	// LocationStatus is the status of the fleet location this host serves: ACTIVATING
+	// or ACTIVE while it should run processes; "" when the fleet or location is gone.
+	LocationStatus(ctx context.Context) (string, error)
 	// AuthToken gets a fresh token for the host's processes.
 	AuthToken(ctx context.Context) (token string, expires time.Time, err error)
 	// RuntimeConfiguration says which processes the host should run.
@@ -61,7 +65,8 @@ type APIControl struct {
 	Location    string // "" for a managed fleet's home Region
 	IPAddress   string
 
-	token string
+	token    string
+	location string // where the host registered
 }
 
 // Register implements Control.
@@ -74,16 +79,38 @@ func (c *APIControl) Register(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("register compute %s in fleet %s: %w", c.ComputeName, c.FleetID, err)
 	}
+	c.location = aws.ToString(out.Compute.Location)
 	return aws.ToString(out.Compute.GameLiftServiceSdkEndpoint), nil
 }
 
-// Deregister implements Control.
+// Deregister implements Control. A compute already gone (its fleet deleted) is no error.
 func (c *APIControl) Deregister(ctx context.Context) error {
 	_, err := c.Client.DeregisterCompute(ctx, &gamelift.DeregisterComputeInput{FleetId: &c.FleetID, ComputeName: &c.ComputeName})
-	if err != nil {
+	var nf *types.NotFoundException
+	if err != nil && !errors.As(err, &nf) {
 		return fmt.Errorf("deregister compute %s: %w", c.ComputeName, err)
 	}
 	return nil
+}
+
+// LocationStatus implements Control.
+func (c *APIControl) LocationStatus(ctx context.Context) (string, error) {
+	out, err := c.Client.DescribeFleetLocationAttributes(ctx, &gamelift.DescribeFleetLocationAttributesInput{
+		FleetId: &c.FleetID, Locations: []string{c.location},
+	})
+	var nf *types.NotFoundException
+	if errors.As(err, &nf) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("describe fleet location: %w", err)
+	}
+	for _, l := range out.LocationAttributes {
+		if l.LocationState != nil && aws.ToString(l.LocationState.Location) == c.location {
+			return string(l.LocationState.Status), nil
+		}
+	}
+	return "", nil
 }
 
 // AuthToken implements Control.

@@ -26,8 +26,12 @@ type AgentCall struct {
 	Message   string // ReportEvent
 }
 
-// Event codes an agent may report, GameLift's names for what happens to processes.
-var agentEventCodes = []string{"SERVER_PROCESS_CRASHED", "SERVER_PROCESS_INVALID_PATH", "SERVER_PROCESS_FORCE_TERMINATED"}
+// Event codes an agent may report, GameLift's names for what happens to processes and
+// to a build's install script on a host.
+var agentEventCodes = []string{
+	eventProcessCrashed, eventProcessBadPath, "SERVER_PROCESS_FORCE_TERMINATED",
+	"FLEET_CREATION_RUNNING_INSTALLER", "FLEET_CREATION_COMPLETED_INSTALLER", eventInstallerFailed,
+}
 
 // HandleAgentCall runs one agent request; the result (or nil) is its answer.
 func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error) {
@@ -40,6 +44,10 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			return nil, invalidf("EventCode must be one of %v", agentEventCodes)
 		}
 		s.event(ctx, c.FleetId, c.EventCode, c.Message)
+		switch c.EventCode {
+		case eventProcessCrashed, eventProcessBadPath, eventInstallerFailed:
+			s.launchFailed(ctx, c.FleetId, c.ComputeName, c.EventCode, c.Message)
+		}
 		return nil, nil
 	case "ProcessLogPaths":
 		// The files the process listed in LogPaths, for the agent to upload with its output.

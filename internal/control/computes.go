@@ -40,7 +40,8 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	}
 	fleetID := gamelift.Value(f.Attributes.FleetId)
 	computeType := gamelift.Value(f.Attributes.ComputeType)
-	if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
+	// A managed fleet's hosts register while it activates: their processes make it ACTIVE.
+	if st := gamelift.Value(f.Attributes.Status); st != FleetActive && !(computeType == ComputeEC2 && st == FleetActivating) {
 		return nil, gamelift.NotReady("Fleet %s is %s, not ACTIVE", fleetID, st)
 	}
 	if in.IpAddress == nil && in.DnsName == nil {
@@ -53,8 +54,12 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	case location == "":
 		location = s.region
 	}
-	if locationOf(&f, location) == nil {
+	l := locationOf(&f, location)
+	if l == nil {
 		return nil, gamelift.InvalidRequest("Location %s does not belong to fleet %s", location, fleetID)
+	}
+	if l.Status != locationStatusActive && l.Status != locationStatusActivate {
+		return nil, gamelift.NotReady("Location %s of fleet %s is %s", location, fleetID, l.Status)
 	}
 	name := gamelift.Value(in.ComputeName)
 	c := gamelift.Compute{
@@ -82,6 +87,7 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	if err != nil {
 		return nil, fmt.Errorf("register compute: %w", err)
 	}
+	s.hostRegistered(fleetID, location)
 	return &gamelift.RegisterComputeOutput{Compute: &c}, nil
 }
 

@@ -45,8 +45,8 @@ const (
 	eventFleetDeleted        = "FLEET_DELETED"
 )
 
-// provisioningSteps is the path of a managed fleet from NEW to ACTIVE.
-var provisioningSteps = []string{FleetDownloading, FleetValidating, FleetBuilding, FleetActivating, FleetActive}
+// provisioningSteps is the path of a managed fleet from NEW to ACTIVATING.
+var provisioningSteps = []string{FleetDownloading, FleetValidating, FleetBuilding, FleetActivating}
 
 func locationOf(f *store.Fleet, name string) *store.FleetLocation {
 	for i := range f.Locations {
@@ -249,9 +249,10 @@ func locationStates(ls []store.FleetLocation) []gamelift.LocationState {
 	return out
 }
 
-// provision walks a managed fleet from its current status to ACTIVE in the background,
-// recording each step as a fleet event. Hoist's hosts need no download or image build, so
-// each step completes as soon as it is recorded.
+// provision walks a managed fleet from its current status to ACTIVATING in the
+// background, recording each step as a fleet event. Hoist's hosts need no image build, so
+// each step completes as soon as it is recorded; each host downloads and installs the
+// build itself. The fleet's locations then wait for a ready process (activation.go).
 func (s *Service) provision(id string) {
 	s.wg.Add(1)
 	go func() {
@@ -268,10 +269,10 @@ func (s *Service) provision(id string) {
 				}
 				next := provisioningSteps[i+1]
 				f.Attributes.Status = &next
-				if next == FleetActive {
+				if next == FleetActivating {
 					for j := range f.Locations {
 						if f.Locations[j].Status == locationStatusNew {
-							f.Locations[j].Status = locationStatusActive
+							f.Locations[j].Status = locationStatusActivate
 						}
 					}
 				}
@@ -285,9 +286,35 @@ func (s *Service) provision(id string) {
 				return
 			}
 			st := gamelift.Value(f.Attributes.Status)
-			s.event(ctx, id, eventFleetStatePrefix+st, "Fleet "+id+" changed status to "+st)
+			if st != FleetActivating {
+				s.event(ctx, id, eventFleetStatePrefix+st, "Fleet "+id+" changed status to "+st)
+				continue
+			}
+			s.event(ctx, id, eventFleetStatePrefix+st, "Fleet "+id+" changed status to "+st+": waiting for a server process to call ProcessReady")
+			if len(f.Locations) > 1 {
+				s.activateLocations(ctx, f, f.Locations[1:])
+			}
+			s.awaitReady(id, locationNames(f.Locations))
 		}
 	}()
+}
+
+// activateLocations says, for each remote location, what it waits for: a host that serves it.
+func (s *Service) activateLocations(ctx context.Context, f store.Fleet, remote []store.FleetLocation) {
+	id := gamelift.Value(f.Attributes.FleetId)
+	for _, l := range remote {
+		s.event(ctx, id, eventFleetStatePrefix+FleetActivating, fmt.Sprintf(
+			"Location %s of fleet %s changed status to ACTIVATING: it waits for a host that serves it (hoist agent --fleet-id %s --location %s, or hoist server --local-locations %s)",
+			l.Name, id, id, l.Name, l.Name))
+	}
+}
+
+func locationNames(ls []store.FleetLocation) []string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.Name
+	}
+	return names
 }
 
 var errProvisioned = errors.New("fleet needs no provisioning")
@@ -299,9 +326,33 @@ func (s *Service) resumeProvisioning(ctx context.Context) error {
 		return fmt.Errorf("list fleets: %w", err)
 	}
 	for _, f := range page.Items {
-		st := gamelift.Value(f.Attributes.Status)
-		if st == FleetNew || slices.Contains(provisioningSteps[:len(provisioningSteps)-1], st) {
-			s.provision(gamelift.Value(f.Attributes.FleetId))
+		id := gamelift.Value(f.Attributes.FleetId)
+		switch st := gamelift.Value(f.Attributes.Status); {
+		case st == FleetNew || slices.Contains(provisioningSteps[:len(provisioningSteps)-1], st):
+			s.provision(id)
+			continue
+		case st == FleetDeleting:
+			s.finishDeletion(id, nil)
+			continue
+		}
+		counts, err := s.computeCounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		var deleting []string
+		for _, l := range f.Locations {
+			switch l.Status {
+			case locationStatusActivate:
+				s.awaitReady(id, []string{l.Name})
+				if counts[l.Name] > 0 {
+					s.hostRegistered(id, l.Name)
+				}
+			case locationStatusDeleting:
+				deleting = append(deleting, l.Name)
+			}
+		}
+		if len(deleting) > 0 {
+			s.finishDeletion(id, deleting)
 		}
 	}
 	return nil
@@ -367,7 +418,9 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 			return nil, pageErr(err)
 		}
 		for _, f := range page.Items {
-			ids = append(ids, gamelift.Value(f.Attributes.FleetId))
+			if gamelift.Value(f.Attributes.Status) != FleetTerminated {
+				ids = append(ids, gamelift.Value(f.Attributes.FleetId))
+			}
 		}
 		return &gamelift.ListFleetsOutput{FleetIds: nonNil(ids), NextToken: next(page.Next)}, nil
 	}
@@ -376,7 +429,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 		return nil, err
 	}
 	for _, f := range page.Items {
-		if gamelift.Value(f.Attributes.BuildId) == build {
+		if gamelift.Value(f.Attributes.BuildId) == build && gamelift.Value(f.Attributes.Status) != FleetTerminated {
 			ids = append(ids, gamelift.Value(f.Attributes.FleetId))
 		}
 	}
@@ -391,7 +444,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 func (s *Service) updateFleet(ctx context.Context, idOrARN *string, fn func(*store.Fleet) error) (store.Fleet, error) {
 	id := idOf(idOrARN)
 	f, err := s.store.Fleets().Update(ctx, id, func(f *store.Fleet) error {
-		if st := gamelift.Value(f.Attributes.Status); st == FleetDeleting || st == FleetError {
+		if st := gamelift.Value(f.Attributes.Status); st == FleetDeleting || st == FleetError || st == FleetTerminated {
 			return gamelift.InvalidFleetStatus("Fleet %s is %s", id, st)
 		}
 		return fn(f)
@@ -431,32 +484,6 @@ func set[T any](dst **T, v *T) {
 	}
 }
 
-// DeleteFleet deletes a fleet and deregisters its computes.
-func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput) (*gamelift.DeleteFleetOutput, error) {
-	id := idOf(in.FleetId)
-	if _, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
-		f.Attributes.Status = gamelift.String(FleetDeleting)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	s.event(ctx, id, eventFleetStatePrefix+FleetDeleting, "Fleet "+id+" changed status to DELETING")
-	computes, err := s.store.Computes().List(ctx, store.Query{Parent: id})
-	if err != nil {
-		return nil, fmt.Errorf("list computes: %w", err)
-	}
-	for _, c := range computes.Items {
-		if err := s.store.Computes().Delete(ctx, computeKey(id, gamelift.Value(c.Model.ComputeName))); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("deregister compute: %w", err)
-		}
-	}
-	if err := s.store.Fleets().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("delete fleet: %w", err)
-	}
-	s.event(ctx, id, eventFleetDeleted, "Fleet "+id+" deleted")
-	return &gamelift.DeleteFleetOutput{}, nil
-}
-
 // CreateFleetLocations adds remote (managed fleets) or custom (Anywhere fleets) locations.
 func (s *Service) CreateFleetLocations(ctx context.Context, in *gamelift.CreateFleetLocationsInput) (*gamelift.CreateFleetLocationsOutput, error) {
 	var added []store.FleetLocation
@@ -466,9 +493,12 @@ func (s *Service) CreateFleetLocations(ctx context.Context, in *gamelift.CreateF
 		if added, err = s.fleetLocations(ctx, ct, in.Locations, f.Locations); err != nil {
 			return err
 		}
-		if gamelift.Value(f.Attributes.Status) == FleetActive {
+		if st := gamelift.Value(f.Attributes.Status); st == FleetActive || st == FleetActivating {
 			for i := range added {
 				added[i].Status = locationStatusActive
+				if ct == ComputeEC2 {
+					added[i].Status = locationStatusActivate
+				}
 			}
 		}
 		f.Locations = append(f.Locations, added...)
@@ -477,31 +507,11 @@ func (s *Service) CreateFleetLocations(ctx context.Context, in *gamelift.CreateF
 	if err != nil {
 		return nil, err
 	}
-	return &gamelift.CreateFleetLocationsOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, LocationStates: locationStates(added)}, nil
-}
-
-// DeleteFleetLocations removes remote or custom locations from a fleet (never its home Region).
-func (s *Service) DeleteFleetLocations(ctx context.Context, in *gamelift.DeleteFleetLocationsInput) (*gamelift.DeleteFleetLocationsOutput, error) {
-	var removed []store.FleetLocation
-	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
-		removed = nil
-		for _, name := range in.Locations {
-			if name == s.region && gamelift.Value(f.Attributes.ComputeType) == ComputeEC2 {
-				return gamelift.InvalidRequest("Location %s is the fleet's home Region and cannot be removed", name)
-			}
-			i := slices.IndexFunc(f.Locations, func(l store.FleetLocation) bool { return l.Name == name })
-			if i < 0 {
-				return gamelift.InvalidRequest("Location %s does not belong to fleet %s", name, gamelift.Value(f.Attributes.FleetId))
-			}
-			removed = append(removed, store.FleetLocation{Name: name, Status: locationStatusDeleting})
-			f.Locations = slices.Delete(f.Locations, i, i+1)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if len(added) > 0 && added[0].Status == locationStatusActivate {
+		s.activateLocations(ctx, f, added)
+		s.awaitReady(gamelift.Value(f.Attributes.FleetId), locationNames(added))
 	}
-	return &gamelift.DeleteFleetLocationsOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, LocationStates: locationStates(removed)}, nil
+	return &gamelift.CreateFleetLocationsOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, LocationStates: locationStates(added)}, nil
 }
 
 // DescribeFleetLocationAttributes describes a fleet's locations.
@@ -579,17 +589,29 @@ func (s *Service) DescribeFleetEvents(ctx context.Context, in *gamelift.Describe
 	return &gamelift.DescribeFleetEventsOutput{Events: nonNil(items), NextToken: token}, nil
 }
 
-// ManagedFleets lists the ACTIVE managed (EC2) fleets, whose processes Hoist's own hosts run.
-func (s *Service) ManagedFleets(ctx context.Context) ([]string, error) {
+// FleetLocationRef names one location of a fleet.
+type FleetLocationRef struct {
+	FleetID, Location string
+}
+
+// ManagedFleetLocations lists the locations of managed (EC2) fleets whose hosts run
+// processes now: those ACTIVATING or ACTIVE, of fleets ACTIVATING or ACTIVE.
+func (s *Service) ManagedFleetLocations(ctx context.Context) ([]FleetLocationRef, error) {
 	page, err := s.store.Fleets().List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list fleets: %w", err)
 	}
-	var ids []string
+	var refs []FleetLocationRef
 	for _, f := range page.Items {
-		if gamelift.Value(f.Attributes.ComputeType) == ComputeEC2 && gamelift.Value(f.Attributes.Status) == FleetActive {
-			ids = append(ids, gamelift.Value(f.Attributes.FleetId))
+		st := gamelift.Value(f.Attributes.Status)
+		if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 || st != FleetActive && st != FleetActivating {
+			continue
+		}
+		for _, l := range f.Locations {
+			if l.Status == locationStatusActive || l.Status == locationStatusActivate {
+				refs = append(refs, FleetLocationRef{gamelift.Value(f.Attributes.FleetId), l.Name})
+			}
 		}
 	}
-	return ids, nil
+	return refs, nil
 }

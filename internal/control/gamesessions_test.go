@@ -15,7 +15,7 @@ import (
 
 // The target fleet must be ACTIVE: a fleet still being provisioned (or in error) takes no
 // game session. The fleet is put in the store in that state, as a crash mid-provisioning
-// would leave it, since a live server moves it to ACTIVE too fast to race.
+// would leave it.
 func TestCreateGameSessionNeedsAnActiveFleet(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hoist.db"))
@@ -46,16 +46,16 @@ func TestCreateGameSessionNeedsAnActiveFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if gamelift.Value(f.Attributes.Status) == control.FleetActive {
+		if gamelift.Value(f.Attributes.Status) == control.FleetActivating {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("fleet left BUILDING is %s, not provisioned on to ACTIVE", gamelift.Value(f.Attributes.Status))
+			t.Fatalf("fleet left BUILDING is %s, not provisioned on to ACTIVATING", gamelift.Value(f.Attributes.Status))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	_, err = svc.CreateGameSession(ctx, &gamelift.CreateGameSessionInput{FleetId: gamelift.String("fleet-BUILDING"), MaximumPlayerSessionCount: gamelift.Int32(2)})
-	if !gamelift.IsCode(err, "FleetCapacityExceededException") {
-		t.Errorf("ACTIVE fleet with no processes: %v, want FleetCapacityExceededException", err)
+	if !gamelift.IsCode(err, "InvalidFleetStatusException") {
+		t.Errorf("ACTIVATING fleet (no process ready yet): %v, want InvalidFleetStatusException", err)
 	}
 }

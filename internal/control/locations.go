@@ -77,7 +77,7 @@ func (s *Service) DeleteLocation(ctx context.Context, in *gamelift.DeleteLocatio
 		return nil, fmt.Errorf("list fleets: %w", err)
 	}
 	for _, f := range fleets.Items {
-		if locationOf(&f, name) != nil {
+		if locationOf(&f, name) != nil && gamelift.Value(f.Attributes.Status) != FleetTerminated {
 			return nil, gamelift.InvalidRequest("Location %s is in use by fleet %s; remove it from the fleet first", name, gamelift.Value(f.Attributes.FleetId))
 		}
 	}

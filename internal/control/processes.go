@@ -36,6 +36,7 @@ type process struct {
 	logPaths                           []string
 
 	ready          bool // ActivateServerProcess answered, ProcessEnding not called
+	ended          bool // ProcessEnding called
 	unhealthy      int  // consecutive unhealthy heartbeats
 	lastSeen       time.Time
 	peer           sdkhost.Peer // nil while disconnected
@@ -235,9 +236,17 @@ type processHandle struct {
 func (h *processHandle) Detach(ctx context.Context) {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
-	if p, ok := h.s.procs.byID[h.id]; ok && p.peer == h.peer {
-		p.peer, p.disconnectedAt = nil, h.s.now()
+	p, ok := h.s.procs.byID[h.id]
+	if !ok || p.peer != h.peer {
+		return
 	}
+	if p.ended && p.gameSessionID == "" {
+		// It called ProcessEnding: nothing to resume.
+		delete(h.s.procs.byID, p.id)
+		h.s.log.Debug("server process ended", "process", p.id, "fleet", p.fleetID)
+		return
+	}
+	p.peer, p.disconnectedAt = nil, h.s.now()
 }
 
 // with runs fn on the process under the registry's lock.
@@ -298,10 +307,19 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		if req.Port < minPort || req.Port > maxPort {
 			return nil, gamelift.InvalidRequest("Port %d is outside %d-%d", req.Port, minPort, maxPort)
 		}
-		return nil, h.with(func(p *process) error {
+		var fleetID, location string
+		err = h.with(func(p *process) error {
+			if !p.ready {
+				h.s.log.Info("server process ready", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "port", req.Port, "sdk", p.sdk)
+			}
 			p.port, p.logPaths, p.ready, p.lastSeen = int32(req.Port), req.LogPaths, true, h.s.now()
+			fleetID, location = p.fleetID, p.location
 			return nil
 		})
+		if err == nil {
+			h.s.processReady(ctx, fleetID, location)
+		}
+		return nil, err
 	case "HeartbeatServerProcess":
 		req, err := decodeFrame[heartbeatServerProcess](frame)
 		if err != nil {
@@ -326,7 +344,7 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 	case "TerminateServerProcess":
 		var session string
 		err := h.with(func(p *process) error {
-			p.ready, session = false, p.gameSessionID
+			p.ready, p.ended, session = false, true, p.gameSessionID
 			p.gameSessionID, p.activating = "", false
 			return nil
 		})
@@ -477,8 +495,10 @@ func (s *Service) watchProcesses(every time.Duration) {
 			case <-t.C:
 				s.sweepProcesses(s.ctx)
 				s.expireReservations(s.ctx)
+				s.expireActivations(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
+					s.purgeFleets(s.ctx)
 					s.purgeLogs()
 					lastPurge = now
 				}

@@ -45,6 +45,13 @@ type Config struct {
 	ReconnectGrace time.Duration
 	// SweepInterval is how often those limits are checked; 5 s when zero.
 	SweepInterval time.Duration
+	// FleetActivationTimeout is how long the hosts of a managed fleet location have, from
+	// the first one registering, to start a process that calls ProcessReady before the
+	// location goes to ERROR; 5 minutes when zero.
+	FleetActivationTimeout time.Duration
+	// DeletionGrace is how long the processes of a fleet (or location) being deleted have
+	// to end after they are told to, before they are disconnected; 30 s when zero.
+	DeletionGrace time.Duration
 	// LogDir keeps game session log archives; LogURL is where they are downloaded from
 	// (the prefix served by LogArchives). Without LogDir, no logs are kept.
 	LogDir, LogURL string
@@ -68,9 +75,11 @@ type Service struct {
 
 	logDir, logURL, processLogDir, buildDir string
 
-	procs            processes
-	heartbeatTimeout time.Duration
-	reconnectGrace   time.Duration
+	procs                            processes
+	acts                             activations
+	activationTimeout, deletionGrace time.Duration
+	heartbeatTimeout                 time.Duration
+	reconnectGrace                   time.Duration
 
 	creatorsMu sync.Mutex
 	creators   map[string][]time.Time // fleet/creator -> recent creations
@@ -102,11 +111,15 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	c.HeartbeatTimeout = cmp.Or(c.HeartbeatTimeout, defaultHeartbeatTimeout)
 	c.ReconnectGrace = cmp.Or(c.ReconnectGrace, defaultReconnectGrace)
 	c.SweepInterval = cmp.Or(c.SweepInterval, defaultSweepInterval)
+	c.FleetActivationTimeout = cmp.Or(c.FleetActivationTimeout, defaultFleetActivationTimeout)
+	c.DeletionGrace = cmp.Or(c.DeletionGrace, defaultDeletionGrace)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir, buildDir: c.BuildDir,
-		procs:            processes{byID: map[string]*process{}},
+		procs:             processes{byID: map[string]*process{}},
+		acts:              activations{waiting: map[fleetLocationKey]*waitingLocation{}},
+		activationTimeout: c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,

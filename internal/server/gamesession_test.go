@@ -417,9 +417,16 @@ func TestRemoteLocationSessions(t *testing.T) {
 	api := client(srv.Endpoint, testCreds.SecretAccessKey)
 	fa := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("global"),
 		RuntimeConfiguration: runtimeOf("/opt/game/server", 1), Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}}))(t).FleetAttributes
-	eventually(t, "the fleet is ACTIVE", func() bool {
-		return must(api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(fa.FleetId)}}))(t).FleetAttributes[0].Status == types.FleetStatusActive
-	})
+	eventually(t, "the fleet is ACTIVATING", func() bool { return fleetStatus(t, api, fa.FleetId) == types.FleetStatusActivating })
+	// A host in the home Region makes the fleet ACTIVE; its process takes the first session.
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("oregon-1"), IpAddress: aws.String("10.0.0.1")}))(t)
+	homeTok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("oregon-1")}))(t)
+	startProcess(t, &sdkWorld{srv: srv, api: api, fleetID: aws.ToString(fa.FleetId), compute: "oregon-1", tok: aws.ToString(homeTok.AuthToken)}, "proc-oregon", 7777, true)
+	waitFleetActive(t, api, fa.FleetId)
+	home := must(api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+	if aws.ToString(home.Location) != "us-west-2" || aws.ToString(home.IpAddress) != "10.0.0.1" {
+		t.Errorf("session with no Location: location %s, ip %s", aws.ToString(home.Location), aws.ToString(home.IpAddress))
+	}
 	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("dublin-1"),
 		IpAddress: aws.String("10.1.2.3"), DnsName: aws.String("dublin-1.games.example"), Location: aws.String("eu-west-1")}))(t)
 	tok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("dublin-1")}))(t)
@@ -427,7 +434,7 @@ func TestRemoteLocationSessions(t *testing.T) {
 	startProcess(t, w, "proc-dublin", 7777, true)
 
 	_, err = api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2)})
-	apiError(t, err, "FleetCapacityExceededException") // no host in the home Region
+	apiError(t, err, "FleetCapacityExceededException") // the home Region's one process is taken
 	_, err = api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2), Location: aws.String("ap-south-1")})
 	apiError(t, err, "InvalidRequestException") // not a location of this fleet
 	gs := must(api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2), Location: aws.String("eu-west-1")}))(t).GameSession

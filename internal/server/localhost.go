@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,32 +14,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
 
 	"github.com/hoist-dev/hoist/internal/agent"
+	"github.com/hoist-dev/hoist/internal/control"
 )
 
 // LocalComputeName is the compute name of the server's own host in managed fleets.
 const LocalComputeName = "hoist-local"
 
 // localAgents runs the embedded host agent: the server's own host is an instance of every
-// ACTIVE managed fleet. It talks to the server through the GameLift API, as a host agent
-// elsewhere does.
+// managed fleet, in the home Region and the locations named by Config.LocalLocations. It
+// talks to the server through the GameLift API, as a host agent elsewhere does.
 type localAgents struct {
 	s        *Server
 	client   *gamelift.Client
 	ip       string
 	logDir   string
 	buildDir string
+	serves   []string // locations this host serves
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc
+	running map[control.FleetLocationRef]context.CancelFunc
 	wg      sync.WaitGroup
 }
 
-func (s *Server) startLocalAgents(dataDir string) {
+func (s *Server) startLocalAgents(dataDir string, locations []string) {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
 	la := &localAgents{
 		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
-		running: map[string]context.CancelFunc{},
+		running: map[control.FleetLocationRef]context.CancelFunc{}, serves: append([]string{s.Region}, locations...),
 		client: gamelift.New(gamelift.Options{
 			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint),
 			Credentials: credentials.NewStaticCredentialsProvider(s.Credentials.AccessKeyID, s.Credentials.SecretAccessKey, ""),
@@ -56,14 +59,15 @@ func (s *Server) startLocalAgents(dataDir string) {
 	}()
 }
 
-// watch starts an agent for each new managed fleet and stops those of deleted fleets.
+// watch starts an agent for each fleet location this host serves, and stops those of
+// locations no longer activating or active (deleted, say).
 func (la *localAgents) watch(ctx context.Context) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {
-		ids, err := la.s.service.ManagedFleets(ctx)
+		refs, err := la.s.service.ManagedFleetLocations(ctx)
 		if err == nil {
-			la.sync(ctx, ids)
+			la.sync(ctx, refs)
 		}
 		select {
 		case <-ctx.Done():
@@ -73,35 +77,49 @@ func (la *localAgents) watch(ctx context.Context) {
 	}
 }
 
-func (la *localAgents) sync(ctx context.Context, ids []string) {
+// computeName is this host's compute name in a location: one host registers once per
+// fleet location it serves.
+func (la *localAgents) computeName(location string) string {
+	if location == la.s.Region {
+		return LocalComputeName
+	}
+	return LocalComputeName + "-" + location
+}
+
+func (la *localAgents) sync(ctx context.Context, refs []control.FleetLocationRef) {
 	la.mu.Lock()
 	defer la.mu.Unlock()
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-		if _, ok := la.running[id]; ok {
+	want := map[control.FleetLocationRef]bool{}
+	for _, ref := range refs {
+		if !slices.Contains(la.serves, ref.Location) {
+			continue
+		}
+		want[ref] = true
+		if _, ok := la.running[ref]; ok {
 			continue
 		}
 		actx, cancel := context.WithCancel(ctx)
-		la.running[id] = cancel
+		la.running[ref] = cancel
 		la.wg.Add(1)
 		go func() {
 			defer la.wg.Done()
+			name := la.computeName(ref.Location)
 			err := agent.Run(actx, agent.Config{
-				FleetID: id, ComputeName: LocalComputeName, LogDir: la.logDir, BuildDir: la.buildDir, Logger: la.s.log,
+				FleetID: ref.FleetID, ComputeName: name, LogDir: la.logDir, BuildDir: la.buildDir, Logger: la.s.log,
 				StopTimeout: 10 * time.Second,
-				Control:     &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: id, ComputeName: LocalComputeName, IPAddress: la.ip},
+				Control: &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
+					Location: ref.Location, IPAddress: la.ip},
 			})
 			if err != nil && actx.Err() == nil {
-				la.s.log.Error("local host agent stopped", "fleet", id, "error", err)
+				la.s.log.Error("local host agent stopped", "fleet", ref.FleetID, "location", ref.Location, "error", err)
 			}
 			la.mu.Lock()
-			delete(la.running, id)
+			delete(la.running, ref)
 			la.mu.Unlock()
 		}()
 	}
-	for id, cancel := range la.running {
-		if !want[id] {
+	for ref, cancel := range la.running {
+		if !want[ref] {
 			cancel()
 		}
 	}

@@ -28,6 +28,17 @@ func fleetProcesses(t *testing.T, c *gl.Client, fleetID *string) int32 {
 	return aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
 }
 
+func fleetStatus(t *testing.T, c *gl.Client, fleetID *string) types.FleetStatus {
+	t.Helper()
+	return must(c.DescribeFleetAttributes(context.Background(), &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(fleetID)}}))(t).FleetAttributes[0].Status
+}
+
+// waitFleetActive waits for a managed fleet to be ACTIVE: one of its processes is ready.
+func waitFleetActive(t *testing.T, c *gl.Client, fleetID *string) {
+	t.Helper()
+	eventually(t, "the fleet is ACTIVE", func() bool { return fleetStatus(t, c, fleetID) == types.FleetStatusActive })
+}
+
 func runtimeOf(binary string, n int32) *types.RuntimeConfiguration {
 	return &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{
 		{LaunchPath: aws.String(binary), Parameters: aws.String("-port 0"), ConcurrentExecutions: aws.Int32(n)},
@@ -45,6 +56,7 @@ func TestManagedFleetRunsItsProcesses(t *testing.T) {
 	id := fa.FleetId
 
 	eventually(t, "2 processes run and are ready", func() bool { return fleetProcesses(t, c, id) == 2 })
+	waitFleetActive(t, c, id)
 	comp := must(c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: id, ComputeName: aws.String(server.LocalComputeName)}))(t).Compute
 	if comp.Type != "EC2" || aws.ToString(comp.Location) != "us-west-2" {
 		t.Errorf("the local host's compute = type %s, location %s", comp.Type, aws.ToString(comp.Location))
@@ -97,6 +109,23 @@ func TestManagedFleetBadLaunchPath(t *testing.T) {
 		events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: fa.FleetId}))(t).Events
 		return slices.ContainsFunc(events, func(e types.Event) bool { return e.EventCode == types.EventCodeServerProcessInvalidPath })
 	})
+	// No process can start: the fleet does not become ACTIVE but goes to ERROR, and says why.
+	eventually(t, "the fleet is in ERROR", func() bool { return fleetStatus(t, c, fa.FleetId) == types.FleetStatusError })
+	events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: fa.FleetId}))(t).Events
+	var codes []types.EventCode
+	for _, e := range events {
+		codes = append(codes, e.EventCode)
+	}
+	if slices.Contains(codes, types.EventCodeFleetStateActive) || !slices.Contains(codes, types.EventCodeFleetActivationFailed) ||
+		codes[len(codes)-1] != types.EventCodeFleetStateError {
+		t.Errorf("events = %v", codes)
+	}
+	eventually(t, "the host agent leaves the fleet", func() bool {
+		_, err := c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: fa.FleetId, ComputeName: aws.String(server.LocalComputeName)})
+		return err != nil
+	})
+	_, err := c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fa.FleetId, MaximumPlayerSessionCount: aws.Int32(2)})
+	apiError(t, err, "InvalidFleetStatusException")
 }
 
 // FORCE_TERMINATE on a managed fleet ends the session at once (FORCE_TERMINATED) and the
@@ -107,6 +136,7 @@ func TestForceTerminateOnManagedFleet(t *testing.T) {
 	_, c := start(t, t.TempDir())
 	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("force"), RuntimeConfiguration: runtimeOf(binary, 1)}))(t).FleetAttributes.FleetId
 	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	waitFleetActive(t, c, id)
 	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
 	eventually(t, "ACTIVE", func() bool {
 		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status == types.GameSessionStatusActive
@@ -131,6 +161,7 @@ func TestScaleInKeepsProtectedSessions(t *testing.T) {
 	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("protected"), RuntimeConfiguration: runtimeOf(binary, 1),
 		NewGameSessionProtectionPolicy: types.ProtectionPolicyFullProtection}))(t).FleetAttributes.FleetId
 	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	waitFleetActive(t, c, id)
 	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
 	status := func() types.GameSessionStatus {
 		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status

@@ -38,6 +38,11 @@ type Config struct {
 	HeartbeatTimeout, ReconnectGrace, SweepInterval time.Duration
 	// NoLocalAgent stops the server's own host from running managed fleets' processes.
 	NoLocalAgent bool
+	// LocalLocations are the remote locations (AWS Region names) whose managed fleet
+	// processes the server's own host runs too; it always serves the home Region.
+	LocalLocations []string
+	// FleetActivationTimeout and DeletionGrace: see control.Config; zero takes the defaults.
+	FleetActivationTimeout, DeletionGrace time.Duration
 }
 
 // Server is a running Hoist control plane.
@@ -99,6 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ProcessLogDir:    filepath.Join(cfg.DataDir, "process-logs"),
 		BuildDir:         filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
+		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
 	})
 	if err != nil {
 		st.Close()
@@ -143,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	if !cfg.NoLocalAgent {
-		s.startLocalAgents(cfg.DataDir)
+		s.startLocalAgents(cfg.DataDir, cfg.LocalLocations)
 	}
 	return s, nil
 }

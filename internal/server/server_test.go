@@ -203,9 +203,14 @@ func TestAnywhereFleetAliasComputeAndToken(t *testing.T) {
 	_, err = c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1")})
 	apiError(t, err, "NotFoundException")
 
-	// Deleting the fleet: gone from Describe and List; then the location can go.
+	// Deleting the fleet: DELETING, then TERMINATED, which Describe still shows and List
+	// does not; then the location can go.
 	must(c.DeleteFleet(ctx, &gl.DeleteFleetInput{FleetId: fa.FleetId}))(t)
-	_, err = c.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(fa.FleetId)}})
+	eventually(t, "the fleet is TERMINATED", func() bool { return fleetStatus(t, c, fa.FleetId) == types.FleetStatusTerminated })
+	if ids := must(c.ListFleets(ctx, &gl.ListFleetsInput{}))(t).FleetIds; slices.Contains(ids, aws.ToString(fa.FleetId)) {
+		t.Errorf("ListFleets still lists the deleted fleet: %v", ids)
+	}
+	_, err = c.DeleteFleet(ctx, &gl.DeleteFleetInput{FleetId: fa.FleetId})
 	apiError(t, err, "NotFoundException")
 	must(c.DeleteLocation(ctx, &gl.DeleteLocationInput{LocationName: aws.String("custom-lab-1")}))(t)
 	must(c.DeleteAlias(ctx, &gl.DeleteAliasInput{AliasId: simple.AliasId}))(t)
@@ -218,10 +223,8 @@ func TestManagedFleetIsProvisionedToActive(t *testing.T) {
 	_, c := start(t, t.TempDir())
 	out := must(c.CreateFleet(ctx, &gl.CreateFleetInput{
 		Name: aws.String("managed"), EC2InstanceType: types.EC2InstanceTypeC5Large,
-		RuntimeConfiguration: &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{
-			{LaunchPath: aws.String("/local/game/server"), Parameters: aws.String("-port 7777"), ConcurrentExecutions: aws.Int32(2)},
-		}},
-		Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}},
+		RuntimeConfiguration: runtimeOf(gameServerBinary(t), 2),
+		Locations:            []types.LocationConfiguration{{Location: aws.String("eu-west-1")}},
 	}))(t)
 	id := out.FleetAttributes.FleetId
 	if out.FleetAttributes.Status != types.FleetStatusNew || out.FleetAttributes.ComputeType != types.ComputeTypeEc2 {
@@ -235,21 +238,22 @@ func TestManagedFleetIsProvisionedToActive(t *testing.T) {
 		t.Errorf("locations = %v, want home Region first", locs)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d := must(c.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(id)}}))(t)
-		if d.FleetAttributes[0].Status == types.FleetStatusActive {
-			break
+	// ACTIVE once a process is ready, and not before.
+	var sawReady bool
+	eventually(t, "the fleet is ACTIVE", func() bool {
+		st := fleetStatus(t, c, id)
+		if st == types.FleetStatusActive {
+			sawReady = fleetProcesses(t, c, id) > 0
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("fleet still %s", d.FleetAttributes[0].Status)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return st == types.FleetStatusActive
+	})
+	if !sawReady {
+		t.Error("the fleet was ACTIVE with no ready process")
 	}
 	events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: id}))(t)
 	var codes []string
 	for _, e := range events.Events {
-		if strings.HasPrefix(string(e.EventCode), "FLEET_") { // the local agent reports its own
+		if strings.HasPrefix(string(e.EventCode), "FLEET_") && !strings.HasPrefix(aws.ToString(e.Message), "Location ") {
 			codes = append(codes, string(e.EventCode))
 		}
 	}
@@ -258,21 +262,43 @@ func TestManagedFleetIsProvisionedToActive(t *testing.T) {
 		t.Errorf("events = %v, want %v", codes, want)
 	}
 
-	la := must(c.DescribeFleetLocationAttributes(ctx, &gl.DescribeFleetLocationAttributesInput{FleetId: id}))(t)
-	for _, l := range la.LocationAttributes {
-		if l.LocationState.Status != types.FleetStatusActive {
-			t.Errorf("location %s is %s after activation", aws.ToString(l.LocationState.Location), l.LocationState.Status)
+	// The remote location has no host: it waits, ACTIVATING, and its event says for what.
+	status := func(location string) types.FleetStatus {
+		la := must(c.DescribeFleetLocationAttributes(ctx, &gl.DescribeFleetLocationAttributesInput{FleetId: id, Locations: []string{location}}))(t)
+		if len(la.LocationAttributes) == 0 {
+			return ""
 		}
+		return la.LocationAttributes[0].LocationState.Status
 	}
+	if st := status("us-west-2"); st != types.FleetStatusActive {
+		t.Errorf("home Region is %s", st)
+	}
+	if st := status("eu-west-1"); st != types.FleetStatusActivating {
+		t.Errorf("eu-west-1, with no host, is %s", st)
+	}
+	if !slices.ContainsFunc(events.Events, func(e types.Event) bool {
+		return strings.Contains(aws.ToString(e.Message), "--location eu-west-1")
+	}) {
+		t.Error("no event says how to give eu-west-1 a host")
+	}
+	capacity := must(c.DescribeFleetLocationCapacity(ctx, &gl.DescribeFleetLocationCapacityInput{FleetId: id, Location: aws.String("eu-west-1")}))(t).FleetCapacity
+	if n := aws.ToInt32(capacity.InstanceCounts.ACTIVE); n != 0 {
+		t.Errorf("eu-west-1 has %d instances", n)
+	}
+
 	added := must(c.CreateFleetLocations(ctx, &gl.CreateFleetLocationsInput{FleetId: id, Locations: []types.LocationConfiguration{{Location: aws.String("ap-south-1")}}}))(t)
-	if len(added.LocationStates) != 1 || aws.ToString(added.LocationStates[0].Location) != "ap-south-1" {
+	if len(added.LocationStates) != 1 || aws.ToString(added.LocationStates[0].Location) != "ap-south-1" || added.LocationStates[0].Status != types.FleetStatusActivating {
 		t.Errorf("CreateFleetLocations = %+v", added.LocationStates)
 	}
 	_, err := c.CreateFleetLocations(ctx, &gl.CreateFleetLocationsInput{FleetId: id, Locations: []types.LocationConfiguration{{Location: aws.String("custom-x1")}}})
 	apiError(t, err, "InvalidRequestException")
 	_, err = c.DeleteFleetLocations(ctx, &gl.DeleteFleetLocationsInput{FleetId: id, Locations: []string{"us-west-2"}})
 	apiError(t, err, "InvalidRequestException")
-	must(c.DeleteFleetLocations(ctx, &gl.DeleteFleetLocationsInput{FleetId: id, Locations: []string{"eu-west-1"}}))(t)
+	deleted := must(c.DeleteFleetLocations(ctx, &gl.DeleteFleetLocationsInput{FleetId: id, Locations: []string{"eu-west-1"}}))(t)
+	if deleted.LocationStates[0].Status != types.FleetStatusDeleting {
+		t.Errorf("DeleteFleetLocations = %+v", deleted.LocationStates)
+	}
+	eventually(t, "eu-west-1 is gone", func() bool { return status("eu-west-1") == "" })
 
 	rc := must(c.UpdateRuntimeConfiguration(ctx, &gl.UpdateRuntimeConfigurationInput{FleetId: id, RuntimeConfiguration: &types.RuntimeConfiguration{
 		ServerProcesses:                     []types.ServerProcess{{LaunchPath: aws.String("/local/game/server"), ConcurrentExecutions: aws.Int32(5)}},
