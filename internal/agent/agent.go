@@ -77,8 +77,8 @@ type agent struct {
 	prepared bool             // the build is unpacked and installed (or there is none)
 	// installFailed: the build's install script failed here; no process is launched.
 	installFailed bool
-	slots    map[string]*slotState
-	exits    chan exit
+	slots         map[string]*slotState
+	exits         chan exit
 }
 
 // Run registers the host, keeps the fleet's processes running until ctx ends, then drains
