@@ -146,7 +146,9 @@ func (s *Service) askProcessToEnd(processID string) {
 		defer s.wg.Done()
 		err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
 		if err != nil {
-			s.log.Warn("push TerminateProcess", "process", processID, "error", err)
+			// The process is gone already (it ended, or its host is shutting down): the
+			// sweep forgets it if it does not come back.
+			s.log.Debug("push TerminateProcess", "process", processID, "error", err)
 		}
 	}()
 }

@@ -182,7 +182,8 @@ func TestDeleteAnywhereFleetWithLiveSession(t *testing.T) {
 func TestDeleteManagedFleetWithLiveSession(t *testing.T) {
 	ctx := context.Background()
 	binary := gameServerBinary(t)
-	_, c := start(t, t.TempDir())
+	logs := &logBuffer{}
+	_, c := startLogging(t, t.TempDir(), logs.logger())
 	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("doomed"), RuntimeConfiguration: runtimeOf(binary, 2)}))(t).FleetAttributes.FleetId
 	eventually(t, "2 processes are ready", func() bool { return fleetProcesses(t, c, id) == 2 })
 	waitFleetActive(t, c, id)
@@ -202,5 +203,10 @@ func TestDeleteManagedFleetWithLiveSession(t *testing.T) {
 	}
 	if codes := eventCodes(t, c, id); codes[len(codes)-1] != types.EventCodeFleetDeleted {
 		t.Errorf("events = %v, want FLEET_DELETED last", codes)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("deleting a fleet logged: %s", line)
+		}
 	}
 }

@@ -53,11 +53,16 @@ type sdkWorld struct {
 
 func newSDKWorld(t testing.TB) *sdkWorld {
 	t.Helper()
+	return newSDKWorldLogging(t, quietLogger())
+}
+
+func newSDKWorldLogging(t testing.TB, log *slog.Logger) *sdkWorld {
+	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
 	srv, err := server.Start(ctx, server.Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Clock: clock,
-		Logger: quietLogger(), SweepInterval: 5 * time.Millisecond,
+		Logger: log, SweepInterval: 5 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

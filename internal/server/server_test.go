@@ -25,9 +25,13 @@ var testCreds = server.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "test
 // for Go v2 GameLift client (RPC v2 CBOR) pointed at it.
 func start(t *testing.T, dataDir string) (*server.Server, *gl.Client) {
 	t.Helper()
+	return startLogging(t, dataDir, slog.New(slog.DiscardHandler))
+}
+
+func startLogging(t *testing.T, dataDir string, log *slog.Logger) (*server.Server, *gl.Client) {
+	t.Helper()
 	srv, err := server.Start(context.Background(), server.Config{
-		Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds,
-		Logger: slog.New(slog.DiscardHandler),
+		Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds, Logger: log,
 	})
 	if err != nil {
 		t.Fatalf("start server: %v", err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,21 @@ func Connect(ctx context.Context, p ServerParameters, o Options) (*Client, error
 
 // ConnectFromEnvironment connects with the parameters in the GAMELIFT_SDK_* variables
 // (the official SDK's InitSDK without parameters).
+// A variable that is not set is named in the error, as a person sets it.
 func ConnectFromEnvironment(ctx context.Context, o Options) (*Client, error) {
+	var unset []string
+	for _, k := range []string{EnvWebSocketURL, EnvProcessID, EnvHostID, EnvFleetID, EnvAuthToken} {
+		if os.Getenv(k) == "" {
+			unset = append(unset, k)
+		}
+	}
+	switch len(unset) {
+	case 0:
+	case 1:
+		return nil, errorf("%s is not set", unset[0])
+	default:
+		return nil, errorf("%s are not set", strings.Join(unset, ", "))
+	}
 	return Connect(ctx, ServerParameters{
 		WebSocketURL: os.Getenv(EnvWebSocketURL), ProcessID: os.Getenv(EnvProcessID), HostID: os.Getenv(EnvHostID),
 		FleetID: os.Getenv(EnvFleetID), AuthToken: os.Getenv(EnvAuthToken),
@@ -255,6 +270,7 @@ func (c *Client) lost(conn *websocket.Conn, err error) {
 			return
 		}
 		c.attach(conn)
+		c.log.Info("gameserver: reconnected", "endpoint", endpoint)
 	}()
 }
 
