@@ -15,34 +15,53 @@ import (
 	"github.com/hoist-dev/hoist/internal/agent"
 )
 
-// runAgent is `hoist agent`: this host runs a fleet's processes for a server elsewhere.
-func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
+var agentHelp = help{
+	name: "hoist agent", purpose: "run a fleet's game server processes on this host, for a Hoist server elsewhere",
+	usage:       "--fleet-id ID --compute-name NAME [flags]",
+	credentials: serverKeys,
+	more: `The agent registers this host in the fleet (RegisterCompute), keeps the fleet's runtime
+configuration running here, and on exit (Ctrl-C) drains its processes and deregisters. With
+--location custom-... it serves an Anywhere fleet's custom location; with an AWS Region name,
+a managed fleet's remote location; without, a managed fleet's home Region.`,
+}
+
+// runAgent is ` + "`hoist agent`" + `: this host runs a fleet's processes for a server elsewhere.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	serverURL := fs.String("server", "http://127.0.0.1:9080", "the Hoist server's API endpoint")
-	fleetID := fs.String("fleet-id", "", "fleet whose processes this host runs (required)")
-	compute := fs.String("compute-name", "", "this host's compute name (required)")
-	location := fs.String("location", "", "custom location (Anywhere fleets) or remote location; default: the home Region")
-	ip := fs.String("ip", "127.0.0.1", "address players reach this host's game servers on")
-	region := fs.String("region", "us-west-2", "Region to sign requests for")
-	logDir := fs.String("log-dir", "./hoist-agent/logs", "where each process's output is kept")
-	buildDir := fs.String("build-dir", "./hoist-agent/builds", "where the fleet's build is unpacked")
-	if err := fs.Parse(args); err != nil {
+	serverURL := fs.String("server", "http://127.0.0.1:9080", "the Hoist server's API endpoint `URL`")
+	fleetID := fs.String("fleet-id", "", "`ID` of the fleet whose processes this host runs (required)")
+	compute := fs.String("compute-name", "", "this host's compute `name` in the fleet (required)")
+	location := fs.String("location", "", "`location` this host serves: a custom location (Anywhere fleets) or a remote location (managed fleets); default: the home Region")
+	ip := fs.String("ip", "127.0.0.1", "`address` players reach this host's game servers on")
+	region := fs.String("region", "us-west-2", "`Region` to sign requests for")
+	logDir := fs.String("log-dir", "./hoist-agent/logs", "`directory` where each process's output is kept")
+	buildDir := fs.String("build-dir", "./hoist-agent/builds", "`directory` where the fleet's build is unpacked")
+	rest, err := parseFlags(fs, agentHelp, args, stdout)
+	if err != nil {
 		return err
 	}
-	if *fleetID == "" || *compute == "" {
-		return errors.New("--fleet-id and --compute-name are required")
+	if err := noArguments(agentHelp, rest); err != nil {
+		return err
+	}
+	switch {
+	case *fleetID == "" && *compute == "":
+		return errors.New("hoist agent: --fleet-id and --compute-name are required (see hoist agent --help)")
+	case *fleetID == "":
+		return errors.New("hoist agent: --fleet-id is required (see hoist agent --help)")
+	case *compute == "":
+		return errors.New("hoist agent: --compute-name is required (see hoist agent --help)")
 	}
 	client, _, err := apiClient(*serverURL, *region)
 	if err != nil {
 		return err
 	}
-	return agent.Run(ctx, agent.Config{
+	err = agent.Run(ctx, agent.Config{
 		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir, UploadLogs: true,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
 		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},
 	})
+	return reachable(*serverURL, err)
 }
 
 // apiClient is a GameLift client for a Hoist server, with the keys from the environment.

@@ -6,6 +6,8 @@
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist version
+//
+// hoist <command> --help tells each command's flags.
 package main
 
 import (
@@ -35,22 +37,32 @@ func main() {
 	}
 }
 
-const usage = `usage: hoist <command> [flags]
+const usage = `hoist: a self-hosted game server hosting service that speaks Amazon GameLift's APIs
+
+usage: hoist <command> [flags]
 
 commands:
-  quickstart  run a server with a local fleet of example game servers, and play a session
-  server      run the GameLift-compatible control plane
-  agent       run a fleet's game server processes on this host for a server elsewhere
-  build       upload a game server build: hoist build upload --name NAME DIR
-  version     print the version
+  quickstart    run a server with a local fleet of example game servers, and play a session
+  server        run the GameLift-compatible service: the API and the game servers' SDK endpoint
+  agent         run a fleet's game server processes on this host, for a server elsewhere
+  build upload  upload a directory as a game server build
+  version       print the version
+
+hoist <command> --help tells a command's flags and the credentials it needs.
 `
 
-var errUsage = errors.New("see usage above")
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errUsage
+		return errors.New("no command given")
 	}
 	switch args[0] {
 	case "server":
@@ -58,31 +70,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "quickstart":
 		return runQuickstart(ctx, args[1:], stdout, stderr)
 	case "agent":
-		return runAgent(ctx, args[1:], stderr)
+		return runAgent(ctx, args[1:], stdout, stderr)
 	case "build":
 		return runBuild(ctx, args[1:], stdout, stderr)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
-	case "version":
+	case "version", "--version", "-version":
+		if len(args) > 1 {
+			return fmt.Errorf("hoist version takes no arguments, got %q", strings.Join(args[1:], " "))
+		}
 		fmt.Fprintln(stdout, "hoist", version)
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && args[0] == "help" {
+			return dispatch(ctx, append(args[1:], "--help"), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload and version (see hoist --help)", args[0])
+}
+
+var serverHelp = help{
+	name: "hoist server", purpose: "run the GameLift-compatible service: the API and the game servers' SDK endpoint on one port",
+	usage:       "[flags]",
+	credentials: "none to start. The first start makes an access key pair, keeps it in the data directory and prints it; HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, when set, are the key pair instead",
+	more:        "By default this host also runs every managed fleet's game server processes (compute hoist-local) in the home Region.",
 }
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9080", "host:port to listen on for the API and the SDK endpoint")
-	dataDir := fs.String("data-dir", "./hoist-data", "directory for the database and generated credentials")
-	region := fs.String("region", "us-west-2", "home Region of fleets; appears in every ARN")
+	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
+	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the database, builds, logs and generated credentials")
+	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log every failed request")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
-	if err := fs.Parse(args); err != nil {
+	localLocations := fs.String("local-locations", "", "comma-separated remote `locations` (AWS Region names) whose managed fleet processes this host runs too")
+	rest, err := parseFlags(fs, serverHelp, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noArguments(serverHelp, rest); err != nil {
 		return err
 	}
 	level := slog.LevelInfo
@@ -92,6 +120,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent}
+	if *localLocations != "" {
+		cfg.LocalLocations = strings.Split(*localLocations, ",")
+	}
 	id, secret := os.Getenv("HOIST_ACCESS_KEY_ID"), os.Getenv("HOIST_SECRET_ACCESS_KEY")
 	if (id == "") != (secret == "") {
 		return errors.New("set both HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, or neither")

@@ -36,15 +36,25 @@ func runExampleGameServer(ctx context.Context, args []string, stderr io.Writer) 
 	return lobby.Run(ctx, *port, slog.New(slog.NewTextHandler(stderr, nil)).With("pid", os.Getpid()))
 }
 
+var quickstartHelp = help{
+	name: "hoist quickstart", purpose: "see Hoist work: a server, a fleet of example game servers on this machine, a game session going ACTIVE, a player joining",
+	usage:       "[flags]",
+	credentials: "none: the quickstart makes its own key pair and prints the AWS CLI commands to use it",
+	more:        "It runs until Ctrl-C, then ends its game servers and removes its temporary data.",
+}
+
 // runQuickstart starts a server with a managed fleet running the example game server,
 // creates a game session through the AWS SDK, joins a player, and keeps running.
 func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:9080", "host:port for the API and the SDK endpoint")
-	dataDir := fs.String("data-dir", "", "data directory; default: a new temporary one, removed on exit")
+	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` for the API and the SDK endpoint")
+	dataDir := fs.String("data-dir", "", "data `directory`; default: a new temporary one, removed on exit")
 	once := fs.Bool("once", false, "exit once the player has joined, instead of waiting for Ctrl-C")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseFlags(fs, quickstartHelp, args, stdout)
+	if err != nil {
+		return err
+	}
+	if err := noArguments(quickstartHelp, rest); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -93,7 +103,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fleetID := aws.ToString(fleet.FleetAttributes.FleetId)
 	status := string(fleet.FleetAttributes.Status)
-	step("Fleet %s is %s", fleetID, status)
+	step("Fleet %s is %s; waiting for it to be ACTIVE, which it is once a game server process on it calls ProcessReady", fleetID, status)
 	err = poll(ctx, 30*time.Second, func() (bool, error) {
 		d, err := client.DescribeFleetAttributes(ctx, &gamelift.DescribeFleetAttributesInput{FleetIds: []string{fleetID}})
 		if err != nil {
@@ -103,11 +113,15 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 			status = s
 			step("Fleet %s is %s", fleetID, status)
 		}
+		if status == "ERROR" {
+			return false, fmt.Errorf("no game server could start; aws gamelift describe-fleet-events --fleet-id %s tells why", fleetID)
+		}
 		return status == "ACTIVE", nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("waiting for the fleet to be ACTIVE (it is %s): %w", status, err)
 	}
+	step("Waiting for both game server processes to be ready")
 	err = poll(ctx, 30*time.Second, func() (bool, error) {
 		u, err := client.DescribeFleetUtilization(ctx, &gamelift.DescribeFleetUtilizationInput{FleetIds: []string{fleetID}})
 		return err == nil && aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount) == 2, err
@@ -124,7 +138,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("create game session: %w", err)
 	}
 	session := gs.GameSession
-	step("CreateGameSession: %s is %s", aws.ToString(session.GameSessionId), session.Status)
+	step("CreateGameSession: %s is %s; waiting for its game server to activate it", aws.ToString(session.GameSessionId), session.Status)
 	err = poll(ctx, 30*time.Second, func() (bool, error) {
 		d, err := client.DescribeGameSessions(ctx, &gamelift.DescribeGameSessionsInput{GameSessionId: session.GameSessionId})
 		if err == nil {

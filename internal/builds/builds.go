@@ -112,11 +112,22 @@ func extract(f *zip.File, target string) (int64, error) {
 
 // Upload puts a build's archive on the server, signed with the API's credentials.
 func Upload(ctx context.Context, endpoint, region, buildID string, creds aws.Credentials, archive []byte) error {
+	return UploadWithProgress(ctx, endpoint, region, buildID, creds, archive, nil)
+}
+
+// UploadWithProgress is Upload that calls progress (when not nil) with the bytes sent so
+// far as the archive goes out.
+func UploadWithProgress(ctx context.Context, endpoint, region, buildID string, creds aws.Credentials, archive []byte, progress func(sent int64)) error {
 	url := strings.TrimSuffix(endpoint, "/") + UploadPath + buildID
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(archive))
+	var body io.Reader = bytes.NewReader(archive)
+	if progress != nil {
+		body = &countingReader{r: body, progress: progress}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
 		return err
 	}
+	req.ContentLength = int64(len(archive))
 	req.Header.Set("Content-Type", "application/zip")
 	sum := sha256.Sum256(archive)
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "gamelift", region, time.Now()); err != nil {
@@ -132,6 +143,20 @@ func Upload(ctx context.Context, endpoint, region, buildID string, creds aws.Cre
 		return fmt.Errorf("upload build %s: %d %s", buildID, resp.StatusCode, bytes.TrimSpace(msg))
 	}
 	return nil
+}
+
+// countingReader reports how much has been read through it.
+type countingReader struct {
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.progress(c.n)
+	return n, err
 }
 
 // ZipFiles archives files, and every file under directories, by their absolute paths; a
