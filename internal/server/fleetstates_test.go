@@ -210,3 +210,44 @@ func TestDeleteManagedFleetWithLiveSession(t *testing.T) {
 		}
 	}
 }
+
+// A remote location is served by the hosts registered in it. With LocalLocations the
+// server's own host serves it too, as a compute of its own: the location becomes ACTIVE
+// when a process there is ready, and sessions placed there run on this host.
+func TestLocalLocations(t *testing.T) {
+	ctx := context.Background()
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds,
+		Logger: quietLogger(), LocalLocations: []string{"eu-west-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	c := client(srv.Endpoint, testCreds.SecretAccessKey)
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("two-places"), RuntimeConfiguration: runtimeOf(gameServerBinary(t), 1),
+		Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}, {Location: aws.String("ap-south-1")}}}))(t).FleetAttributes.FleetId
+	waitFleetActive(t, c, id)
+	eventually(t, "eu-west-1 is ACTIVE", func() bool {
+		la := must(c.DescribeFleetLocationAttributes(ctx, &gl.DescribeFleetLocationAttributesInput{FleetId: id, Locations: []string{"eu-west-1"}}))(t)
+		return la.LocationAttributes[0].LocationState.Status == types.FleetStatusActive
+	})
+	comp := must(c.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: id, ComputeName: aws.String(server.LocalComputeName + "-eu-west-1")}))(t).Compute
+	if aws.ToString(comp.Location) != "eu-west-1" {
+		t.Errorf("the local host's eu-west-1 compute is in %s", aws.ToString(comp.Location))
+	}
+	for loc, want := range map[string]int32{"us-west-2": 1, "eu-west-1": 1, "ap-south-1": 0} {
+		got := must(c.DescribeFleetLocationCapacity(ctx, &gl.DescribeFleetLocationCapacityInput{FleetId: id, Location: aws.String(loc)}))(t).FleetCapacity
+		if n := aws.ToInt32(got.InstanceCounts.ACTIVE); n != want {
+			t.Errorf("%s has %d instances, want %d", loc, n, want)
+		}
+	}
+	eventually(t, "a process is ready in eu-west-1", func() bool {
+		u := must(c.DescribeFleetLocationUtilization(ctx, &gl.DescribeFleetLocationUtilizationInput{FleetId: id, Location: aws.String("eu-west-1")}))(t)
+		return aws.ToInt32(u.FleetUtilization.ActiveServerProcessCount) == 1
+	})
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, Location: aws.String("eu-west-1"), MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+	if aws.ToString(gs.Location) != "eu-west-1" {
+		t.Errorf("session in %s", aws.ToString(gs.Location))
+	}
+	_, err = c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, Location: aws.String("ap-south-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+	apiError(t, err, "FleetCapacityExceededException")
+}
