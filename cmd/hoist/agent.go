@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -28,7 +29,7 @@ a managed fleet's remote location; without, a managed fleet's home Region.`,
 // runAgent is ` + "`hoist agent`" + `: this host runs a fleet's processes for a server elsewhere.
 func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist agent", flag.ContinueOnError)
-	serverURL := fs.String("server", "http://127.0.0.1:9080", "the Hoist server's API endpoint `URL`")
+	serverURL := fs.String("server", cmp.Or(os.Getenv("AWS_ENDPOINT_URL"), "http://127.0.0.1:9080"), "the Hoist server's API endpoint `URL`, or $AWS_ENDPOINT_URL when set")
 	fleetID := fs.String("fleet-id", "", "`ID` of the fleet whose processes this host runs (required)")
 	compute := fs.String("compute-name", "", "this host's compute `name` in the fleet (required)")
 	location := fs.String("location", "", "`location` this host serves: a custom location (Anywhere fleets) or a remote location (managed fleets); default: the home Region")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,7 +50,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("hoist build: unknown subcommand %q; the only one is upload (see hoist build upload --help)", args[0])
 	}
 	fs := flag.NewFlagSet("hoist build upload", flag.ContinueOnError)
-	serverURL := fs.String("server", "http://127.0.0.1:9080", "the Hoist server's API endpoint `URL`")
+	serverURL := fs.String("server", cmp.Or(os.Getenv("AWS_ENDPOINT_URL"), "http://127.0.0.1:9080"), "the Hoist server's API endpoint `URL`, or $AWS_ENDPOINT_URL when set")
 	name := fs.String("name", "", "`name` of the new build (required without --build-id)")
 	buildID := fs.String("build-id", "", "`ID` of an existing INITIALIZED build to fill, instead of making a new one")
 	version := fs.String("build-version", "", "`version` of the new build")

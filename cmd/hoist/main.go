@@ -5,6 +5,7 @@
 //	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
+//	hoist keys [--data-dir ./hoist-data]
 //	hoist version
 //
 // hoist <command> --help tells each command's flags.
@@ -46,6 +47,7 @@ commands:
   server        run the GameLift-compatible service: the API and the game servers' SDK endpoint
   agent         run a fleet's game server processes on this host, for a server elsewhere
   build upload  upload a directory as a game server build
+  keys          print a server's key pair as AWS_* variables: eval "$(hoist keys)"
   version       print the version
 
 hoist <command> --help tells a command's flags and the credentials it needs.
@@ -73,6 +75,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runAgent(ctx, args[1:], stdout, stderr)
 	case "build":
 		return runBuild(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
@@ -88,7 +92,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload and version (see hoist --help)", args[0])
+	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys and version (see hoist --help)", args[0])
 }
 
 var serverHelp = help{

@@ -19,6 +19,16 @@ type Credentials struct {
 
 const credentialsFile = "credentials.json"
 
+// LoadCredentials reads the key pair a server keeps in dataDir.
+func LoadCredentials(dataDir string) (Credentials, error) {
+	path := filepath.Join(dataDir, credentialsFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return Credentials{}, fmt.Errorf("no key pair in %s: start hoist server with that --data-dir first", dataDir)
+	}
+	c, _, err := loadOrCreateCredentials(dataDir)
+	return c, err
+}
+
 // loadOrCreateCredentials returns the key pair kept in dataDir, creating one on first start.
 // created tells whether it was just made.
 func loadOrCreateCredentials(dataDir string) (c Credentials, created bool, err error) {
