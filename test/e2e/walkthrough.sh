@@ -8,7 +8,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  # Ctrl-C in the server's terminal: SIGINT to its whole process group.
+  if [ -n "$server_pid" ]; then kill -INT -- "-$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,7 +33,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL HOIST_ACCESS_KEY_ID HOIST_SECRET_ACCESS_KEY
 
 bash -euo pipefail "${blocks[0]}"
-bash -euo pipefail "${blocks[1]}" >"$work/server.log" 2>&1 &
+setsid bash -euo pipefail "${blocks[1]}" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q 'serving the GameLift API' "$work/server.log" && break
