@@ -2,7 +2,7 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
@@ -110,6 +110,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	verbose := fs.Bool("v", false, "log every failed request")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
 	localLocations := fs.String("local-locations", "", "comma-separated remote `locations` (AWS Region names) whose managed fleet processes this host runs too")
+	budgetMiB := fs.Int64("body-budget-mib", server.DefaultBodyBudget>>20, "`MiB` all request bodies being read may take together; requests beyond wait briefly, then get ThrottlingException")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
+	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rest, err := parseFlags(fs, serverHelp, args, stdout)
 	if err != nil {
 		return err
@@ -117,13 +120,24 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := noArguments(serverHelp, rest); err != nil {
 		return err
 	}
+	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 {
+		return errors.New("--body-budget-mib, --max-conns and --max-sdk-conns must be positive")
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent}
+	if soft, hard, err := raiseFileLimit(); err != nil {
+		log.Warn("could not raise the open file limit", "soft", soft, "hard", hard, "error", err)
+	} else if need := uint64(*maxConns + *maxSDKConns + reservedFiles); soft < need {
+		log.Warn("the open file limit is below what the connection caps need; lower --max-conns and --max-sdk-conns or raise the hard limit (ulimit -Hn)",
+			"limit", soft, "need", need)
+	}
+
+	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

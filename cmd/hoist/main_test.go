@@ -199,3 +199,29 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// `hoist build upload` signs the archive's hash, as the server requires, and the build is
+// READY after.
+func TestBuildUploadCommand(t *testing.T) {
+	ctx := context.Background()
+	creds := server.Credentials{AccessKeyID: "AKBUILD", SecretAccessKey: "build-secret"}
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/lobby.sh", []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"build", "upload", "--server", srv.Endpoint, "--name", "lobby", dir}, &out, &errOut); err != nil {
+		t.Fatalf("hoist build upload: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), " READY ") {
+		t.Errorf("hoist build upload said %q", out.String())
+	}
+}

@@ -48,11 +48,18 @@ func Op[In any, Out any, P interface {
 	}
 }
 
+// Defaults of Options.
+const (
+	DefaultBodyTimeout = 30 * time.Second
+)
+
 // Server answers the GameLift API over HTTP.
 type Server struct {
-	ops      map[string]Handler
-	verifier *verifier
-	log      *slog.Logger
+	ops         map[string]Handler
+	verifier    *verifier
+	log         *slog.Logger
+	budget      *Budget
+	bodyTimeout time.Duration
 }
 
 // Options tune a Server; the zero value is usable.
@@ -61,6 +68,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives a line per failed request; slog.Default when nil.
 	Logger *slog.Logger
+	// Budget bounds the bodies read at once, across requests; when nil, a budget of
+	// DefaultBudget bytes of this Server's own.
+	Budget *Budget
+	// BodyTimeout bounds the time a body takes to arrive, from when its request is
+	// admitted; DefaultBodyTimeout when zero.
+	BodyTimeout time.Duration
 }
 
 // New returns a Server for the operations given, accepting requests signed by keys.
@@ -71,7 +84,13 @@ func New(ops map[string]Handler, keys Keys, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Server{ops: ops, verifier: newVerifier(keys, o.Now), log: o.Logger}
+	if o.Budget == nil {
+		o.Budget = NewBudget(DefaultBudget, DefaultBudgetWait)
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	return &Server{ops: ops, verifier: newVerifier(keys, o.Now), log: o.Logger, budget: o.Budget, bodyTimeout: o.BodyTimeout}
 }
 
 const (
@@ -101,7 +120,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.encodeError(w, gamelift.InternalFailure("internal failure"))
 		}
 	}()
-	out, err := s.serve(ctx, r, c, op)
+	out, err := s.serve(ctx, w, r, c, op)
 	if err != nil {
 		e := gamelift.AsError(err)
 		level := slog.LevelDebug
@@ -115,20 +134,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.encode(w, http.StatusOK, out)
 }
 
-func (s *Server) serve(ctx context.Context, r *http.Request, c codec, op string) (any, error) {
+func (s *Server) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, c codec, op string) (any, error) {
 	if r.Method != http.MethodPost {
 		return nil, gamelift.UnknownOperation("the GameLift API takes POST requests")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, gamelift.Serialization("request body is over %d bytes", MaxBodyBytes)
-		}
-		return nil, gamelift.Serialization("could not read the request body: %v", err)
+	// Everything the headers tell is checked before a byte of the body is read. The
+	// operation must be signed: for AWS JSON it is in X-Amz-Target, for RPC v2 CBOR in the
+	// path, which is always signed.
+	required := []string{"content-type"}
+	if _, ok := c.(awsJSON); ok {
+		required = append(required, "x-amz-target")
 	}
+	sr, err := s.verifier.checkHeaders(r, required...)
+	if err != nil {
+		return nil, err
+	}
+	body, release, err := ReadBody(ctx, w, r, s.budget, MaxBodyBytes, s.bodyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	sum := sha256.Sum256(body)
-	if _, err := s.verifier.verify(ctx, r, hex.EncodeToString(sum[:])); err != nil {
+	if err := s.verifier.checkSignature(ctx, r, sr, hex.EncodeToString(sum[:])); err != nil {
 		return nil, err
 	}
 	h, ok := s.ops[op]
@@ -138,11 +165,61 @@ func (s *Server) serve(ctx context.Context, r *http.Request, c codec, op string)
 	return h(ctx, func(v any) error { return c.decode(body, v) })
 }
 
-// Verify checks the SigV4 signature of a request that is not an API call (a build
-// upload, say) whose body has the SHA-256 payloadHash (hex), with the same keys and rules.
-func (s *Server) Verify(ctx context.Context, r *http.Request, payloadHash string) error {
-	_, err := s.verifier.verify(ctx, r, payloadHash)
-	return err
+// ReadBody reads r's body of at most limit bytes under budget: the bytes it declares
+// (limit when it declares none) are reserved before reading, and the body must arrive
+// within timeout. A request over limit is refused unread, one the budget has no room for
+// gets a ThrottlingException. release gives the reservation back once the body is no
+// longer used.
+func ReadBody(ctx context.Context, w http.ResponseWriter, r *http.Request, budget *Budget, limit int64, timeout time.Duration) (body []byte, release func(), err error) {
+	n := r.ContentLength
+	if n > limit {
+		return nil, nil, gamelift.Serialization("request body is over %d bytes", limit)
+	}
+	reserve := n
+	if n < 0 {
+		reserve = limit
+	}
+	if err := budget.Acquire(ctx, reserve); err != nil {
+		return nil, nil, gamelift.Throttling("Rate exceeded: the server is reading as many request bodies as it can hold; retry later")
+	}
+	release = func() { budget.Release(reserve) }
+	// Not every ResponseWriter lets the deadline be set (httptest's recorder does not).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	if n >= 0 {
+		body = make([]byte, n)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	}
+	if err != nil {
+		release()
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, gamelift.Serialization("request body is over %d bytes", limit)
+		}
+		return nil, nil, gamelift.Serialization("could not read the request body: %v", err)
+	}
+	return body, release, nil
+}
+
+// VerifyDeclaredPayload checks the SigV4 signature of a request that is not an API call (a
+// build upload, say) from its headers alone, with the same keys and rules: the body's
+// SHA-256 must be declared in a signed X-Amz-Content-Sha256 header, which the signature
+// is checked over. It returns the declared hash (lower-case hex); the caller must check
+// the body against it as it reads it.
+func (s *Server) VerifyDeclaredPayload(ctx context.Context, r *http.Request) (string, error) {
+	sr, err := s.verifier.checkHeaders(r, "x-amz-content-sha256")
+	if err != nil {
+		return "", err
+	}
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if b, err := hex.DecodeString(declared); err != nil || len(b) != sha256.Size || strings.ToLower(declared) != declared {
+		return "", gamelift.IncompleteSignature("X-Amz-Content-Sha256 must be the lower-case hex SHA-256 of the body, not %q", declared)
+	}
+	if err := s.verifier.checkSignature(ctx, r, sr, declared); err != nil {
+		return "", err
+	}
+	return declared, nil
 }
 
 // protocolOf tells the protocol of r and the operation it names. A request of neither

@@ -90,46 +90,68 @@ func parseAuthorization(h string) (authHeader, error) {
 	return a, nil
 }
 
-// verify checks r's signature over a body whose SHA-256 is payloadHash (hex). It returns
-// the access key ID on success.
-func (v *verifier) verify(ctx context.Context, r *http.Request, payloadHash string) (string, error) {
+// signedRequest is what a request's headers tell of its signature, checked as far as can
+// be without its body.
+type signedRequest struct {
+	auth     authHeader
+	secret   string
+	signedAt time.Time
+}
+
+// checkHeaders checks all of r's signature that needs no body: the Authorization header is
+// well formed, names a known key and the gamelift service, lists host and the required
+// headers (lower case) among SignedHeaders, and the signing time is within MaxClockSkew.
+func (v *verifier) checkHeaders(r *http.Request, required ...string) (signedRequest, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return "", gamelift.MissingAuthenticationToken("Missing Authentication Token")
+		return signedRequest{}, gamelift.MissingAuthenticationToken("Missing Authentication Token")
 	}
 	a, err := parseAuthorization(h)
 	if err != nil {
-		return "", err
+		return signedRequest{}, err
 	}
 	secret, ok := v.keys.Secret(a.accessKey)
 	if !ok {
-		return "", gamelift.UnrecognizedClient("The security token included in the request is invalid.")
+		return signedRequest{}, gamelift.UnrecognizedClient("The security token included in the request is invalid.")
 	}
 	if a.service != "gamelift" {
-		return "", gamelift.InvalidSignature("Credential should be scoped to correct service: 'gamelift'.")
+		return signedRequest{}, gamelift.InvalidSignature("Credential should be scoped to correct service: 'gamelift'.")
 	}
-	if !slices.Contains(a.signedHeaders, "host") {
-		return "", gamelift.InvalidSignature("'Host' must be a signed header.")
+	for _, name := range append([]string{"host"}, required...) {
+		if !slices.Contains(a.signedHeaders, name) {
+			return signedRequest{}, gamelift.IncompleteSignature("'%s' must be a 'SignedHeader' in the AWS Authorization.", http.CanonicalHeaderKey(name))
+		}
+	}
+	for _, name := range a.signedHeaders {
+		if name != "host" && name != "content-length" && len(r.Header.Values(name)) == 0 {
+			return signedRequest{}, gamelift.InvalidSignature("The request signature we calculated does not match the signature you provided: signed header %q is missing.", name)
+		}
 	}
 	stamp := r.Header.Get("X-Amz-Date")
 	signedAt, err := time.Parse(amzDate, stamp)
 	if err != nil {
-		return "", gamelift.IncompleteSignature("Authorization requires a valid X-Amz-Date header in the form 20060102T150405Z, not %q", stamp)
+		return signedRequest{}, gamelift.IncompleteSignature("Authorization requires a valid X-Amz-Date header in the form 20060102T150405Z, not %q", stamp)
 	}
 	if !strings.HasPrefix(stamp, a.date) {
-		return "", gamelift.InvalidSignature("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'", a.date, stamp[:min(8, len(stamp))])
+		return signedRequest{}, gamelift.InvalidSignature("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'", a.date, stamp[:min(8, len(stamp))])
 	}
 	now := v.now().UTC()
 	if d := now.Sub(signedAt); d > MaxClockSkew || d < -MaxClockSkew {
-		return "", gamelift.InvalidSignature("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+		return signedRequest{}, gamelift.InvalidSignature("Signature expired: %s is now earlier than %s (%s - 15 min.)",
 			stamp, now.Add(-MaxClockSkew).Format(amzDate), now.Format(amzDate))
 	}
+	return signedRequest{auth: a, secret: secret, signedAt: signedAt}, nil
+}
 
+// checkSignature checks the signature of r, whose headers checkHeaders accepted as sr,
+// over a body whose SHA-256 is payloadHash (hex).
+func (v *verifier) checkSignature(ctx context.Context, r *http.Request, sr signedRequest, payloadHash string) error {
+	a := sr.auth
 	// Rebuild the request as the client signed it: its method, path, query, host and the
 	// headers it listed, nothing else.
 	signed, err := http.NewRequestWithContext(ctx, r.Method, "http://placeholder", nil)
 	if err != nil {
-		return "", gamelift.InternalFailure("rebuild request: %v", err)
+		return gamelift.InternalFailure("rebuild request: %v", err)
 	}
 	u := *r.URL
 	signed.URL = &u
@@ -144,23 +166,19 @@ func (v *verifier) verify(ctx context.Context, r *http.Request, payloadHash stri
 			}
 			signed.ContentLength = n
 		default:
-			vals := r.Header.Values(name)
-			if len(vals) == 0 {
-				return "", gamelift.InvalidSignature("The request signature we calculated does not match the signature you provided: signed header %q is missing.", name)
-			}
-			signed.Header[http.CanonicalHeaderKey(name)] = vals
+			signed.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
 		}
 	}
-	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: secret}
-	if err := v.signer.SignHTTP(ctx, creds, signed, payloadHash, a.service, a.region, signedAt); err != nil {
-		return "", gamelift.InternalFailure("sign: %v", err)
+	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: sr.secret}
+	if err := v.signer.SignHTTP(ctx, creds, signed, payloadHash, a.service, a.region, sr.signedAt); err != nil {
+		return gamelift.InternalFailure("sign: %v", err)
 	}
 	want, err := parseAuthorization(signed.Header.Get("Authorization"))
 	if err != nil {
-		return "", gamelift.InternalFailure("parse own signature: %v", err)
+		return gamelift.InternalFailure("parse own signature: %v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(want.signature), []byte(a.signature)) != 1 {
-		return "", gamelift.InvalidSignature("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+		return gamelift.InvalidSignature("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
-	return a.accessKey, nil
+	return nil
 }

@@ -110,7 +110,9 @@ func extract(f *zip.File, target string) (int64, error) {
 	return n, errors.Join(err, out.Close())
 }
 
-// Upload puts a build's archive on the server, signed with the API's credentials.
+// Upload puts a build's archive on the server, signed with the API's credentials. The
+// archive's SHA-256 travels in the signed X-Amz-Content-Sha256 header, so the server can
+// check the signature before it reads the archive.
 func Upload(ctx context.Context, endpoint, region, buildID string, creds aws.Credentials, archive []byte) error {
 	return UploadWithProgress(ctx, endpoint, region, buildID, creds, archive, nil)
 }
@@ -130,7 +132,9 @@ func UploadWithProgress(ctx context.Context, endpoint, region, buildID string, c
 	req.ContentLength = int64(len(archive))
 	req.Header.Set("Content-Type", "application/zip")
 	sum := sha256.Sum256(archive)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "gamelift", region, time.Now()); err != nil {
+	payloadHash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payloadHash, "gamelift", region, time.Now()); err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -130,6 +130,11 @@ func (s *Service) settleLocation(ctx context.Context, k fleetLocationKey, status
 	if !s.take(k) {
 		return
 	}
+	if status == FleetError {
+		// The reason is on record before anyone can see the ERROR it explains.
+		s.event(ctx, k.fleet, eventActivationFailed, why)
+		s.log.Warn("fleet location activation failed", "fleet", k.fleet, "location", k.location, "why", why)
+	}
 	fleetChanged := false
 	_, err := s.store.Fleets().Update(ctx, k.fleet, func(f *store.Fleet) error {
 		fleetChanged = false
@@ -149,10 +154,6 @@ func (s *Service) settleLocation(ctx context.Context, k fleetLocationKey, status
 			s.log.Error("settle fleet location", "fleet", k.fleet, "location", k.location, "error", err)
 		}
 		return
-	}
-	if status == FleetError {
-		s.event(ctx, k.fleet, eventActivationFailed, why)
-		s.log.Warn("fleet location activation failed", "fleet", k.fleet, "location", k.location, "why", why)
 	}
 	if fleetChanged {
 		s.event(ctx, k.fleet, eventFleetStatePrefix+status, "Fleet "+k.fleet+" changed status to "+status)

@@ -90,6 +90,9 @@ func MissingAuthenticationToken(format string, args ...any) *Error {
 func InternalFailure(format string, args ...any) *Error {
 	return newError("InternalFailure", http.StatusInternalServerError, format, args)
 }
+func Throttling(format string, args ...any) *Error {
+	return newError("ThrottlingException", http.StatusServiceUnavailable, format, args)
+}
 
 // AsError finds the GameLift exception in err's chain; anything else is an internal failure
 // whose details stay in the server's log.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
@@ -38,7 +39,7 @@ func (b buildFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		build, err := b.upload(r, id)
+		build, err := b.upload(w, r, id)
 		if err != nil {
 			writeError(w, b.log, err)
 			return
@@ -52,6 +53,8 @@ func (b buildFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, b.log, err)
 			return
 		}
+		// The caller is authenticated: an archive of gigabytes may take long to send.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 		w.Header().Set("Content-Type", "application/zip")
 		http.ServeFile(w, r, path)
 	default:
@@ -59,9 +62,21 @@ func (b buildFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// upload streams the body to a file while hashing it, checks the signature over that hash,
-// and gives the file to the service.
-func (b buildFiles) upload(r *http.Request, id string) (gamelift.Build, error) {
+// upload authenticates the request from its headers, then streams the body to a file
+// while hashing it, and gives the file to the service if the body is the one signed for.
+// The signature covers the body's declared SHA-256 (X-Amz-Content-Sha256), so nothing is
+// read, let alone written, for a request not signed with the API's keys.
+func (b buildFiles) upload(w http.ResponseWriter, r *http.Request, id string) (gamelift.Build, error) {
+	declared, err := b.api.VerifyDeclaredPayload(r.Context(), r)
+	if err != nil {
+		return gamelift.Build{}, err
+	}
+	switch {
+	case r.ContentLength < 0:
+		return gamelift.Build{}, errLengthRequired
+	case r.ContentLength > maxBuildBytes:
+		return gamelift.Build{}, gamelift.InvalidRequest("build archive over %d bytes", int64(maxBuildBytes))
+	}
 	if err := os.MkdirAll(b.dir, 0o700); err != nil {
 		return gamelift.Build{}, err
 	}
@@ -70,22 +85,42 @@ func (b buildFiles) upload(r *http.Request, id string) (gamelift.Build, error) {
 		return gamelift.Build{}, err
 	}
 	defer os.Remove(tmp.Name())
+	// An authenticated upload may take long; it must keep moving.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(tmp, h), http.MaxBytesReader(nil, r.Body, maxBuildBytes))
+	n, err := io.Copy(io.MultiWriter(tmp, h), progressReader{r: r.Body, rc: rc, idle: uploadIdleTimeout})
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return gamelift.Build{}, gamelift.InvalidRequest("build archive over %d bytes", int64(maxBuildBytes))
-		}
 		return gamelift.Build{}, gamelift.Serialization("read build archive: %v", err)
 	}
-	if err := b.api.Verify(r.Context(), r, hex.EncodeToString(h.Sum(nil))); err != nil {
-		return gamelift.Build{}, err
+	if n != r.ContentLength {
+		return gamelift.Build{}, gamelift.Serialization("build archive is %d bytes, not the %d of its Content-Length", n, r.ContentLength)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != declared {
+		return gamelift.Build{}, gamelift.InvalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 	return b.svc.StoreBuild(r.Context(), id, filepath.Clean(tmp.Name()))
+}
+
+// uploadIdleTimeout is how long an authenticated upload may send nothing.
+const uploadIdleTimeout = time.Minute
+
+var errLengthRequired = &gamelift.Error{Code: "MissingContentLength", Message: "uploads need a Content-Length", Status: http.StatusLengthRequired}
+
+// progressReader reads a request body whose connection's read deadline moves idle ahead
+// before each read: a slow body may take as long as it keeps moving.
+type progressReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	_ = p.rc.SetReadDeadline(time.Now().Add(p.idle))
+	return p.r.Read(b)
 }
 
 // writeError answers err as the API does; an error that is no GameLift exception is a

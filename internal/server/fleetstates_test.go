@@ -27,6 +27,16 @@ func eventCodes(t *testing.T, c *gl.Client, fleetID *string) []types.EventCode {
 	return codes
 }
 
+// waitLastEvent waits for the fleet's latest event to be code: events follow the status
+// change they record.
+func waitLastEvent(t *testing.T, c *gl.Client, fleetID *string, code types.EventCode) {
+	t.Helper()
+	eventually(t, "the last event is "+string(code), func() bool {
+		codes := eventCodes(t, c, fleetID)
+		return len(codes) > 0 && codes[len(codes)-1] == code
+	})
+}
+
 func eventMessages(t *testing.T, c *gl.Client, fleetID *string, code types.EventCode) string {
 	t.Helper()
 	var msgs []string
@@ -170,9 +180,7 @@ func TestDeleteAnywhereFleetWithLiveSession(t *testing.T) {
 		t.Fatal("the game server was not told to end")
 	}
 	eventually(t, "the fleet is TERMINATED", func() bool { return fleetStatus(t, w.api, &w.fleetID) == types.FleetStatusTerminated })
-	if codes := eventCodes(t, w.api, &w.fleetID); codes[len(codes)-1] != types.EventCodeFleetDeleted {
-		t.Errorf("events = %v, want FLEET_DELETED last", codes)
-	}
+	waitLastEvent(t, w.api, &w.fleetID, types.EventCodeFleetDeleted)
 	_, err := w.api.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: &w.fleetID, ComputeName: &w.compute})
 	apiError(t, err, "NotFoundException")
 }
@@ -201,9 +209,7 @@ func TestDeleteManagedFleetWithLiveSession(t *testing.T) {
 	if left := pids(t, binary); len(left) != 0 {
 		t.Errorf("processes of the deleted fleet still run: %v", left)
 	}
-	if codes := eventCodes(t, c, id); codes[len(codes)-1] != types.EventCodeFleetDeleted {
-		t.Errorf("events = %v, want FLEET_DELETED last", codes)
-	}
+	waitLastEvent(t, c, id, types.EventCodeFleetDeleted)
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
 			t.Errorf("deleting a fleet logged: %s", line)

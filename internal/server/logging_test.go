@@ -52,6 +52,7 @@ func TestProcessLogLines(t *testing.T) {
 	eventually(t, "the ended process is forgotten", func() bool {
 		return strings.Contains(logs.String(), `msg="server process ended" process=proc-clean`)
 	})
+	eventually(t, "both processes are disconnected", func() bool { return w.activeProcesses(t) == 0 })
 	w.clock.Advance(time.Minute)
 	eventually(t, "the vanished process is reported lost", func() bool {
 		return strings.Contains(logs.String(), "process=proc-vanishing fleet="+w.fleetID+` reason="connection lost and not resumed"`)

@@ -111,6 +111,7 @@ func TestManagedFleetBadLaunchPath(t *testing.T) {
 	})
 	// No process can start: the fleet does not become ACTIVE but goes to ERROR, and says why.
 	eventually(t, "the fleet is in ERROR", func() bool { return fleetStatus(t, c, fa.FleetId) == types.FleetStatusError })
+	waitLastEvent(t, c, fa.FleetId, types.EventCodeFleetStateError)
 	events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: fa.FleetId}))(t).Events
 	var codes []types.EventCode
 	for _, e := range events {

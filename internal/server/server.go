@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
+	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
@@ -43,7 +46,35 @@ type Config struct {
 	LocalLocations []string
 	// FleetActivationTimeout and DeletionGrace: see control.Config; zero takes the defaults.
 	FleetActivationTimeout, DeletionGrace time.Duration
+
+	// Limits on what peers, authenticated or not, can hold; zero values take the defaults.
+	//
+	// BodyBudget bounds the memory all request bodies being read take together, in bytes
+	// (DefaultBodyBudget); it must hold one largest body (awsproto.MaxBodyBytes).
+	BodyBudget int64
+	// MaxConns bounds the open HTTP connections (DefaultMaxConns); MaxSDKConns those
+	// upgraded to the SDK's WebSocket, each a game server process (DefaultMaxSDKConns).
+	MaxConns, MaxSDKConns int
 }
+
+// Defaults of the limits in Config.
+const (
+	DefaultBodyBudget  = awsproto.DefaultBudget
+	DefaultMaxConns    = 1024
+	DefaultMaxSDKConns = 8192
+)
+
+// Timeouts of the HTTP server. A body has its own deadline, moved ahead as an
+// authenticated upload keeps coming; a WebSocket has none once upgraded (net/http clears
+// the deadlines of a hijacked connection).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = awsproto.DefaultBodyTimeout
+	writeTimeout      = time.Minute
+	idleTimeout       = 2 * time.Minute
+	// logDownloadTimeout bounds sending a game session's log archive (256 MiB at most).
+	logDownloadTimeout = 10 * time.Minute
+)
 
 // Server is a running Hoist control plane.
 type Server struct {
@@ -76,6 +107,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-west-2"
 	}
+	cfg.BodyBudget = cmp.Or(cfg.BodyBudget, DefaultBodyBudget)
+	cfg.MaxConns = cmp.Or(cfg.MaxConns, DefaultMaxConns)
+	cfg.MaxSDKConns = cmp.Or(cfg.MaxSDKConns, DefaultMaxSDKConns)
+	if cfg.BodyBudget < awsproto.MaxBodyBytes {
+		return nil, fmt.Errorf("body budget of %d bytes cannot hold one request body of %d bytes", cfg.BodyBudget, awsproto.MaxBodyBytes)
+	}
+	if cfg.MaxConns < 0 || cfg.MaxSDKConns < 0 {
+		return nil, errors.New("connection caps must be positive")
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -87,11 +127,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	addr := advertised(ln.Addr().(*net.TCPAddr))
+	addr := advertised(tcp.Addr().(*net.TCPAddr))
+	ln := connlimit.NewListener(tcp, cfg.MaxConns, cfg.MaxSDKConns)
+	var refused atomic.Int64
+	ln.OnRefuse(func() {
+		if refused.Add(1)%1000 == 1 { // a line per thousand, not a line per connection
+			cfg.Logger.Warn("refusing connections: every HTTP connection has a request under way", "max_conns", cfg.MaxConns, "refused", refused.Load())
+		}
+	})
 
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hoist.db"))
 	if err != nil {
@@ -113,8 +160,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
+	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
 	api := awsproto.New(operations(svc), awsproto.StaticKeys{creds.AccessKeyID: creds.SecretAccessKey},
-		awsproto.Options{Logger: cfg.Logger})
+		awsproto.Options{Logger: cfg.Logger, Budget: budget})
 
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
@@ -123,11 +171,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case sdkhost.IsUpgrade(r):
+			// A process's connection counts against the SDK's cap, not the API's.
+			if !ln.Upgrade(r.Context()) {
+				http.Error(w, "too many game server processes are connected", http.StatusServiceUnavailable)
+				return
+			}
+			// A refused upgrade does not keep the connection (accepted, the WebSocket's
+			// own Connection header replaces this one).
+			w.Header().Set("Connection", "close")
 			sdk.ServeHTTP(w, r)
 		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, logsPath):
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(logDownloadTimeout))
 			logs.ServeHTTP(w, r)
 		case r.Method == http.MethodPost && r.URL.Path == AgentPath:
-			serveAgentCall(w, r, svc, cfg.Logger)
+			serveAgentCall(w, r, svc, budget, cfg.Logger)
 		case r.Method == http.MethodPut && r.URL.Path == AgentLogsPath:
 			serveAgentLogs(w, r, svc, cfg.Logger)
 		case strings.HasPrefix(r.URL.Path, builds.UploadPath):
@@ -139,7 +196,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
 		service: svc, store: st, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
-		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)},
+		http: &http.Server{
+			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
+			ConnState: ln.ConnState, ConnContext: ln.ConnContext,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		},
 	}
 	go func() {
 		err := s.http.Serve(ln)

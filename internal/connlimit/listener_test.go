@@ -1,0 +1,129 @@
+package connlimit_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hoist-dev/hoist/internal/connlimit"
+)
+
+// serve serves l with a handler that answers "ok", after unblock is closed for /block.
+func serve(t *testing.T, maxHTTP, maxUpgraded int) (*connlimit.Listener, string, *atomic.Int32) {
+	l, addr, refused, _ := serveBlocking(t, maxHTTP, maxUpgraded)
+	return l, addr, refused
+}
+
+// serveBlocking also returns a channel that receives as each /block request starts.
+func serveBlocking(t *testing.T, maxHTTP, maxUpgraded int) (*connlimit.Listener, string, *atomic.Int32, <-chan struct{}) {
+	t.Helper()
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.NewListener(inner, maxHTTP, maxUpgraded)
+	var refused atomic.Int32
+	l.OnRefuse(func() { refused.Add(1) })
+	unblock, started := make(chan struct{}), make(chan struct{}, 16)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/block" {
+				started <- struct{}{}
+				<-unblock
+			}
+			io.WriteString(w, "ok")
+		}),
+		ConnState: l.ConnState, ConnContext: l.ConnContext,
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		close(unblock)
+		srv.Close()
+	})
+	return l, inner.Addr().String(), &refused, started
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// closed tells whether the server closed c: a read ends at once with EOF (or a reset).
+func closed(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second)) // a failsafe
+	_, err := c.Read(make([]byte, 1))
+	return err != nil && !isTimeout(err)
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+func waitOpen(t *testing.T, l *connlimit.Listener, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Open(connlimit.HTTP) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("open HTTP connections: %d, want %d", l.Open(connlimit.HTTP), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// When the pool is full, the connection idle longest makes room for a new one.
+func TestIdleConnectionMakesRoom(t *testing.T) {
+	l, addr, refused := serve(t, 2, 1)
+	first := dial(t, addr)
+	waitOpen(t, l, 1)
+	dial(t, addr)
+	waitOpen(t, l, 2)
+	dial(t, addr)
+	if !closed(first) {
+		t.Error("the oldest idle connection was not closed to make room")
+	}
+	waitOpen(t, l, 2)
+	if refused.Load() != 0 {
+		t.Errorf("%d refused, with idle connections to close", refused.Load())
+	}
+}
+
+// A connection still sending its request's headers is not busy: it makes room too.
+func TestHalfSentHeadersMakeRoom(t *testing.T) {
+	l, addr, _ := serve(t, 1, 1)
+	slow := dial(t, addr)
+	io.WriteString(slow, "GET / HTTP/1.1\r\nHost: x\r\n")
+	waitOpen(t, l, 1)
+	dial(t, addr)
+	if !closed(slow) {
+		t.Error("a connection sending headers slowly kept its slot")
+	}
+}
+
+// When every connection has a request under way, a new one is refused.
+func TestBusyPoolRefuses(t *testing.T) {
+	l, addr, refused, started := serveBlocking(t, 2, 1)
+	for range 2 {
+		io.WriteString(dial(t, addr), "GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+		<-started
+	}
+	waitOpen(t, l, 2)
+	extra := dial(t, addr)
+	if !closed(extra) {
+		t.Error("a connection beyond the cap was kept while the others are busy")
+	}
+	if refused.Load() == 0 {
+		t.Error("no refusal reported")
+	}
+	if n := l.Open(connlimit.HTTP); n != 2 {
+		t.Errorf("open = %d", n)
+	}
+}
