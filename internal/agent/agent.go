@@ -257,7 +257,7 @@ func (a *agent) unpackBuild(ctx context.Context) error {
 	}
 	tmp := dir + ".unpacking"
 	os.RemoveAll(tmp)
-	if _, err := builds.Unzip(archive, size, tmp); err != nil {
+	if _, err := builds.Unzip(archive, size, tmp, builds.Limits{}); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
