@@ -49,9 +49,9 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 		}
 		return map[string][]string{"LogPaths": gs.LogPaths}, nil
 	case "TerminateProcess":
+		key := procKey{c.FleetId, c.ComputeName, c.ProcessId}
 		s.procs.mu.Lock()
-		p, ok := s.procs.byID[c.ProcessId]
-		mine := ok && p.fleetID == c.FleetId && p.computeName == c.ComputeName
+		p, mine := s.procs.byKey[key]
 		var session string
 		if mine {
 			session = p.gameSessionID
@@ -66,7 +66,7 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
 			}
 		}
-		s.askProcessToEnd(c.ProcessId)
+		s.askProcessToEnd(key)
 		return nil, nil
 	}
 	return nil, invalidf("unknown agent action %q", c.Action)

@@ -106,7 +106,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir, buildDir: c.BuildDir,
-		procs:            processes{byID: map[string]*process{}},
+		procs:            processes{byKey: map[procKey]*process{}},
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
@@ -127,7 +127,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 func (s *Service) Close() {
 	s.cancel()
 	s.procs.mu.Lock()
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		if p.peer != nil {
 			p.peer.Close("server shutting down")
 		}

@@ -49,6 +49,7 @@ type sdkWorld struct {
 	api                   *gl.Client
 	clock                 *fakeClock
 	fleetID, compute, tok string
+	location              string // "" for custom-sdk-1
 }
 
 func newSDKWorld(t testing.TB) *sdkWorld {

@@ -1,0 +1,122 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+// otherFleet adds a second Anywhere fleet to w's server, in location, with a compute of
+// the same name as w's: a neighbour that must not see or disturb w.
+func (w *sdkWorld) otherFleet(t *testing.T, location string) *sdkWorld {
+	t.Helper()
+	ctx := context.Background()
+	fa := anywhereFleet(t, w.api, location)
+	o := &sdkWorld{srv: w.srv, api: w.api, clock: w.clock, fleetID: aws.ToString(fa.FleetId), compute: w.compute, location: location}
+	must(w.api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String(o.compute),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String(location)}))(t)
+	o.tok = aws.ToString(must(w.api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String(o.compute)}))(t).AuthToken)
+	return o
+}
+
+// otherCompute registers a second compute in w's fleet and location.
+func (w *sdkWorld) otherCompute(t *testing.T, name string) *sdkWorld {
+	t.Helper()
+	ctx := context.Background()
+	o := *w
+	o.compute = name
+	must(w.api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: aws.String(w.fleetID), ComputeName: aws.String(name),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}))(t)
+	o.tok = aws.ToString(must(w.api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: aws.String(w.fleetID), ComputeName: aws.String(name)}))(t).AuthToken)
+	return &o
+}
+
+// agentCall makes a call on the agent endpoint as w's compute, and returns the HTTP
+// status and the decoded answer.
+func (w *sdkWorld) agentCall(t *testing.T, call map[string]any) (int, map[string]any) {
+	t.Helper()
+	call["FleetId"], call["ComputeName"] = w.fleetID, w.compute
+	if _, ok := call["AuthToken"]; !ok {
+		call["AuthToken"] = w.tok
+	}
+	b, _ := json.Marshal(call)
+	resp, err := http.Post(w.srv.Endpoint+server.AgentPath, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// putLogs uploads a log archive for a process as w's compute.
+func (w *sdkWorld) putLogs(t *testing.T, processID string, archive []byte) int {
+	t.Helper()
+	q := url.Values{"FleetId": {w.fleetID}, "ComputeName": {w.compute}, "AuthToken": {w.tok}, "ProcessId": {processID}}
+	req, _ := http.NewRequest(http.MethodPut, w.srv.Endpoint+server.AgentLogsPath+"?"+q.Encode(), bytes.NewReader(archive))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Process IDs are the process's (README suggests proc-1), so they repeat across fleets
+// and hosts: the same ID in another fleet, or on another compute of the same fleet, is
+// another process, hosts its own session, and is asked to end only for its own.
+func TestSameProcessIDInOtherFleetsAndComputes(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	w2 := w.otherFleet(t, "custom-sdk-2")
+	w3 := w.otherCompute(t, "host-2")
+	p1 := startProcess(t, w, "proc-1", 7001, true)
+	p2 := startProcess(t, w2, "proc-1", 7002, true)
+	p3 := startProcess(t, w3, "proc-1", 7003, true)
+
+	var sessions []*types.GameSession
+	for _, world := range []*sdkWorld{w, w, w2} {
+		gs, err := world.createSession(ctx, "", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, gs)
+	}
+	for _, p := range []*gameProcess{p1, p2, p3} {
+		received(t, p)
+	}
+	for _, gs := range sessions {
+		w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
+	}
+	if n := w.activeProcesses(t); n != 2 {
+		t.Errorf("fleet 1 counts %d active processes, want 2", n)
+	}
+
+	// Ending fleet 2's session asks fleet 2's proc-1 to end, and no other.
+	must(w.api.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: sessions[2].GameSessionId,
+		TerminationMode: types.TerminationModeTriggerOnProcessTerminate}))(t)
+	select {
+	case <-p2.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fleet 2's proc-1 was never asked to end")
+	}
+	time.Sleep(50 * time.Millisecond)
+	for i, p := range []*gameProcess{p1, p3} {
+		select {
+		case <-p.ended:
+			t.Errorf("process %d was asked to end for another fleet's session", i)
+		default:
+		}
+	}
+}
