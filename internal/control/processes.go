@@ -415,7 +415,22 @@ func (h *processHandle) describePlayerSessions(ctx context.Context, frame []byte
 	if err != nil {
 		return nil, err
 	}
-	found, err := h.s.findPlayers(ctx, optional(req.GameSessionId), optional(req.PlayerId), optional(req.PlayerSessionId), optional(req.PlayerSessionStatusFilter))
+	// As GameLift scopes the SDK's calls to the calling process, a process sees the
+	// players of the game session it hosts, and no other.
+	var hosted string
+	if err := h.with(func(p *process) error { hosted = p.gameSessionID; return nil }); err != nil {
+		return nil, err
+	}
+	if hosted == "" {
+		return nil, gamelift.NotFound("process %s hosts no game session", h.key.id)
+	}
+	if req.GameSessionId != "" && req.GameSessionId != hosted {
+		return nil, gamelift.NotFound("game session %q is not hosted by this process", req.GameSessionId)
+	}
+	if req.GameSessionId == "" && req.PlayerId == "" && req.PlayerSessionId == "" {
+		return nil, gamelift.InvalidRequest("Specify a GameSessionId, a PlayerId or a PlayerSessionId")
+	}
+	found, err := h.s.findPlayers(ctx, &hosted, optional(req.PlayerId), optional(req.PlayerSessionId), optional(req.PlayerSessionStatusFilter))
 	if err != nil {
 		return nil, err
 	}

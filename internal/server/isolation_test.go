@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/sdk/gameserver"
 )
 
 // otherFleet adds a second Anywhere fleet to w's server, in location, with a compute of
@@ -118,5 +120,59 @@ func TestSameProcessIDInOtherFleetsAndComputes(t *testing.T) {
 			t.Errorf("process %d was asked to end for another fleet's session", i)
 		default:
 		}
+	}
+}
+
+// A process's DescribePlayerSessions answers about the game session it hosts only: not
+// another fleet's, another session's, or a player of either (PlayerData included).
+func TestProcessSeesOnlyItsOwnPlayers(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	w2 := w.otherFleet(t, "custom-sdk-2")
+	p1, gs1 := activeSession(t, w, "proc-a", 7101, "mine", 4)
+	_, gs2 := activeSession(t, w2, "proc-b", 7102, "theirs", 4)
+	p3, gs3 := activeSession(t, w, "proc-c", 7103, "neighbour", 4)
+	alice := must(w.api.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs1.GameSessionId, PlayerId: aws.String("alice"), PlayerData: aws.String("alice's data")}))(t).PlayerSession
+	bob := must(w.api.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs2.GameSessionId, PlayerId: aws.String("bob"), PlayerData: aws.String("bob's secret")}))(t).PlayerSession
+	carol := must(w.api.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs3.GameSessionId, PlayerId: aws.String("carol"), PlayerData: aws.String("carol's secret")}))(t).PlayerSession
+
+	mine := must(p1.sdk.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{GameSessionID: aws.ToString(gs1.GameSessionId)}))(t)
+	if len(mine.PlayerSessions) != 1 || mine.PlayerSessions[0].PlayerData != "alice's data" {
+		t.Errorf("its own session's players = %+v", mine.PlayerSessions)
+	}
+	byID := must(p1.sdk.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{PlayerSessionID: aws.ToString(alice.PlayerSessionId)}))(t)
+	if len(byID.PlayerSessions) != 1 {
+		t.Errorf("its own player by player session ID = %+v", byID.PlayerSessions)
+	}
+	for _, tc := range []struct {
+		name string
+		req  gameserver.DescribePlayerSessionsRequest
+	}{
+		{"another fleet's session", gameserver.DescribePlayerSessionsRequest{GameSessionID: aws.ToString(gs2.GameSessionId)}},
+		{"another session of its fleet", gameserver.DescribePlayerSessionsRequest{GameSessionID: aws.ToString(gs3.GameSessionId)}},
+		{"another fleet's player session", gameserver.DescribePlayerSessionsRequest{PlayerSessionID: aws.ToString(bob.PlayerSessionId)}},
+		{"a neighbour's player session", gameserver.DescribePlayerSessionsRequest{PlayerSessionID: aws.ToString(carol.PlayerSessionId)}},
+		{"a neighbour's player session, naming its own session", gameserver.DescribePlayerSessionsRequest{
+			GameSessionID: aws.ToString(gs1.GameSessionId), PlayerSessionID: aws.ToString(carol.PlayerSessionId)}},
+	} {
+		out, err := p1.sdk.DescribePlayerSessions(ctx, tc.req)
+		var e *gameserver.Error
+		if !errors.As(err, &e) || e.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %+v, %v; want a NotFound refusal", tc.name, out.PlayerSessions, err)
+		}
+	}
+	for _, player := range []string{"bob", "carol"} {
+		out, err := p1.sdk.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{PlayerID: player})
+		if err != nil || len(out.PlayerSessions) != 0 {
+			t.Errorf("by PlayerId %s: %+v, %v; want none", player, out.PlayerSessions, err)
+		}
+	}
+	// Once its session is over, it hosts nothing and sees nothing.
+	if err := p3.sdk.ProcessEnding(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p3.sdk.DescribePlayerSessions(ctx, gameserver.DescribePlayerSessionsRequest{PlayerID: "carol"})
+	if err == nil {
+		t.Error("a process that ended still describes its players")
 	}
 }
