@@ -43,7 +43,7 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 		return nil, nil
 	case "ProcessLogPaths":
 		// The files the process listed in LogPaths, for the agent to upload with its output.
-		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)
 		if err != nil {
 			return nil, err
 		}

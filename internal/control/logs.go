@@ -80,7 +80,7 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive []b
 	if s.logDir == "" {
 		return gamelift.InvalidRequest("this server keeps no logs")
 	}
-	gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+	gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)
 	if err != nil {
 		return err
 	}
@@ -95,18 +95,19 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive []b
 	return err
 }
 
-// lastSessionOf finds the most recent game session a process hosted.
-func (s *Service) lastSessionOf(ctx context.Context, fleetID, processID string) (store.GameSession, error) {
+// lastSessionOf finds the most recent game session a process of a compute hosted: a
+// compute speaks for its own processes only.
+func (s *Service) lastSessionOf(ctx context.Context, fleetID, compute, processID string) (store.GameSession, error) {
 	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return store.GameSession{}, fmt.Errorf("list game sessions: %w", err)
 	}
 	for i := len(page.Items) - 1; i >= 0; i-- {
-		if page.Items[i].ProcessID == processID {
+		if gs := page.Items[i]; gs.ProcessID == processID && gs.ComputeName == compute {
 			return page.Items[i], nil
 		}
 	}
-	return store.GameSession{}, gamelift.NotFound("process %s hosted no game session", processID)
+	return store.GameSession{}, gamelift.NotFound("process %s of compute %s hosted no game session", processID, compute)
 }
 
 // GetGameSessionLogUrl returns where to download an ended session's logs.

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -175,4 +176,52 @@ func TestProcessSeesOnlyItsOwnPlayers(t *testing.T) {
 	if err == nil {
 		t.Error("a process that ended still describes its players")
 	}
+}
+
+// A compute speaks for its own processes only: another compute of the same fleet can
+// neither read a process's LogPaths nor replace its session's logs.
+func TestComputeCannotTouchAnotherComputesLogs(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	intruder := w.otherCompute(t, "host-2")
+	p, gs := activeSession(t, w, "proc-logs", 7201, "logs", 2)
+	if err := p.sdk.ProcessEnding(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusTerminated)
+
+	if status, out := intruder.agentCall(t, map[string]any{"Action": "ProcessLogPaths", "ProcessId": "proc-logs"}); status != http.StatusNotFound {
+		t.Errorf("another compute's ProcessLogPaths: %d %v", status, out)
+	}
+	if status := intruder.putLogs(t, "proc-logs", zipOf(t, "forged.log", "nothing happened here")); status != http.StatusNotFound {
+		t.Errorf("another compute's log upload: %d", status)
+	}
+	if _, err := w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId}); err == nil {
+		t.Error("the session has logs that its compute never uploaded")
+	}
+
+	// Its own compute may.
+	if status, out := w.agentCall(t, map[string]any{"Action": "ProcessLogPaths", "ProcessId": "proc-logs"}); status != http.StatusOK {
+		t.Errorf("own ProcessLogPaths: %d %v", status, out)
+	}
+	if status := w.putLogs(t, "proc-logs", zipOf(t, "match.log", "alice wins")); status != http.StatusOK {
+		t.Errorf("own log upload: %d", status)
+	}
+	must(w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId}))(t)
+}
+
+// zipOf is a zip holding one file.
+func zipOf(t *testing.T, name, content string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte(content))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
