@@ -450,6 +450,9 @@ func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput
 			return nil, fmt.Errorf("deregister compute: %w", err)
 		}
 	}
+	if err := s.revokeAuthTokens(ctx, id, ""); err != nil {
+		return nil, err
+	}
 	if err := s.store.Fleets().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("delete fleet: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
@@ -48,6 +49,7 @@ func (w *sdkWorld) otherCompute(t *testing.T, name string) *sdkWorld {
 // status and the decoded answer.
 func (w *sdkWorld) agentCall(t *testing.T, call map[string]any) (int, map[string]any) {
 	t.Helper()
+	call = maps.Clone(call)
 	call["FleetId"], call["ComputeName"] = w.fleetID, w.compute
 	if _, ok := call["AuthToken"]; !ok {
 		call["AuthToken"] = w.tok
@@ -224,4 +226,47 @@ func zipOf(t *testing.T, name, content string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// A deregistered compute's tokens stop working at once, on the agent endpoint and for
+// game server processes, even if it registers again; so do a deleted fleet's.
+func TestDeregisteredComputeTokensAreRevoked(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	gone := w.otherCompute(t, "host-2")
+	refusedConnect := func(world *sdkWorld, why string) {
+		t.Helper()
+		p := world.params("proc-x")
+		_, err := gameserver.Connect(ctx, p, gameserver.Options{Logger: quietLogger()})
+		var e *gameserver.Error
+		if !errors.As(err, &e) || e.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: SDK connect got %v, want a 401 refusal", why, err)
+		}
+	}
+	event := map[string]any{"Action": "ReportEvent", "EventCode": "SERVER_PROCESS_CRASHED", "Message": "boom"}
+	if status, out := gone.agentCall(t, event); status != http.StatusOK {
+		t.Fatalf("a live compute's agent call: %d %v", status, out)
+	}
+
+	must(w.api.DeregisterCompute(ctx, &gl.DeregisterComputeInput{FleetId: aws.String(w.fleetID), ComputeName: aws.String("host-2")}))(t)
+	if status, _ := gone.agentCall(t, event); status != http.StatusUnauthorized {
+		t.Errorf("a deregistered compute's agent call: %d", status)
+	}
+	refusedConnect(gone, "deregistered compute")
+	must(w.api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: aws.String(w.fleetID), ComputeName: aws.String("host-2"),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}))(t)
+	if status, _ := gone.agentCall(t, event); status != http.StatusUnauthorized {
+		t.Errorf("the old token after registering again: %d", status)
+	}
+	refusedConnect(gone, "old token after registering again")
+
+	// The rest of the fleet is untouched; a deleted fleet's tokens go with it.
+	if status, out := w.agentCall(t, event); status != http.StatusOK {
+		t.Errorf("host-1 after host-2 left: %d %v", status, out)
+	}
+	must(w.api.DeleteFleet(ctx, &gl.DeleteFleetInput{FleetId: aws.String(w.fleetID)}))(t)
+	if status, _ := w.agentCall(t, event); status != http.StatusUnauthorized {
+		t.Errorf("a deleted fleet's token: %d", status)
+	}
+	refusedConnect(w, "deleted fleet")
 }
