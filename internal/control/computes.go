@@ -111,6 +111,7 @@ func (s *Service) DeregisterCompute(ctx context.Context, in *gamelift.Deregister
 	if err := s.revokeAuthTokens(ctx, gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName)); err != nil {
 		return nil, err
 	}
+	s.forgetEventBudgets(gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
 	return &gamelift.DeregisterComputeOutput{}, nil
 }
 

@@ -453,6 +453,7 @@ func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput
 	if err := s.revokeAuthTokens(ctx, id, ""); err != nil {
 		return nil, err
 	}
+	s.forgetEventBudgets(id, "")
 	if err := s.store.Fleets().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("delete fleet: %w", err)
 	}

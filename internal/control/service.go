@@ -78,6 +78,9 @@ type Service struct {
 	playersMu sync.Mutex
 	players   playerIndex
 
+	eventsMu     sync.Mutex
+	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
+
 	// background work (fleet provisioning) runs under ctx and is waited for by Close.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -109,6 +112,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		procs:            processes{byKey: map[procKey]*process{}},
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
+		eventBudgets:     map[string]*eventBudget{},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	if err := s.resumeProvisioning(ctx); err != nil {

@@ -87,6 +87,9 @@ func UnrecognizedClient(format string, args ...any) *Error {
 func MissingAuthenticationToken(format string, args ...any) *Error {
 	return newError("MissingAuthenticationTokenException", http.StatusForbidden, format, args)
 }
+func Throttling(format string, args ...any) *Error {
+	return newError("ThrottlingException", http.StatusBadRequest, format, args)
+}
 func InternalFailure(format string, args ...any) *Error {
 	return newError("InternalFailure", http.StatusInternalServerError, format, args)
 }

@@ -9,8 +9,10 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
@@ -269,4 +271,54 @@ func TestDeregisteredComputeTokensAreRevoked(t *testing.T) {
 		t.Errorf("a deleted fleet's token: %d", status)
 	}
 	refusedConnect(w, "deleted fleet")
+}
+
+// A compute's agent may report a burst of 20 fleet events, then 10 a minute; beyond that
+// it is throttled, and a message is kept to its first KiB.
+func TestAgentEventsAreBounded(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	neighbour := w.otherCompute(t, "host-2")
+	long := strings.Repeat("é", 30_000) // 60 KB
+	report := map[string]any{"Action": "ReportEvent", "EventCode": "SERVER_PROCESS_CRASHED", "Message": long}
+	var stored, throttled int
+	for range 25 {
+		switch status, out := w.agentCall(t, report); {
+		case status == http.StatusOK:
+			stored++
+		case status == http.StatusBadRequest && out["__type"] == "ThrottlingException":
+			throttled++
+		default:
+			t.Fatalf("ReportEvent: %d %v", status, out)
+		}
+	}
+	if stored != 20 || throttled != 5 {
+		t.Errorf("25 reports at once: %d stored, %d throttled; want 20 and 5", stored, throttled)
+	}
+	// Another compute has its own budget; time refills one's.
+	if status, out := neighbour.agentCall(t, report); status != http.StatusOK {
+		t.Errorf("another compute's report: %d %v", status, out)
+	}
+	w.clock.Advance(6 * time.Second)
+	if status, out := w.agentCall(t, report); status != http.StatusOK {
+		t.Errorf("a report 6 s later: %d %v", status, out)
+	}
+	if status, _ := w.agentCall(t, report); status != http.StatusBadRequest {
+		t.Errorf("a second report 6 s later: %d, want throttled", status)
+	}
+
+	events := must(w.api.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: aws.String(w.fleetID)}))(t).Events
+	crashes := 0
+	for _, e := range events {
+		if e.EventCode != types.EventCodeServerProcessCrashed {
+			continue
+		}
+		crashes++
+		if msg := aws.ToString(e.Message); len(msg) > 1024 || !utf8.ValidString(msg) || !strings.HasPrefix(long, strings.TrimSuffix(msg, " [truncated]")) {
+			t.Fatalf("stored message of %d bytes: %.40q...", len(msg), msg)
+		}
+	}
+	if crashes != 22 {
+		t.Errorf("%d crash events stored, want 22", crashes)
+	}
 }
