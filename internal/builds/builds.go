@@ -207,38 +207,3 @@ func Upload(ctx context.Context, endpoint, region, buildID string, creds aws.Cre
 	}
 	return nil
 }
-
-// ZipFiles archives files, and every file under directories, by their absolute paths; a
-// path that cannot be read is skipped. It fails only when nothing could be read.
-func ZipFiles(paths []string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	added := 0
-	for _, root := range paths {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			w, err := zw.Create(strings.TrimPrefix(filepath.ToSlash(path), "/"))
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(w, f); err == nil {
-				added++
-			}
-			return nil
-		})
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	if added == 0 {
-		return nil, errors.New("none of the log paths could be read on this host")
-	}
-	return buf.Bytes(), nil
-}

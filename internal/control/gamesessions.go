@@ -283,11 +283,6 @@ func (s *Service) endSession(ctx context.Context, id, reason string) {
 	}
 	s.forgetReservations(gs)
 	s.log.Debug("game session ended", "game_session", id, "reason", reason)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.archiveLogs(s.ctx, gs)
-	}()
 }
 
 var errAlreadyEnded = errors.New("game session already ended")

@@ -50,11 +50,11 @@ type Config struct {
 	LogDir, LogURL string
 	// BuildDir keeps uploaded build archives.
 	BuildDir string
-	// ProcessLogDir is where host agents on this machine keep each process's output, as
-	// <process ID>.log; it joins the session's log archive.
-	ProcessLogDir string
-	Clock         Clock
-	Logger        *slog.Logger
+	// MaxSessionLogBytes bounds the log content a host agent uploads for one game
+	// session; DefaultMaxSessionLogBytes when zero.
+	MaxSessionLogBytes int64
+	Clock              Clock
+	Logger             *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -66,7 +66,8 @@ type Service struct {
 	clock       Clock
 	log         *slog.Logger
 
-	logDir, logURL, processLogDir, buildDir string
+	logDir, logURL, buildDir string
+	maxSessionLogBytes       int64
 
 	procs            processes
 	heartbeatTimeout time.Duration
@@ -108,12 +109,13 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir, buildDir: c.BuildDir,
-		procs:            processes{byKey: map[procKey]*process{}},
-		creators:         map[string][]time.Time{},
-		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
-		eventBudgets:     map[string]*eventBudget{},
-		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
+		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
+		procs:              processes{byKey: map[procKey]*process{}},
+		creators:           map[string][]time.Time{},
+		players:            playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
+		eventBudgets:       map[string]*eventBudget{},
+		heartbeatTimeout:   c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()

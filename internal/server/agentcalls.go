@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -19,18 +18,10 @@ const (
 	AgentLogsPath = "/hoist/agent/logs"
 )
 
-// maxLogArchive bounds an uploaded log archive.
-const maxLogArchive = 256 << 20
-
 func serveAgentLogs(w http.ResponseWriter, r *http.Request, svc *control.Service, log *slog.Logger) {
 	q := r.URL.Query()
 	c := control.AgentCall{FleetId: q.Get("FleetId"), ComputeName: q.Get("ComputeName"), AuthToken: q.Get("AuthToken"), ProcessId: q.Get("ProcessId")}
-	archive, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLogArchive))
-	if err != nil {
-		writeError(w, log, gamelift.Serialization("read log archive: %v", err))
-		return
-	}
-	if err := svc.StoreProcessLogs(r.Context(), c, archive); err != nil {
+	if err := svc.StoreProcessLogs(r.Context(), c, r.Body); err != nil {
 		writeError(w, log, err)
 		return
 	}

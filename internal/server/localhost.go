@@ -27,17 +27,20 @@ type localAgents struct {
 	ip       string
 	logDir   string
 	buildDir string
+	dataDir  string
+	maxLogs  int64
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
 	wg      sync.WaitGroup
 }
 
-func (s *Server) startLocalAgents(dataDir string) {
+func (s *Server) startLocalAgents(dataDir string, maxLogs int64) {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
 	la := &localAgents{
 		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
+		dataDir: dataDir, maxLogs: maxLogs,
 		running: map[string]context.CancelFunc{},
 		client: gamelift.New(gamelift.Options{
 			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint),
@@ -89,6 +92,9 @@ func (la *localAgents) sync(ctx context.Context, ids []string) {
 			defer la.wg.Done()
 			err := agent.Run(actx, agent.Config{
 				FleetID: id, ComputeName: LocalComputeName, LogDir: la.logDir, BuildDir: la.buildDir, Logger: la.s.log,
+				// Its processes' logs go up like any host's: the server reads no game
+				// server's files itself, and the agent never archives the server's own.
+				UploadLogs: true, MaxLogBytes: la.maxLogs, Private: []string{la.dataDir},
 				StopTimeout: 10 * time.Second,
 				Control:     &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: id, ComputeName: LocalComputeName, IPAddress: la.ip},
 			})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -121,7 +122,14 @@ func gameServerBinary(t *testing.T) string {
 	return filepath.Join(buildDir, "gameserver")
 }
 
+// testGameServerArg makes the test binary a game server (runTestGameServer) rather than
+// run tests: a managed fleet's launch script runs it so.
+const testGameServerArg = "hoist-test-gameserver"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == testGameServerArg {
+		os.Exit(runTestGameServer(os.Args[2:]))
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
@@ -460,3 +468,40 @@ func TestExampleGameServerDeniesUnknownPlayers(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// runTestGameServer is a game server for managed fleets in tests: it connects from the
+// SDK's environment, lists logPaths in ProcessReady, and when given a game session says
+// so on its output, activates it, and ends (ProcessEnding, exit 0).
+func runTestGameServer(logPaths []string) int {
+	ctx := context.Background()
+	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "connect:", err)
+		return 1
+	}
+	defer c.Destroy()
+	done := make(chan struct{})
+	var once sync.Once
+	end := func() { once.Do(func() { close(done) }) }
+	err = c.ProcessReady(ctx, gameserver.ProcessParameters{
+		Port: 7777, LogParameters: gameserver.LogParameters{LogPaths: logPaths},
+		OnStartGameSession: func(gs gameserver.GameSession) {
+			fmt.Println("game on:", gs.GameSessionID)
+			go func() {
+				c.ActivateGameSession(ctx)
+				c.ProcessEnding(ctx)
+				end()
+			}()
+		},
+		OnProcessTerminate: end,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ProcessReady:", err)
+		return 1
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+	}
+	return 0
+}

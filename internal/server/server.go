@@ -38,6 +38,8 @@ type Config struct {
 	HeartbeatTimeout, ReconnectGrace, SweepInterval time.Duration
 	// NoLocalAgent stops the server's own host from running managed fleets' processes.
 	NoLocalAgent bool
+	// MaxSessionLogBytes bounds one game session's log archive; 64 MiB when zero.
+	MaxSessionLogBytes int64
 }
 
 // Server is a running Hoist control plane.
@@ -95,8 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
-		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath,
-		ProcessLogDir:    filepath.Join(cfg.DataDir, "process-logs"),
+		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		BuildDir:         filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 	})
@@ -143,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	if !cfg.NoLocalAgent {
-		s.startLocalAgents(cfg.DataDir)
+		s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes)
 	}
 	return s, nil
 }
