@@ -75,11 +75,20 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive io.
 		return fmt.Errorf("keep log archive: %w", err)
 	}
 	s.log.Debug("game session logs uploaded", "game_session", gamelift.Value(gs.Model.GameSessionId), "compute", c.ComputeName)
+	var replaced string
 	_, err = s.store.GameSessions().Update(ctx, gamelift.Value(gs.Model.GameSessionId), func(gs *store.GameSession) error {
-		gs.LogArchive = name
+		replaced, gs.LogArchive = gs.LogArchive, name
 		return nil
 	})
-	return err
+	if err != nil {
+		os.Remove(filepath.Join(s.logDir, name))
+		return err
+	}
+	if replaced != "" && replaced != name {
+		// An upload again (a retry) replaces the archive: a session keeps one on disk.
+		os.Remove(filepath.Join(s.logDir, replaced))
+	}
+	return nil
 }
 
 // lastSessionOf finds the most recent game session a process of a compute hosted: a

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,19 @@ func TestComputeCannotTouchAnotherComputesLogs(t *testing.T) {
 		t.Errorf("own log upload: %d", status)
 	}
 	must(w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId}))(t)
+
+	// Uploading again replaces the archive: a session keeps one on disk.
+	for range 3 {
+		if status := w.putLogs(t, "proc-logs", zipOf(t, "match.log", "alice wins again")); status != http.StatusOK {
+			t.Errorf("own log upload again: %d", status)
+		}
+	}
+	if files := download(t, w.api, gs.GameSessionId); files["match.log"] != "alice wins again" {
+		t.Errorf("after uploading again the archive holds %v", files)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(w.dataDir, "logs", "*")); len(kept) != 1 {
+		t.Errorf("log directory holds %v, want the one archive", kept)
+	}
 }
 
 // zipOf is a zip holding one file.

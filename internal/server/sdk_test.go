@@ -51,14 +51,16 @@ type sdkWorld struct {
 	clock                 *fakeClock
 	fleetID, compute, tok string
 	location              string // "" for custom-sdk-1
+	dataDir               string
 }
 
 func newSDKWorld(t testing.TB) *sdkWorld {
 	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
+	dataDir := t.TempDir()
 	srv, err := server.Start(ctx, server.Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Clock: clock,
+		Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds, Clock: clock,
 		Logger: quietLogger(), SweepInterval: 5 * time.Millisecond,
 	})
 	if err != nil {
@@ -70,7 +72,7 @@ func newSDKWorld(t testing.TB) *sdkWorld {
 	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1"),
 		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1"), CertificatePath: aws.String("/etc/game/cert.pem")}))(t)
 	tok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1")}))(t)
-	return &sdkWorld{srv: srv, api: api, clock: clock, fleetID: aws.ToString(fa.FleetId), compute: "host-1", tok: aws.ToString(tok.AuthToken)}
+	return &sdkWorld{srv: srv, api: api, clock: clock, fleetID: aws.ToString(fa.FleetId), compute: "host-1", tok: aws.ToString(tok.AuthToken), dataDir: dataDir}
 }
 
 func (w *sdkWorld) params(processID string) gameserver.ServerParameters {
