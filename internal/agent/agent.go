@@ -27,8 +27,14 @@ type Config struct {
 	// LogDir receives each process's stdout and stderr, as <process ID>.log.
 	LogDir string
 	// UploadLogs sends each ended process's output and LogPaths files to the server, for
-	// GetGameSessionLogUrl; a host whose disk the server reads itself need not.
+	// GetGameSessionLogUrl (see logArchive for which files).
 	UploadLogs bool
+	// MaxLogBytes bounds the content of one process's log archive; DefaultMaxLogBytes
+	// when zero.
+	MaxLogBytes int64
+	// Private lists directories whose files are never archived, whatever a process lists
+	// in LogPaths (the server's data directory, for the agent inside the server).
+	Private []string
 	// BuildDir holds the builds this host unpacked, one directory each; processes of a
 	// build fleet run from there, with /local/game/ in launch paths meaning that directory.
 	BuildDir string
@@ -290,7 +296,7 @@ func (a *agent) unpackBuild(ctx context.Context, id string) error {
 	}
 	tmp := dir + ".unpacking"
 	os.RemoveAll(tmp)
-	if _, err := builds.Unzip(archive, size, tmp); err != nil {
+	if _, err := builds.Unzip(archive, size, tmp, builds.Limits{}); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
@@ -392,7 +398,7 @@ func (a *agent) exited(ctx context.Context, e exit) {
 	ran := time.Since(e.p.started)
 	a.log.Info("agent: process exited", "process", e.p.id, "after", ran.Truncate(time.Millisecond), "status", exitStatus(e.err))
 	if a.UploadLogs {
-		a.uploadLogs(ctx, e.p.id)
+		a.uploadLogs(ctx, e.p)
 	}
 	if e.p.stop {
 		return
@@ -409,24 +415,50 @@ func (a *agent) exited(ctx context.Context, e exit) {
 	}
 }
 
-// uploadLogs sends a process's output and the files it listed in LogPaths to the server,
-// when the process hosted a game session (otherwise the server has nowhere to keep them).
-func (a *agent) uploadLogs(ctx context.Context, id string) {
-	paths, err := a.Control.ProcessLogPaths(ctx, id)
+// uploadLogs sends a process's output and the files it listed in LogPaths (those the
+// rule of logArchive allows) to the server, when the process hosted a game session
+// (otherwise the server has nowhere to keep them). The archive goes through a temporary
+// file, never memory.
+func (a *agent) uploadLogs(ctx context.Context, p *proc) {
+	paths, err := a.Control.ProcessLogPaths(ctx, p.id)
 	if err != nil {
-		a.log.Debug("agent: no game session logs to upload", "process", id, "error", err)
+		a.log.Debug("agent: no game session logs to upload", "process", p.id, "error", err)
 		return
 	}
+	la := logArchive{workDir: p.cmd.Dir, logPaths: paths, private: a.Private, max: a.MaxLogBytes}
 	if a.LogDir != "" {
-		paths = append(paths, filepath.Join(a.LogDir, id+".log"))
+		la.output = filepath.Join(a.LogDir, p.id+".log")
 	}
-	archive, err := builds.ZipFiles(paths)
-	if err == nil {
-		err = a.Control.UploadLogs(ctx, id, archive)
+	if err := a.sendLogs(ctx, p.id, la); err != nil {
+		a.log.Warn("agent: upload process logs", "process", p.id, "error", err)
+	}
+}
+
+func (a *agent) sendLogs(ctx context.Context, id string, la logArchive) error {
+	tmp, err := os.CreateTemp(a.LogDir, id+"-*.zip")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, skipped, err := la.write(ctx, tmp)
+	if len(skipped) > 0 {
+		a.log.Info("agent: log files left out of the archive", "process", id, "files", skipped)
 	}
 	if err != nil {
-		a.log.Warn("agent: upload process logs", "process", id, "error", err)
+		return err
 	}
+	if n == 0 {
+		return nil
+	}
+	size, err := tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	return a.Control.UploadLogs(ctx, id, tmp, size)
 }
 
 func (a *agent) backoff(slot string) {

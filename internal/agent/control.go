@@ -50,8 +50,9 @@ type Control interface {
 	DownloadBuild(ctx context.Context, buildID string, w io.Writer) error
 	// ProcessLogPaths names the files a process listed in LogPaths.
 	ProcessLogPaths(ctx context.Context, processID string) ([]string, error)
-	// UploadLogs gives the server a process's logs (a zip) for GetGameSessionLogUrl.
-	UploadLogs(ctx context.Context, processID string, archive []byte) error
+	// UploadLogs gives the server a process's logs (a zip of size bytes) for
+	// GetGameSessionLogUrl.
+	UploadLogs(ctx context.Context, processID string, archive io.Reader, size int64) error
 }
 
 // APIControl is a Control over the GameLift API (an AWS SDK client) plus Hoist's agent
@@ -185,12 +186,13 @@ func (c *APIControl) ProcessLogPaths(ctx context.Context, processID string) ([]s
 }
 
 // UploadLogs implements Control.
-func (c *APIControl) UploadLogs(ctx context.Context, processID string, archive []byte) error {
+func (c *APIControl) UploadLogs(ctx context.Context, processID string, archive io.Reader, size int64) error {
 	q := url.Values{"FleetId": {c.FleetID}, "ComputeName": {c.ComputeName}, "AuthToken": {c.token}, "ProcessId": {processID}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent/logs?"+q.Encode(), bytes.NewReader(archive))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, strings.TrimSuffix(c.Endpoint, "/")+"/hoist/agent/logs?"+q.Encode(), io.NopCloser(archive))
 	if err != nil {
 		return err
 	}
+	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/zip")
 	resp, err := c.httpClient().Do(req)
 	if err != nil {

@@ -180,7 +180,7 @@ func ReadBody(ctx context.Context, w http.ResponseWriter, r *http.Request, budge
 		reserve = limit
 	}
 	if err := budget.Acquire(ctx, reserve); err != nil {
-		return nil, nil, gamelift.Throttling("Rate exceeded: the server is reading as many request bodies as it can hold; retry later")
+		return nil, nil, gamelift.Overloaded("Rate exceeded: the server is reading as many request bodies as it can hold; retry later")
 	}
 	release = func() { budget.Release(reserve) }
 	// Not every ResponseWriter lets the deadline be set (httptest's recorder does not).

@@ -5,6 +5,7 @@ package builds
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,49 +67,121 @@ func Zip(dir string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Unzip unpacks an archive into dir, refusing entries that would land outside it.
-// It returns the bytes written.
-func Unzip(archive io.ReaderAt, size int64, dir string) (int64, error) {
-	zr, err := zip.NewReader(archive, size)
+// Limits bound what Unzip writes, so a small archive cannot fill a host's disk (a zip
+// bomb). A zero field takes its default.
+type Limits struct {
+	// MaxBytes bounds the total unpacked size; 10 GiB by default.
+	MaxBytes int64
+	// MaxEntries bounds the number of entries; 100,000 by default.
+	MaxEntries int
+	// MaxRatio bounds how many bytes an entry may unpack to per byte of the archive it
+	// was read from, once it has unpacked RatioFloor bytes; 200 and 1 MiB by default.
+	MaxRatio   int64
+	RatioFloor int64
+}
+
+// Default limits.
+const (
+	DefaultMaxBytes   = 10 << 30
+	DefaultMaxEntries = 100_000
+	DefaultMaxRatio   = 200
+	DefaultRatioFloor = 1 << 20
+)
+
+func (l Limits) orDefaults() Limits {
+	l.MaxBytes = cmp.Or(l.MaxBytes, DefaultMaxBytes)
+	l.MaxEntries = cmp.Or(l.MaxEntries, DefaultMaxEntries)
+	l.MaxRatio = cmp.Or(l.MaxRatio, DefaultMaxRatio)
+	l.RatioFloor = cmp.Or(l.RatioFloor, DefaultRatioFloor)
+	return l
+}
+
+// ErrTooLarge: the archive unpacks to more than its Limits allow.
+var ErrTooLarge = errors.New("build archive unpacks beyond the limits")
+
+// Unzip unpacks an archive into dir, refusing entries that would land outside it and
+// archives that exceed lim (ErrTooLarge): the bytes actually written are counted, not the
+// sizes the archive declares. It returns the bytes written.
+func Unzip(archive io.ReaderAt, size int64, dir string, lim Limits) (int64, error) {
+	lim = lim.orDefaults()
+	src := &countingReaderAt{r: archive}
+	zr, err := zip.NewReader(src, size)
 	if err != nil {
 		return 0, fmt.Errorf("read build archive: %w", err)
 	}
-	var total int64
+	if len(zr.File) > lim.MaxEntries {
+		return 0, fmt.Errorf("%w: %d entries, at most %d", ErrTooLarge, len(zr.File), lim.MaxEntries)
+	}
+	u := &unpacker{lim: lim, src: src}
 	for _, f := range zr.File {
 		target := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if !strings.HasPrefix(target, filepath.Clean(dir)+string(filepath.Separator)) {
-			return total, fmt.Errorf("build archive entry %q points outside the build", f.Name)
+			return u.total, fmt.Errorf("build archive entry %q points outside the build", f.Name)
 		}
 		if f.FileInfo().IsDir() {
 			if err := os.MkdirAll(target, 0o755); err != nil {
-				return total, err
+				return u.total, err
 			}
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return total, err
+			return u.total, err
 		}
-		n, err := extract(f, target)
-		total += n
-		if err != nil {
-			return total, err
+		if err := u.extract(f, target); err != nil {
+			return u.total, err
 		}
 	}
-	return total, nil
+	return u.total, nil
 }
 
-func extract(f *zip.File, target string) (int64, error) {
+// countingReaderAt counts the bytes read from the archive: what an entry really took.
+type countingReaderAt struct {
+	r    io.ReaderAt
+	read atomic.Int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// unpacker writes entries, counting what it writes against the limits.
+type unpacker struct {
+	lim   Limits
+	src   *countingReaderAt
+	total int64
+
+	name          string
+	written, from int64 // this entry: bytes written; archive bytes read before it
+}
+
+func (u *unpacker) Write(p []byte) (int, error) {
+	if u.total+int64(len(p)) > u.lim.MaxBytes {
+		return 0, fmt.Errorf("%w: over %d bytes unpacked", ErrTooLarge, u.lim.MaxBytes)
+	}
+	written := u.written + int64(len(p))
+	if read := u.src.read.Load() - u.from; written > u.lim.RatioFloor && written > u.lim.MaxRatio*read {
+		return 0, fmt.Errorf("%w: entry %q unpacks to over %d times its %d compressed bytes", ErrTooLarge, u.name, u.lim.MaxRatio, read)
+	}
+	u.total += int64(len(p))
+	u.written = written
+	return len(p), nil
+}
+
+func (u *unpacker) extract(f *zip.File, target string) error {
+	u.name, u.written, u.from = f.Name, 0, u.src.read.Load()
 	rc, err := f.Open()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rc.Close()
 	out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, f.Mode().Perm()|0o600)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	n, err := io.Copy(out, rc)
-	return n, errors.Join(err, out.Close())
+	_, err = io.Copy(io.MultiWriter(u, out), rc)
+	return errors.Join(err, out.Close())
 }
 
 // Upload puts a build's archive on the server, signed with the API's credentials. The
@@ -161,39 +235,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	c.progress(c.n)
 	return n, err
-}
-
-// ZipFiles archives files, and every file under directories, by their absolute paths; a
-// path that cannot be read is skipped. It fails only when nothing could be read.
-func ZipFiles(paths []string) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	added := 0
-	for _, root := range paths {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			w, err := zw.Create(strings.TrimPrefix(filepath.ToSlash(path), "/"))
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(w, f); err == nil {
-				added++
-			}
-			return nil
-		})
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	if added == 0 {
-		return nil, errors.New("none of the log paths could be read on this host")
-	}
-	return buf.Bytes(), nil
 }

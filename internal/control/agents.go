@@ -3,6 +3,9 @@ package control
 import (
 	"context"
 	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 )
@@ -43,7 +46,10 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 		if !slices.Contains(agentEventCodes, c.EventCode) {
 			return nil, invalidf("EventCode must be one of %v", agentEventCodes)
 		}
-		s.event(ctx, c.FleetId, c.EventCode, c.Message)
+		if !s.takeEventBudget(c.FleetId, c.ComputeName) {
+			return nil, gamelift.Throttling("compute %s reports more than %d fleet events a minute", c.ComputeName, int(time.Minute/eventRefill))
+		}
+		s.event(ctx, c.FleetId, c.EventCode, truncateMessage(c.Message))
 		switch c.EventCode {
 		case eventProcessCrashed, eventProcessBadPath, eventInstallerFailed:
 			s.launchFailed(ctx, c.FleetId, c.ComputeName, c.EventCode, c.Message)
@@ -51,15 +57,15 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 		return nil, nil
 	case "ProcessLogPaths":
 		// The files the process listed in LogPaths, for the agent to upload with its output.
-		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)
 		if err != nil {
 			return nil, err
 		}
 		return map[string][]string{"LogPaths": gs.LogPaths}, nil
 	case "TerminateProcess":
+		key := procKey{c.FleetId, c.ComputeName, c.ProcessId}
 		s.procs.mu.Lock()
-		p, ok := s.procs.byID[c.ProcessId]
-		mine := ok && p.fleetID == c.FleetId && p.computeName == c.ComputeName
+		p, mine := s.procs.byKey[key]
 		var session string
 		if mine {
 			session = p.gameSessionID
@@ -74,8 +80,71 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
 			}
 		}
-		s.askProcessToEnd(c.ProcessId)
+		s.askProcessToEnd(key)
 		return nil, nil
 	}
 	return nil, invalidf("unknown agent action %q", c.Action)
+}
+
+// What a host agent may report: GameLift's event messages are short, and a compute's
+// agent reports a few events a minute (a token bucket: a burst, then one per refill).
+const (
+	maxEventMessage = 1024
+	eventBurst      = 20
+	eventRefill     = 6 * time.Second // 10 a minute
+)
+
+type eventBudget struct {
+	tokens float64
+	at     time.Time
+}
+
+// takeEventBudget spends one of a compute's event tokens, if it has one left.
+func (s *Service) takeEventBudget(fleetID, compute string) bool {
+	now := s.now()
+	s.eventsMu.Lock()
+	defer s.eventsMu.Unlock()
+	key := computeKey(fleetID, compute)
+	b, ok := s.eventBudgets[key]
+	if !ok {
+		b = &eventBudget{tokens: eventBurst, at: now}
+		s.eventBudgets[key] = b
+	}
+	if now.After(b.at) {
+		b.tokens = min(eventBurst, b.tokens+float64(now.Sub(b.at))/float64(eventRefill))
+		b.at = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// forgetEventBudgets drops the budgets of a fleet's computes (one compute, or all for "").
+func (s *Service) forgetEventBudgets(fleetID, compute string) {
+	s.eventsMu.Lock()
+	defer s.eventsMu.Unlock()
+	if compute != "" {
+		delete(s.eventBudgets, computeKey(fleetID, compute))
+		return
+	}
+	for key := range s.eventBudgets {
+		if strings.HasPrefix(key, fleetID+"/") {
+			delete(s.eventBudgets, key)
+		}
+	}
+}
+
+// truncateMessage cuts an event message to maxEventMessage bytes, on a character boundary.
+func truncateMessage(msg string) string {
+	const mark = " [truncated]"
+	if len(msg) <= maxEventMessage {
+		return msg
+	}
+	cut := maxEventMessage - len(mark)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + mark
 }

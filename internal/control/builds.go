@@ -150,7 +150,7 @@ func checkArchive(path string) (int64, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(scratch)
-	return builds.Unzip(f, info.Size(), scratch)
+	return builds.Unzip(f, info.Size(), scratch, builds.Limits{})
 }
 
 // BuildArchiveFor returns the archive of the build a fleet runs, for a host agent of that

@@ -114,6 +114,10 @@ func (s *Service) DeregisterCompute(ctx context.Context, in *gamelift.Deregister
 	if err := s.store.Computes().Delete(ctx, key); err != nil {
 		return nil, notFound(err, "Compute %s not found", gamelift.Value(c.ComputeName))
 	}
+	if err := s.revokeAuthTokens(ctx, gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName)); err != nil {
+		return nil, err
+	}
+	s.forgetEventBudgets(gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
 	return &gamelift.DeregisterComputeOutput{}, nil
 }
 
@@ -169,7 +173,8 @@ func (s *Service) GetComputeAuthToken(ctx context.Context, in *gamelift.GetCompu
 }
 
 // checkAuthToken returns the live token record if token was issued for the compute in
-// the fleet; an expired, unknown or foreign token is refused.
+// the fleet and the compute is still registered; an expired, unknown or foreign token, or
+// one of a deregistered compute, is refused.
 func (s *Service) checkAuthToken(ctx context.Context, token, fleetID, compute string) (store.AuthToken, error) {
 	t, err := s.store.AuthTokens().Get(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
@@ -184,7 +189,30 @@ func (s *Service) checkAuthToken(ctx context.Context, token, fleetID, compute st
 	if fleetID != t.FleetID || compute != t.ComputeName {
 		return t, gamelift.Unauthorized("auth token was issued for another fleet or compute")
 	}
+	if _, err := s.store.Computes().Get(ctx, computeKey(fleetID, compute)); errors.Is(err, store.ErrNotFound) {
+		return t, gamelift.Unauthorized("compute %s is no longer registered in fleet %s", compute, fleetID)
+	} else if err != nil {
+		return t, fmt.Errorf("look up compute: %w", err)
+	}
 	return t, nil
+}
+
+// revokeAuthTokens deletes the tokens issued for a compute of a fleet, or for every
+// compute of it when compute is "".
+func (s *Service) revokeAuthTokens(ctx context.Context, fleetID, compute string) error {
+	page, err := s.store.AuthTokens().List(ctx, store.Query{Parent: fleetID})
+	if err != nil {
+		return fmt.Errorf("list auth tokens: %w", err)
+	}
+	for _, t := range page.Items {
+		if compute != "" && t.ComputeName != compute {
+			continue
+		}
+		if err := s.store.AuthTokens().Delete(ctx, t.Token); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("revoke auth token: %w", err)
+		}
+	}
+	return nil
 }
 
 // issueAuthToken makes and keeps a new token for a compute.

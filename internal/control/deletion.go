@@ -154,22 +154,22 @@ func (s *Service) endFleetSessions(ctx context.Context, fleetID string, in func(
 func (s *Service) stopFleetProcesses(ctx context.Context, fleetID string, in func(string) bool) {
 	mine := func(p *process) bool { return p.fleetID == fleetID && in(p.location) }
 	s.procs.mu.Lock()
-	var ids []string
-	for _, p := range s.procs.byID {
+	var keys []procKey
+	for _, p := range s.procs.byKey {
 		if mine(p) {
 			p.ready = false // hosts nothing new
-			ids = append(ids, p.id)
+			keys = append(keys, p.key())
 		}
 	}
 	s.procs.mu.Unlock()
-	for _, id := range ids {
-		s.askProcessToEnd(id)
+	for _, k := range keys {
+		s.askProcessToEnd(k)
 	}
 	deadline := time.Now().Add(s.deletionGrace)
 	for {
 		left := 0
 		s.procs.mu.Lock()
-		for _, p := range s.procs.byID {
+		for _, p := range s.procs.byKey {
 			if mine(p) && p.peer != nil {
 				left++
 			}
@@ -186,7 +186,7 @@ func (s *Service) stopFleetProcesses(ctx context.Context, fleetID string, in fun
 	}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		if mine(p) {
 			s.forgetProcessLocked(p, "its fleet location was deleted")
 		}
@@ -203,8 +203,24 @@ func (s *Service) deregisterComputes(ctx context.Context, fleetID string, in fun
 		if !in(gamelift.Value(c.Model.Location)) {
 			continue
 		}
-		if err := s.store.Computes().Delete(ctx, computeKey(fleetID, gamelift.Value(c.Model.ComputeName))); err != nil && !errors.Is(err, store.ErrNotFound) {
+		name := gamelift.Value(c.Model.ComputeName)
+		if err := s.store.Computes().Delete(ctx, computeKey(fleetID, name)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("deregister compute: %w", err)
+		}
+		s.forgetEventBudgets(fleetID, name)
+	}
+	// Their tokens go with them, in one pass over the fleet's tokens.
+	tokens, err := s.store.AuthTokens().List(ctx, store.Query{Parent: fleetID})
+	if err != nil {
+		return fmt.Errorf("list auth tokens: %w", err)
+	}
+	for _, t := range tokens.Items {
+		c, err := s.store.Computes().Get(ctx, computeKey(fleetID, t.ComputeName))
+		if err == nil && !in(gamelift.Value(c.Model.Location)) {
+			continue // a compute that stays
+		}
+		if err := s.store.AuthTokens().Delete(ctx, t.Token); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("revoke auth token: %w", err)
 		}
 	}
 	return nil

@@ -125,7 +125,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: token, LogPaths: p.logPaths,
 	}
 	if err := s.store.GameSessions().Create(ctx, id, fleetID, gs); err != nil {
-		s.releaseProcess(p.id, id)
+		s.releaseProcess(p.key, id)
 		if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
 			existing, gerr := s.store.GameSessions().Get(ctx, id)
 			if gerr != nil {
@@ -283,11 +283,6 @@ func (s *Service) endSession(ctx context.Context, id, reason string) {
 	}
 	s.forgetReservations(gs)
 	s.log.Debug("game session ended", "game_session", id, "reason", reason)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.archiveLogs(s.ctx, gs)
-	}()
 }
 
 var errAlreadyEnded = errors.New("game session already ended")
@@ -424,7 +419,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 			return nil, gamelift.InvalidRequest("FORCE_TERMINATE needs a host agent to stop the process; Anywhere fleet %s has none", gamelift.Value(f.Attributes.FleetId))
 		}
 		s.endSession(ctx, id, ReasonForceTerminated)
-		s.forceStop(ctx, gs.ProcessID)
+		s.forceStop(ctx, keyOf(gs))
 	} else {
 		_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
 			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {
@@ -435,7 +430,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		if err != nil {
 			return nil, notFound(err, "Game session %s not found", id)
 		}
-		s.askProcessToEnd(gs.ProcessID)
+		s.askProcessToEnd(keyOf(gs))
 	}
 	gs, err = s.getSession(ctx, in.GameSessionId)
 	if err != nil {

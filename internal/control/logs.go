@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"time"
 
-	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -21,66 +21,52 @@ const logRetention = 14 * 24 * time.Hour
 
 var archiveName = regexp.MustCompile(`^[0-9a-f]{32}\.zip$`)
 
-// archiveLogs zips the files a session's process listed in LogPaths (those this host can
-// read) under a random, unguessable name, and records it on the session.
-func (s *Service) archiveLogs(ctx context.Context, gs store.GameSession) {
-	paths := gs.LogPaths
-	if s.processLogDir != "" {
-		out := filepath.Join(s.processLogDir, gs.ProcessID+".log")
-		if _, err := os.Stat(out); err == nil {
-			paths = append(paths[:len(paths):len(paths)], out)
-		}
-	}
-	if s.logDir == "" || len(paths) == 0 {
-		return
-	}
-	id := gamelift.Value(gs.Model.GameSessionId)
-	name, err := s.writeArchive(paths)
-	if err != nil {
-		s.log.Warn("archive game session logs", "game_session", id, "error", err)
-		return
-	}
-	if _, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
-		gs.LogArchive = name
-		return nil
-	}); err != nil {
-		s.log.Warn("record game session log archive", "game_session", id, "error", err)
-	}
-}
+// DefaultMaxSessionLogBytes bounds a game session's log archive as its host agent
+// uploads it; an agent archives no more file content than that, and zip adds a little.
+const DefaultMaxSessionLogBytes = 64 << 20
 
-func (s *Service) writeArchive(paths []string) (string, error) {
-	archive, err := builds.ZipFiles(paths)
-	if err != nil {
-		return "", err
-	}
-	return s.keepArchive(archive)
-}
+// maxArchive is the largest archive taken: the content limit and room for zip's framing.
+func (s *Service) maxArchive() int64 { return s.maxSessionLogBytes + s.maxSessionLogBytes/64 + 1<<20 }
 
-// keepArchive stores a log archive under a random, unguessable name, which it returns.
-func (s *Service) keepArchive(archive []byte) (string, error) {
+// keepArchive streams a log archive to disk under a random, unguessable name, which it
+// returns; an archive over the limit is refused.
+func (s *Service) keepArchive(archive io.Reader) (string, error) {
 	if err := os.MkdirAll(s.logDir, 0o700); err != nil {
 		return "", err
 	}
 	var b [16]byte
 	rand.Read(b[:])
 	name := hex.EncodeToString(b[:]) + ".zip"
-	tmp := filepath.Join(s.logDir, name+".tmp")
-	if err := os.WriteFile(tmp, archive, 0o600); err != nil {
+	tmp, err := os.CreateTemp(s.logDir, name+"-*.tmp")
+	if err != nil {
 		return "", err
 	}
-	return name, os.Rename(tmp, filepath.Join(s.logDir, name))
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, io.LimitReader(archive, s.maxArchive()+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", gamelift.Serialization("read log archive: %v", err)
+	}
+	if n > s.maxArchive() {
+		return "", gamelift.InvalidRequest("log archive over %d bytes", s.maxArchive())
+	}
+	return name, os.Rename(tmp.Name(), filepath.Join(s.logDir, name))
 }
 
-// StoreProcessLogs takes the log archive a host agent uploads when one of its processes
-// ends, and makes it the logs of the last game session that process hosted.
-func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive []byte) error {
+// StoreProcessLogs takes the log archive (a zip) a host agent uploads when one of its
+// processes ends, and makes it the logs of the last game session that process hosted.
+// The server reads no game server's files itself: the agent, which knows where each
+// process runs, archives them.
+func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive io.Reader) error {
 	if _, err := s.checkAuthToken(ctx, c.AuthToken, c.FleetId, c.ComputeName); err != nil {
 		return err
 	}
 	if s.logDir == "" {
 		return gamelift.InvalidRequest("this server keeps no logs")
 	}
-	gs, err := s.lastSessionOf(ctx, c.FleetId, c.ProcessId)
+	gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)
 	if err != nil {
 		return err
 	}
@@ -88,25 +74,36 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive []b
 	if err != nil {
 		return fmt.Errorf("keep log archive: %w", err)
 	}
+	s.log.Debug("game session logs uploaded", "game_session", gamelift.Value(gs.Model.GameSessionId), "compute", c.ComputeName)
+	var replaced string
 	_, err = s.store.GameSessions().Update(ctx, gamelift.Value(gs.Model.GameSessionId), func(gs *store.GameSession) error {
-		gs.LogArchive = name
+		replaced, gs.LogArchive = gs.LogArchive, name
 		return nil
 	})
-	return err
+	if err != nil {
+		os.Remove(filepath.Join(s.logDir, name))
+		return err
+	}
+	if replaced != "" && replaced != name {
+		// An upload again (a retry) replaces the archive: a session keeps one on disk.
+		os.Remove(filepath.Join(s.logDir, replaced))
+	}
+	return nil
 }
 
-// lastSessionOf finds the most recent game session a process hosted.
-func (s *Service) lastSessionOf(ctx context.Context, fleetID, processID string) (store.GameSession, error) {
+// lastSessionOf finds the most recent game session a process of a compute hosted: a
+// compute speaks for its own processes only.
+func (s *Service) lastSessionOf(ctx context.Context, fleetID, compute, processID string) (store.GameSession, error) {
 	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return store.GameSession{}, fmt.Errorf("list game sessions: %w", err)
 	}
 	for i := len(page.Items) - 1; i >= 0; i-- {
-		if page.Items[i].ProcessID == processID {
+		if gs := page.Items[i]; gs.ProcessID == processID && gs.ComputeName == compute {
 			return page.Items[i], nil
 		}
 	}
-	return store.GameSession{}, gamelift.NotFound("process %s hosted no game session", processID)
+	return store.GameSession{}, gamelift.NotFound("process %s of compute %s hosted no game session", processID, compute)
 }
 
 // GetGameSessionLogUrl returns where to download an ended session's logs.

@@ -148,7 +148,8 @@ func (s *Service) CreatePlayerSessions(ctx context.Context, in *gamelift.CreateP
 	return &gamelift.CreatePlayerSessionsOutput{PlayerSessions: made}, nil
 }
 
-// DescribePlayerSessions finds player sessions by ID, game session or player.
+// DescribePlayerSessions finds player sessions by ID, game session or player; given a
+// game session and a player session ID, the player session must be in that game session.
 func (s *Service) DescribePlayerSessions(ctx context.Context, in *gamelift.DescribePlayerSessionsInput) (*gamelift.DescribePlayerSessionsOutput, error) {
 	found, err := s.findPlayers(ctx, in.GameSessionId, in.PlayerId, in.PlayerSessionId, in.PlayerSessionStatusFilter)
 	if err != nil {
@@ -176,7 +177,7 @@ func (s *Service) findPlayers(ctx context.Context, sessionID, playerID, psessID,
 		s.playersMu.Lock()
 		id, ok := s.players.sessionOf[*psessID]
 		s.playersMu.Unlock()
-		if !ok {
+		if !ok || sessionID != nil && id != *sessionID {
 			return nil, gamelift.NotFound("Player session %s not found", *psessID)
 		}
 		gs, err := s.getSession(ctx, &id)

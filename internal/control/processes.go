@@ -58,14 +58,26 @@ func (p *process) free() bool {
 // counted tells whether the process counts as an active server process.
 func (p *process) counted() bool { return p.ready && p.peer != nil && p.unhealthy == 0 }
 
+func (p *process) key() procKey { return procKey{p.fleetID, p.computeName, p.id} }
+
+// procKey names a process: process IDs are chosen by the process (or its host), so one
+// is unique only within its fleet and compute.
+type procKey struct{ fleet, compute, id string }
+
+// keyOf names the process that hosts (or hosted) a stored game session.
+func keyOf(gs store.GameSession) procKey {
+	return procKey{gamelift.Value(gs.Model.FleetId), gs.ComputeName, gs.ProcessID}
+}
+
 // processes is the registry of connected processes.
 type processes struct {
-	mu   sync.Mutex
-	byID map[string]*process
+	mu    sync.Mutex
+	byKey map[procKey]*process
 }
 
 // placed is what CreateGameSession needs of the process it reserved.
 type placed struct {
+	key                                 procKey
 	id, computeName, ipAddress, dnsName string
 	port                                int32
 	logPaths                            []string
@@ -82,7 +94,7 @@ func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelif
 	defer s.procs.mu.Unlock()
 	activating := map[string]int32{} // compute -> sessions activating on it
 	var free []*process
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		if p.fleetID != fleetID {
 			continue
 		}
@@ -105,16 +117,16 @@ func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelif
 	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
 	chosen.players, chosen.maxSlots = 0, 0
 	return placed{
-		id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
+		key: chosen.key(), id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
 		port: chosen.port, logPaths: chosen.logPaths, peer: chosen.peer,
 	}, nil
 }
 
 // releaseProcess frees a process reserved for a session that was not created after all.
-func (s *Service) releaseProcess(processID, sessionID string) {
+func (s *Service) releaseProcess(key procKey, sessionID string) {
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	if p, ok := s.procs.byID[processID]; ok && p.gameSessionID == sessionID {
+	if p, ok := s.procs.byKey[key]; ok && p.gameSessionID == sessionID {
 		p.gameSessionID, p.activating = "", false
 	}
 }
@@ -123,16 +135,16 @@ func (s *Service) releaseProcess(processID, sessionID string) {
 func (s *Service) updateProcessLimits(gs store.GameSession) {
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	if p, ok := s.procs.byID[gs.ProcessID]; ok && p.gameSessionID == gamelift.Value(gs.Model.GameSessionId) {
+	if p, ok := s.procs.byKey[keyOf(gs)]; ok && p.gameSessionID == gamelift.Value(gs.Model.GameSessionId) {
 		p.players, p.maxSlots = gamelift.Value(gs.Model.CurrentPlayerSessionCount), gamelift.Value(gs.Model.MaximumPlayerSessionCount)
 	}
 }
 
 // askProcessToEnd pushes TerminateProcess: the process should end its session and call
 // ProcessEnding (the SDK's OnProcessTerminate).
-func (s *Service) askProcessToEnd(processID string) {
+func (s *Service) askProcessToEnd(key procKey) {
 	s.procs.mu.Lock()
-	p, ok := s.procs.byID[processID]
+	p, ok := s.procs.byKey[key]
 	var peer sdkhost.Peer
 	if ok {
 		peer = p.peer
@@ -148,17 +160,17 @@ func (s *Service) askProcessToEnd(processID string) {
 		if err != nil {
 			// The process is gone already (it ended, or its host is shutting down): the
 			// sweep forgets it if it does not come back.
-			s.log.Debug("push TerminateProcess", "process", processID, "error", err)
+			s.log.Debug("push TerminateProcess", "process", key.id, "fleet", key.fleet, "error", err)
 		}
 	}()
 }
 
 // forceStop ends a process now: it is told to terminate (TerminateProcess, so a game
 // server on the SDK exits), then forgotten and disconnected.
-func (s *Service) forceStop(ctx context.Context, processID string) {
+func (s *Service) forceStop(ctx context.Context, key procKey) {
 	s.procs.mu.Lock()
 	var peer sdkhost.Peer
-	if p, ok := s.procs.byID[processID]; ok {
+	if p, ok := s.procs.byKey[key]; ok {
 		peer = p.peer
 	}
 	s.procs.mu.Unlock()
@@ -167,7 +179,7 @@ func (s *Service) forceStop(ctx context.Context, processID string) {
 	}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	if p, ok := s.procs.byID[processID]; ok {
+	if p, ok := s.procs.byKey[key]; ok {
 		s.forgetProcessLocked(p, "game session force-terminated")
 	}
 }
@@ -176,7 +188,7 @@ func (s *Service) forceStop(ctx context.Context, processID string) {
 // returns the session the process hosted, which the caller ends (outside the lock).
 func (s *Service) forgetProcessLocked(p *process, reason string) string {
 	s.log.Info("server process removed", "process", p.id, "fleet", p.fleetID, "reason", reason)
-	delete(s.procs.byID, p.id)
+	delete(s.procs.byKey, p.key())
 	if p.peer != nil {
 		p.peer.Close(reason)
 	}
@@ -205,31 +217,30 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		return nil, notFound(err, "Compute %s not found in fleet %s", h.ComputeName, h.FleetID)
 	}
 	now := s.now()
+	key := procKey{h.FleetID, h.ComputeName, h.ProcessID}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	p, ok := s.procs.byID[h.ProcessID]
+	p, ok := s.procs.byKey[key]
 	switch {
-	case ok && (p.fleetID != h.FleetID || p.computeName != h.ComputeName):
-		return nil, gamelift.Conflict("process ID %s is in use on another compute", h.ProcessID)
 	case ok:
 		if p.peer != nil {
 			p.peer.Close("replaced by a new connection of the same process")
 		}
 	default:
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
-		s.procs.byID[h.ProcessID] = p
+		s.procs.byKey[key] = p
 	}
 	p.location = gamelift.Value(c.Model.Location)
 	p.ipAddress, p.dnsName = gamelift.Value(c.Model.IpAddress), gamelift.Value(c.Model.DnsName)
 	p.sdk = h.SDKLanguage + " " + h.SDKVersion
 	p.peer, p.lastSeen, p.tokenExpires = peer, now, tok.Expires
-	return &processHandle{s: s, id: h.ProcessID, peer: peer}, nil
+	return &processHandle{s: s, key: key, peer: peer}, nil
 }
 
 // processHandle is the sdkhost.Process of one connection.
 type processHandle struct {
 	s    *Service
-	id   string
+	key  procKey
 	peer sdkhost.Peer
 }
 
@@ -238,13 +249,13 @@ type processHandle struct {
 func (h *processHandle) Detach(ctx context.Context) {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
-	p, ok := h.s.procs.byID[h.id]
+	p, ok := h.s.procs.byKey[h.key]
 	if !ok || p.peer != h.peer {
 		return
 	}
 	if p.ended && p.gameSessionID == "" {
 		// It called ProcessEnding: nothing to resume.
-		delete(h.s.procs.byID, p.id)
+		delete(h.s.procs.byKey, h.key)
 		h.s.log.Debug("server process ended", "process", p.id, "fleet", p.fleetID)
 		return
 	}
@@ -255,9 +266,9 @@ func (h *processHandle) Detach(ctx context.Context) {
 func (h *processHandle) with(fn func(p *process) error) error {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
-	p, ok := h.s.procs.byID[h.id]
+	p, ok := h.s.procs.byKey[h.key]
 	if !ok || p.peer != h.peer {
-		return gamelift.NotFound("process %s is no longer registered", h.id)
+		return gamelift.NotFound("process %s is no longer registered", h.key.id)
 	}
 	return fn(p)
 }
@@ -339,7 +350,7 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 				// new meanwhile, and if it never ends, silence or disconnection removes it.
 				p.ready = false
 				h.s.log.Info("server process unhealthy; asking it to end", "process", p.id, "reports", p.unhealthy)
-				go h.s.askProcessToEnd(p.id)
+				go h.s.askProcessToEnd(p.key())
 			}
 			return nil
 		})
@@ -424,7 +435,22 @@ func (h *processHandle) describePlayerSessions(ctx context.Context, frame []byte
 	if err != nil {
 		return nil, err
 	}
-	found, err := h.s.findPlayers(ctx, optional(req.GameSessionId), optional(req.PlayerId), optional(req.PlayerSessionId), optional(req.PlayerSessionStatusFilter))
+	// As GameLift scopes the SDK's calls to the calling process, a process sees the
+	// players of the game session it hosts, and no other.
+	var hosted string
+	if err := h.with(func(p *process) error { hosted = p.gameSessionID; return nil }); err != nil {
+		return nil, err
+	}
+	if hosted == "" {
+		return nil, gamelift.NotFound("process %s hosts no game session", h.key.id)
+	}
+	if req.GameSessionId != "" && req.GameSessionId != hosted {
+		return nil, gamelift.NotFound("game session %q is not hosted by this process", req.GameSessionId)
+	}
+	if req.GameSessionId == "" && req.PlayerId == "" && req.PlayerSessionId == "" {
+		return nil, gamelift.InvalidRequest("Specify a GameSessionId, a PlayerId or a PlayerSessionId")
+	}
+	found, err := h.s.findPlayers(ctx, &hosted, optional(req.PlayerId), optional(req.PlayerSessionId), optional(req.PlayerSessionStatusFilter))
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +479,7 @@ func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
 	}
 	c, err := h.s.store.Computes().Get(ctx, key)
 	if err != nil {
-		return nil, notFound(err, "compute of process %s is no longer registered", h.id)
+		return nil, notFound(err, "compute of process %s is no longer registered", h.key.id)
 	}
 	if c.CertificatePath == "" {
 		return nil, gamelift.InvalidRequest("compute %s registered no CertificatePath and its fleet generates no certificates", gamelift.Value(c.Model.ComputeName))
@@ -466,7 +492,7 @@ func (s *Service) processUsage(fleetID, location string) Usage {
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	var u Usage
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		if p.fleetID != fleetID || p.location != location || !p.counted() {
 			continue
 		}
@@ -520,9 +546,9 @@ func (s *Service) sweepProcesses(ctx context.Context) {
 	now := s.now()
 	var refreshes []refresh
 	var ends []ending
-	var timedOut []string
+	var timedOut []procKey
 	s.procs.mu.Lock()
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		switch {
 		case p.peer == nil && now.Sub(p.disconnectedAt) > s.reconnectGrace:
 			ends = append(ends, ending{s.forgetProcessLocked(p, "connection lost and not resumed"), ReasonInterrupted})
@@ -533,7 +559,7 @@ func (s *Service) sweepProcesses(ctx context.Context) {
 			s.log.Info("game session activation timed out", "process", p.id, "game_session", p.gameSessionID)
 			ends = append(ends, ending{p.gameSessionID, ""})
 			p.gameSessionID, p.activating, p.ready = "", false, false
-			timedOut = append(timedOut, p.id)
+			timedOut = append(timedOut, p.key())
 		case p.peer != nil && p.tokenExpires.Sub(now) < s.tokenTTL/5:
 			refreshes = append(refreshes, refresh{p, p.peer})
 		}
@@ -544,8 +570,8 @@ func (s *Service) sweepProcesses(ctx context.Context) {
 			s.endSession(ctx, e.session, e.reason)
 		}
 	}
-	for _, id := range timedOut {
-		s.askProcessToEnd(id)
+	for _, key := range timedOut {
+		s.askProcessToEnd(key)
 	}
 	for _, r := range refreshes {
 		s.refreshConnection(ctx, r)
@@ -593,7 +619,7 @@ func (s *Service) restoreSessions(ctx context.Context) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("read fleet %s: %w", fleetID, err)
 		}
-		s.procs.byID[gs.ProcessID] = &process{
+		s.procs.byKey[keyOf(gs)] = &process{
 			id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
 			ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
 			port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: now,

@@ -57,11 +57,11 @@ type Config struct {
 	LogDir, LogURL string
 	// BuildDir keeps uploaded build archives.
 	BuildDir string
-	// ProcessLogDir is where host agents on this machine keep each process's output, as
-	// <process ID>.log; it joins the session's log archive.
-	ProcessLogDir string
-	Clock         Clock
-	Logger        *slog.Logger
+	// MaxSessionLogBytes bounds the log content a host agent uploads for one game
+	// session; DefaultMaxSessionLogBytes when zero.
+	MaxSessionLogBytes int64
+	Clock              Clock
+	Logger             *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -73,7 +73,8 @@ type Service struct {
 	clock       Clock
 	log         *slog.Logger
 
-	logDir, logURL, processLogDir, buildDir string
+	logDir, logURL, buildDir string
+	maxSessionLogBytes       int64
 
 	procs                            processes
 	acts                             activations
@@ -86,6 +87,9 @@ type Service struct {
 
 	playersMu sync.Mutex
 	players   playerIndex
+
+	eventsMu     sync.Mutex
+	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
 
 	// background work (fleet provisioning) runs under ctx and is waited for by Close.
 	ctx    context.Context
@@ -116,12 +120,14 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, processLogDir: c.ProcessLogDir, buildDir: c.BuildDir,
-		procs:             processes{byID: map[string]*process{}},
-		acts:              activations{waiting: map[fleetLocationKey]*waitingLocation{}},
-		activationTimeout: c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
+		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
+		procs:              processes{byKey: map[procKey]*process{}},
+		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
+		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
 		creators:         map[string][]time.Time{},
 		players:          playerIndex{sessionOf: map[string]string{}, reserved: map[string]time.Time{}},
+		eventBudgets:     map[string]*eventBudget{},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	if err := s.resumeProvisioning(ctx); err != nil {
@@ -140,7 +146,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 func (s *Service) Close() {
 	s.cancel()
 	s.procs.mu.Lock()
-	for _, p := range s.procs.byID {
+	for _, p := range s.procs.byKey {
 		if p.peer != nil {
 			p.peer.Close("server shutting down")
 		}

@@ -87,10 +87,16 @@ func UnrecognizedClient(format string, args ...any) *Error {
 func MissingAuthenticationToken(format string, args ...any) *Error {
 	return newError("MissingAuthenticationTokenException", http.StatusForbidden, format, args)
 }
+func Throttling(format string, args ...any) *Error {
+	return newError("ThrottlingException", http.StatusBadRequest, format, args)
+}
 func InternalFailure(format string, args ...any) *Error {
 	return newError("InternalFailure", http.StatusInternalServerError, format, args)
 }
-func Throttling(format string, args ...any) *Error {
+
+// Overloaded is a ThrottlingException for a server at its limit rather than a caller over
+// its rate: HTTP 503, which AWS SDKs retry too.
+func Overloaded(format string, args ...any) *Error {
 	return newError("ThrottlingException", http.StatusServiceUnavailable, format, args)
 }
 

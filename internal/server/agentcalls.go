@@ -2,14 +2,12 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
-	"github.com/hoist-dev/hoist/internal/sdkhost"
 )
 
 // AgentPath is where host agents send what GameLift's API has no operation for (fleet
@@ -21,32 +19,16 @@ const (
 	AgentLogsPath = "/hoist/agent/logs"
 )
 
-// maxLogArchive bounds an uploaded log archive.
-const maxLogArchive = 256 << 20
-
 // maxAgentCall bounds an agent call's JSON.
 const maxAgentCall = 64 << 10
 
-// serveAgentLogs takes a log archive; the caller is authenticated, from the query, before
-// the archive is read.
+// serveAgentLogs takes a log archive; the service checks the caller's token, from the
+// query, before it reads the archive, which it streams to disk under its size cap.
 func serveAgentLogs(w http.ResponseWriter, r *http.Request, svc *control.Service, log *slog.Logger) {
 	q := r.URL.Query()
 	c := control.AgentCall{FleetId: q.Get("FleetId"), ComputeName: q.Get("ComputeName"), AuthToken: q.Get("AuthToken"), ProcessId: q.Get("ProcessId")}
-	if err := svc.Authenticate(r.Context(), sdkhost.Hello{FleetID: c.FleetId, ComputeName: c.ComputeName, AuthToken: c.AuthToken}); err != nil {
-		writeError(w, log, err)
-		return
-	}
-	if r.ContentLength > maxLogArchive {
-		writeError(w, log, gamelift.InvalidRequest("log archive over %d bytes", maxLogArchive))
-		return
-	}
-	body := progressReader{r: http.MaxBytesReader(w, r.Body, maxLogArchive), rc: http.NewResponseController(w), idle: uploadIdleTimeout}
-	archive, err := io.ReadAll(body)
-	if err != nil {
-		writeError(w, log, gamelift.Serialization("read log archive: %v", err))
-		return
-	}
-	if err := svc.StoreProcessLogs(r.Context(), c, archive); err != nil {
+	body := progressReader{r: r.Body, rc: http.NewResponseController(w), idle: uploadIdleTimeout}
+	if err := svc.StoreProcessLogs(r.Context(), c, body); err != nil {
 		writeError(w, log, err)
 		return
 	}

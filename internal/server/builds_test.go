@@ -237,3 +237,27 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// A zip bomb (16 MiB of zeros in a few KB) is refused at upload: the build stays
+// INITIALIZED, and no host is ever asked to unpack it.
+func TestBuildZipBombIsRefused(t *testing.T) {
+	ctx := context.Background()
+	srv, c := start(t, t.TempDir())
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("game/level.dat")
+	zero := make([]byte, 64<<10)
+	for range 256 {
+		w.Write(zero)
+	}
+	zw.Close()
+	b := must(c.CreateBuild(ctx, &gl.CreateBuildInput{Name: aws.String("bomb")}))(t).Build
+	creds := aws.Credentials{AccessKeyID: testCreds.AccessKeyID, SecretAccessKey: testCreds.SecretAccessKey}
+	err := builds.Upload(ctx, srv.Endpoint, "us-west-2", aws.ToString(b.BuildId), creds, buf.Bytes())
+	if err == nil || !strings.Contains(err.Error(), "InvalidRequestException") || !strings.Contains(err.Error(), "limits") {
+		t.Errorf("uploading a %d-byte archive of 16 MiB: %v", buf.Len(), err)
+	}
+	if st := must(c.DescribeBuild(ctx, &gl.DescribeBuildInput{BuildId: b.BuildId}))(t).Build.Status; st != types.BuildStatusInitialized {
+		t.Errorf("after a refused upload the build is %s", st)
+	}
+}

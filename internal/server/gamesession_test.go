@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ func startProcess(t *testing.T, w *sdkWorld, id string, port int, activate bool)
 }
 
 func (w *sdkWorld) createSession(ctx context.Context, token string, maxPlayers int32) (*types.GameSession, error) {
-	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(maxPlayers)}
+	in := &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String(cmp.Or(w.location, "custom-sdk-1")), MaximumPlayerSessionCount: aws.Int32(maxPlayers)}
 	if token != "" {
 		in.IdempotencyToken = aws.String(token)
 	}

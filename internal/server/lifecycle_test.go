@@ -1,14 +1,8 @@
 package server_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"io"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -237,71 +231,6 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	if st := w.session(t, gs.GameSessionId).Status; st != types.GameSessionStatusTerminated {
 		t.Errorf("after ProcessEnding: %s", st)
 	}
-}
-
-// The files a process lists in LogPaths are archived when its session ends, and
-// GetGameSessionLogUrl hands out a URL that downloads them for 14 days.
-func TestGameSessionLogs(t *testing.T) {
-	ctx := context.Background()
-	w := newSDKWorld(t)
-	logFile := filepath.Join(t.TempDir(), "match.log")
-	if err := os.WriteFile(logFile, []byte("round 1: alice wins\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := gameserver.Connect(ctx, w.params("proc-logs"), gameserver.Options{Logger: quietLogger(), HealthInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Destroy()
-	err = c.ProcessReady(ctx, gameserver.ProcessParameters{Port: 8100, LogParameters: gameserver.LogParameters{LogPaths: []string{logFile}},
-		OnStartGameSession: func(gameserver.GameSession) { c.ActivateGameSession(ctx) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs, err := w.createSession(ctx, "logs-1", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
-	_, err = w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId})
-	apiError(t, err, "NotFoundException") // nothing is archived while the game runs
-	if err := c.ProcessEnding(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	var url string
-	eventually(t, "the logs are archived", func() bool {
-		out, err := w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId})
-		if err == nil {
-			url = aws.ToString(out.PreSignedUrl)
-		}
-		return err == nil
-	})
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		t.Fatalf("GET %s: %d, not a zip: %v", url, resp.StatusCode, err)
-	}
-	if len(zr.File) != 1 || !strings.HasSuffix(zr.File[0].Name, "match.log") {
-		t.Fatalf("archive holds %v", zr.File)
-	}
-	f, _ := zr.File[0].Open()
-	content, _ := io.ReadAll(f)
-	if string(content) != "round 1: alice wins\n" {
-		t.Errorf("archived log = %q", content)
-	}
-	if resp, err := http.Get(strings.TrimSuffix(url, ".zip") + "0.zip"); err == nil && resp.StatusCode != http.StatusNotFound {
-		t.Errorf("a guessed archive name answered %d", resp.StatusCode)
-	}
-
-	w.clock.Advance(15 * 24 * time.Hour)
-	_, err = w.api.GetGameSessionLogUrl(ctx, &gl.GetGameSessionLogUrlInput{GameSessionId: gs.GameSessionId})
-	apiError(t, err, "NotFoundException")
 }
 
 // Ended sessions are kept 30 days with their token reserved, then purged; the token is

@@ -30,17 +30,20 @@ type localAgents struct {
 	logDir   string
 	buildDir string
 	serves   []string // locations this host serves
+	dataDir  string
+	maxLogs  int64
 
 	mu      sync.Mutex
 	running map[control.FleetLocationRef]context.CancelFunc
 	wg      sync.WaitGroup
 }
 
-func (s *Server) startLocalAgents(dataDir string, locations []string) {
+func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []string) {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
 	la := &localAgents{
 		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
+		dataDir: dataDir, maxLogs: maxLogs,
 		running: map[control.FleetLocationRef]context.CancelFunc{}, serves: append([]string{s.Region}, locations...),
 		client: gamelift.New(gamelift.Options{
 			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint),
@@ -106,6 +109,9 @@ func (la *localAgents) sync(ctx context.Context, refs []control.FleetLocationRef
 			name := la.computeName(ref.Location)
 			err := agent.Run(actx, agent.Config{
 				FleetID: ref.FleetID, ComputeName: name, LogDir: la.logDir, BuildDir: la.buildDir, Logger: la.s.log,
+				// Its processes' logs go up like any host's: the server reads no game
+				// server's files itself, and the agent never archives the server's own.
+				UploadLogs: true, MaxLogBytes: la.maxLogs, Private: []string{la.dataDir},
 				StopTimeout: 10 * time.Second,
 				Control: &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
 					Location: ref.Location, IPAddress: la.ip},

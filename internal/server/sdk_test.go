@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -49,6 +50,8 @@ type sdkWorld struct {
 	api                   *gl.Client
 	clock                 *fakeClock
 	fleetID, compute, tok string
+	location              string // "" for custom-sdk-1
+	dataDir               string
 }
 
 func newSDKWorld(t testing.TB) *sdkWorld {
@@ -60,8 +63,9 @@ func newSDKWorldLogging(t testing.TB, log *slog.Logger) *sdkWorld {
 	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
+	dataDir := t.TempDir()
 	srv, err := server.Start(ctx, server.Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Clock: clock,
+		Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds, Clock: clock,
 		Logger: log, SweepInterval: 5 * time.Millisecond,
 	})
 	if err != nil {
@@ -73,7 +77,7 @@ func newSDKWorldLogging(t testing.TB, log *slog.Logger) *sdkWorld {
 	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1"),
 		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1"), CertificatePath: aws.String("/etc/game/cert.pem")}))(t)
 	tok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1")}))(t)
-	return &sdkWorld{srv: srv, api: api, clock: clock, fleetID: aws.ToString(fa.FleetId), compute: "host-1", tok: aws.ToString(tok.AuthToken)}
+	return &sdkWorld{srv: srv, api: api, clock: clock, fleetID: aws.ToString(fa.FleetId), compute: "host-1", tok: aws.ToString(tok.AuthToken), dataDir: dataDir}
 }
 
 func (w *sdkWorld) params(processID string) gameserver.ServerParameters {
@@ -125,7 +129,14 @@ func gameServerBinary(t *testing.T) string {
 	return filepath.Join(buildDir, "gameserver")
 }
 
+// testGameServerArg makes the test binary a game server (runTestGameServer) rather than
+// run tests: a managed fleet's launch script runs it so.
+const testGameServerArg = "hoist-test-gameserver"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == testGameServerArg {
+		os.Exit(runTestGameServer(os.Args[2:]))
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
@@ -464,3 +475,40 @@ func TestExampleGameServerDeniesUnknownPlayers(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// runTestGameServer is a game server for managed fleets in tests: it connects from the
+// SDK's environment, lists logPaths in ProcessReady, and when given a game session says
+// so on its output, activates it, and ends (ProcessEnding, exit 0).
+func runTestGameServer(logPaths []string) int {
+	ctx := context.Background()
+	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "connect:", err)
+		return 1
+	}
+	defer c.Destroy()
+	done := make(chan struct{})
+	var once sync.Once
+	end := func() { once.Do(func() { close(done) }) }
+	err = c.ProcessReady(ctx, gameserver.ProcessParameters{
+		Port: 7777, LogParameters: gameserver.LogParameters{LogPaths: logPaths},
+		OnStartGameSession: func(gs gameserver.GameSession) {
+			fmt.Println("game on:", gs.GameSessionID)
+			go func() {
+				c.ActivateGameSession(ctx)
+				c.ProcessEnding(ctx)
+				end()
+			}()
+		},
+		OnProcessTerminate: end,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ProcessReady:", err)
+		return 1
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+	}
+	return 0
+}

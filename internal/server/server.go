@@ -55,6 +55,8 @@ type Config struct {
 	// MaxConns bounds the open HTTP connections (DefaultMaxConns); MaxSDKConns those
 	// upgraded to the SDK's WebSocket, each a game server process (DefaultMaxSDKConns).
 	MaxConns, MaxSDKConns int
+	// MaxSessionLogBytes bounds one game session's log archive; 64 MiB when zero.
+	MaxSessionLogBytes int64
 }
 
 // Defaults of the limits in Config.
@@ -147,8 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
-		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath,
-		ProcessLogDir:    filepath.Join(cfg.DataDir, "process-logs"),
+		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		BuildDir:         filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
@@ -210,7 +211,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	if !cfg.NoLocalAgent {
-		s.startLocalAgents(cfg.DataDir, cfg.LocalLocations)
+		s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations)
 	}
 	return s, nil
 }

@@ -27,7 +27,8 @@ type ProcessParameters struct {
 	LogParameters LogParameters
 }
 
-// LogParameters lists files the service keeps after a game session (absolute paths).
+// LogParameters lists files the service keeps after a game session: paths in the
+// process's working directory (relative to it, or absolute under it).
 type LogParameters struct {
 	LogPaths []string
 }
