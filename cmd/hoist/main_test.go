@@ -225,3 +225,71 @@ func TestBuildUploadCommand(t *testing.T) {
 		t.Errorf("hoist build upload said %q", out.String())
 	}
 }
+
+// `hoist agent` with its default, relative directories runs a managed fleet's build: the
+// build is unpacked under ./hoist-agent/builds of the directory it starts in, and its
+// processes start from there.
+func TestAgentRunsABuildFromDefaultDirectories(t *testing.T) {
+	ctx := context.Background()
+	creds := server.Credentials{AccessKeyID: "AKAGENT", SecretAccessKey: "agent-secret"}
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	buildDir := t.TempDir()
+	bin, err := os.ReadFile(self(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(buildDir+"/game", bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runHoist("build", "upload", "--name", "game", "--server", srv.Endpoint, buildDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildID := strings.Fields(out)[0]
+	c := gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	fleet, err := c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("built"), BuildId: &buildID,
+		RuntimeConfiguration: &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{{
+			LaunchPath: aws.String("/local/game/game"), Parameters: aws.String(exampleGameServer + " -port 0"), ConcurrentExecutions: aws.Int32(1)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetID := aws.ToString(fleet.FleetAttributes.FleetId)
+	status := func() types.FleetStatus {
+		d, err := c.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{fleetID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.FleetAttributes[0].Status
+	}
+	waitFor(t, "the fleet waits for a host", func() bool { return status() == types.FleetStatusActivating })
+
+	cwd := t.TempDir()
+	agent := exec.Command(self(t), "agent", "--server", srv.Endpoint, "--fleet-id", fleetID, "--compute-name", "box-1")
+	agent.Dir = cwd
+	agent.Env = append(os.Environ(), "HOIST_TEST_MAIN=1")
+	var agentLog bytes.Buffer
+	agent.Stderr = &agentLog
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Process.Kill()
+	waitFor(t, "the fleet is ACTIVE", func() bool { return status() == types.FleetStatusActive })
+	if _, err := os.Stat(cwd + "/hoist-agent/builds/" + buildID + "/game"); err != nil {
+		t.Errorf("the build is not under the agent's default directory: %v", err)
+	}
+	agent.Process.Signal(syscall.SIGTERM)
+	if err := agent.Wait(); err != nil {
+		t.Errorf("agent exit: %v\n%s", err, agentLog.String())
+	}
+	if strings.Contains(agentLog.String(), "no such file") {
+		t.Errorf("the agent could not find its build:\n%s", agentLog.String())
+	}
+}
