@@ -158,6 +158,7 @@ func (s *Service) stopFleetProcesses(ctx context.Context, fleetID string, in fun
 	for _, p := range s.procs.byKey {
 		if mine(p) {
 			p.ready = false // hosts nothing new
+			s.procs.sync(p)
 			keys = append(keys, p.key())
 		}
 	}

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
-	"github.com/hoist-dev/hoist/internal/placement"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -48,6 +45,8 @@ type process struct {
 	activating        bool
 	activationExpires time.Time
 	players, maxSlots int32
+
+	idx indexed // where the registry's index holds it
 }
 
 // free tells whether the process can take a new game session now.
@@ -69,12 +68,6 @@ func keyOf(gs store.GameSession) procKey {
 	return procKey{gamelift.Value(gs.Model.FleetId), gs.ComputeName, gs.ProcessID}
 }
 
-// processes is the registry of connected processes.
-type processes struct {
-	mu    sync.Mutex
-	byKey map[procKey]*process
-}
-
 // placed is what CreateGameSession needs of the process it reserved.
 type placed struct {
 	key                                 procKey
@@ -84,38 +77,20 @@ type placed struct {
 	peer                                sdkhost.Peer
 }
 
-// reserveProcess picks a process for the session (placement.Choose: a free process of
-// the fleet location, at random among those whose compute has room for another
-// activation) and gives it the session, all under the registry lock, so no process is
-// ever given two sessions.
+// reserveProcess picks a process for the session (a free process of the fleet location,
+// at random among those whose compute has room for another activation) and gives it the
+// session, all under the registry lock, so no process is ever given two sessions.
 func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelift.RuntimeConfiguration, now time.Time) (placed, error) {
 	timeout := time.Duration(gamelift.Value(rc.GameSessionActivationTimeoutSeconds)) * time.Second
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
-	activating := map[string]int32{} // compute -> sessions activating on it
-	var free []*process
-	for _, p := range s.procs.byKey {
-		if p.fleetID != fleetID {
-			continue
-		}
-		if p.activating {
-			activating[p.computeName]++
-		}
-		if p.location == location && p.free() {
-			free = append(free, p)
-		}
-	}
-	cands := make([]placement.Candidate, len(free))
-	for i, p := range free {
-		cands[i] = placement.Candidate{Compute: p.computeName, ComputeActivations: activating[p.computeName]}
-	}
-	i := placement.Choose(cands, gamelift.Value(rc.MaxConcurrentGameSessionActivations), rand.IntN)
-	if i < 0 {
+	chosen := s.procs.pick(fleetID, location, gamelift.Value(rc.MaxConcurrentGameSessionActivations))
+	if chosen == nil {
 		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
 	}
-	chosen := free[i]
 	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
 	chosen.players, chosen.maxSlots = 0, 0
+	s.procs.sync(chosen)
 	return placed{
 		key: chosen.key(), id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
 		port: chosen.port, logPaths: chosen.logPaths, peer: chosen.peer,
@@ -128,6 +103,7 @@ func (s *Service) releaseProcess(key procKey, sessionID string) {
 	defer s.procs.mu.Unlock()
 	if p, ok := s.procs.byKey[key]; ok && p.gameSessionID == sessionID {
 		p.gameSessionID, p.activating = "", false
+		s.procs.sync(p)
 	}
 }
 
@@ -188,7 +164,7 @@ func (s *Service) forceStop(ctx context.Context, key procKey) {
 // returns the session the process hosted, which the caller ends (outside the lock).
 func (s *Service) forgetProcessLocked(p *process, reason string) string {
 	s.log.Info("server process removed", "process", p.id, "fleet", p.fleetID, "reason", reason)
-	delete(s.procs.byKey, p.key())
+	s.procs.remove(p)
 	if p.peer != nil {
 		p.peer.Close(reason)
 	}
@@ -228,12 +204,13 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		}
 	default:
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
-		s.procs.byKey[key] = p
+		s.procs.put(p)
 	}
 	p.location = gamelift.Value(c.Model.Location)
 	p.ipAddress, p.dnsName = gamelift.Value(c.Model.IpAddress), gamelift.Value(c.Model.DnsName)
 	p.sdk = h.SDKLanguage + " " + h.SDKVersion
 	p.peer, p.lastSeen, p.tokenExpires = peer, now, tok.Expires
+	s.procs.sync(p)
 	return &processHandle{s: s, key: key, peer: peer}, nil
 }
 
@@ -255,14 +232,16 @@ func (h *processHandle) Detach(ctx context.Context) {
 	}
 	if p.ended && p.gameSessionID == "" {
 		// It called ProcessEnding: nothing to resume.
-		delete(h.s.procs.byKey, h.key)
+		h.s.procs.remove(p)
 		h.s.log.Debug("server process ended", "process", p.id, "fleet", p.fleetID)
 		return
 	}
 	p.peer, p.disconnectedAt = nil, h.s.now()
+	h.s.procs.sync(p)
 }
 
-// with runs fn on the process under the registry's lock.
+// with runs fn on the process under the registry's lock, and keeps the index true to
+// what fn changed.
 func (h *processHandle) with(fn func(p *process) error) error {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
@@ -270,6 +249,7 @@ func (h *processHandle) with(fn func(p *process) error) error {
 	if !ok || p.peer != h.peer {
 		return gamelift.NotFound("process %s is no longer registered", h.key.id)
 	}
+	defer h.s.procs.sync(p)
 	return fn(p)
 }
 
@@ -559,6 +539,7 @@ func (s *Service) sweepProcesses(ctx context.Context) {
 			s.log.Info("game session activation timed out", "process", p.id, "game_session", p.gameSessionID)
 			ends = append(ends, ending{p.gameSessionID, ""})
 			p.gameSessionID, p.activating, p.ready = "", false, false
+			s.procs.sync(p)
 			timedOut = append(timedOut, p.key())
 		case p.peer != nil && p.tokenExpires.Sub(now) < s.tokenTTL/5:
 			refreshes = append(refreshes, refresh{p, p.peer})
@@ -619,14 +600,14 @@ func (s *Service) restoreSessions(ctx context.Context) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("read fleet %s: %w", fleetID, err)
 		}
-		s.procs.byKey[keyOf(gs)] = &process{
+		s.procs.put(&process{
 			id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
 			ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
 			port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: now,
 			gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: st == SessionActivating,
 			activationExpires: gs.Model.CreationTime.Add(timeout),
 			players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
-		}
+		})
 	}
 	return nil
 }

@@ -122,7 +122,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
-		procs:              processes{byKey: map[procKey]*process{}},
+		procs:              newProcesses(),
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
 		creators:         map[string][]time.Time{},

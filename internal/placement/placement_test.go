@@ -7,42 +7,64 @@ import (
 	"github.com/hoist-dev/hoist/internal/placement"
 )
 
-func TestChoose(t *testing.T) {
-	last := func(n int) int { return 0 } // keeps replacing: the last eligible candidate wins
+// atLimit is the eligibility of processes whose compute has activations[i] sessions
+// activating, under a limit of max (0: none).
+func atLimit(activations []int32, max int32) func(int) bool {
+	return func(i int) bool { return max <= 0 || activations[i] < max }
+}
+
+func TestPick(t *testing.T) {
+	first := func(n int) int { return 0 } // draws the first process; the scan keeps the last eligible
 	cases := []struct {
-		name  string
-		cands []placement.Candidate
-		max   int32
-		want  int
+		name        string
+		activations []int32
+		max         int32
+		want        int
 	}{
-		{"no candidate", nil, 0, -1},
-		{"one", []placement.Candidate{{Compute: "c1"}}, 0, 0},
-		{"its compute is at the activation limit", []placement.Candidate{{Compute: "c1", ComputeActivations: 1}}, 1, -1},
-		{"another compute has room", []placement.Candidate{{Compute: "c1", ComputeActivations: 2}, {Compute: "c2", ComputeActivations: 1}}, 2, 1},
-		{"no limit", []placement.Candidate{{Compute: "c1", ComputeActivations: 50}}, 0, 0},
+		{"no process", nil, 0, -1},
+		{"one", []int32{0}, 0, 0},
+		{"its compute is at the activation limit", []int32{1}, 1, -1},
+		{"another compute has room", []int32{2, 1}, 2, 1},
+		{"none has room", []int32{2, 3, 2}, 2, -1},
+		{"no limit", []int32{50}, 0, 0},
 	}
 	for _, tc := range cases {
-		if got := placement.Choose(tc.cands, tc.max, last); got != tc.want {
-			t.Errorf("%s: chose %d, want %d", tc.name, got, tc.want)
+		if got := placement.Pick(len(tc.activations), atLimit(tc.activations, tc.max), first); got != tc.want {
+			t.Errorf("%s: picked %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }
 
-// Every eligible candidate is chosen about as often: sessions spread fairly.
-func TestChooseIsFair(t *testing.T) {
-	cands := []placement.Candidate{{Compute: "c1"}, {Compute: "c2", ComputeActivations: 3}, {Compute: "c3"}, {Compute: "c4"}}
-	r := rand.New(rand.NewPCG(1, 2))
-	counts := map[int]int{}
-	const draws = 30000
-	for range draws {
-		counts[placement.Choose(cands, 3, r.IntN)]++
+// Every eligible process is picked about as often, whether the random draws find it or
+// the scan does: sessions spread fairly.
+func TestPickIsFair(t *testing.T) {
+	cases := map[string][]int32{
+		"most eligible (draws)":     {0, 3, 0, 0},
+		"few eligible (the scan)":   append(make([]int32, 3), 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3),
+		"one eligible at the end":   {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0},
+		"every process is eligible": {0, 0, 0},
 	}
-	for _, i := range []int{0, 2, 3} {
-		if c := counts[i]; c < draws/3-draws/30 || c > draws/3+draws/30 {
-			t.Errorf("candidate %d chosen %d times of %d; want about a third", i, c, draws)
+	for name, activations := range cases {
+		r := rand.New(rand.NewPCG(1, 2))
+		counts := map[int]int{}
+		const draws = 30000
+		eligible := 0
+		for _, a := range activations {
+			if a < 3 {
+				eligible++
+			}
 		}
-	}
-	if counts[1] != 0 {
-		t.Errorf("the candidate on a compute at its limit was chosen %d times", counts[1])
+		for range draws {
+			counts[placement.Pick(len(activations), atLimit(activations, 3), r.IntN)]++
+		}
+		for i, a := range activations {
+			c := counts[i]
+			if a >= 3 && c != 0 {
+				t.Errorf("%s: process %d, on a compute at its limit, picked %d times", name, i, c)
+			}
+			if want := draws / eligible; a < 3 && (c < want-want/10 || c > want+want/10) {
+				t.Errorf("%s: process %d picked %d times of %d; want about %d", name, i, c, draws, want)
+			}
+		}
 	}
 }
