@@ -136,7 +136,7 @@ func (s *Service) settleLocation(ctx context.Context, k fleetLocationKey, status
 		s.log.Warn("fleet location activation failed", "fleet", k.fleet, "location", k.location, "why", why)
 	}
 	fleetChanged := false
-	_, err := s.store.Fleets().Update(ctx, k.fleet, func(f *store.Fleet) error {
+	_, err := s.fleets.Update(ctx, k.fleet, func(f *store.Fleet) error {
 		fleetChanged = false
 		l := locationOf(f, k.location)
 		if l == nil || l.Status != locationStatusActivate {

@@ -42,7 +42,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 		AliasId: &id, AliasArn: gamelift.String(s.arn("alias", id)), Name: in.Name, Description: in.Description,
 		RoutingStrategy: in.RoutingStrategy, CreationTime: now, LastUpdatedTime: now,
 	}
-	if err := s.store.Aliases().Create(ctx, id, "", store.Alias{Model: a}); err != nil {
+	if err := s.aliases.Create(ctx, id, "", store.Alias{Model: a}); err != nil {
 		return nil, fmt.Errorf("create alias: %w", err)
 	}
 	return &gamelift.CreateAliasOutput{Alias: &a}, nil
@@ -50,7 +50,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 
 func (s *Service) getAlias(ctx context.Context, idOrARN *string) (gamelift.Alias, error) {
 	id := idOf(idOrARN)
-	a, err := s.store.Aliases().Get(ctx, id)
+	a, err := s.aliases.Get(ctx, id)
 	if err != nil {
 		return a.Model, notFound(err, "Alias %s not found", id)
 	}
@@ -68,7 +68,7 @@ func (s *Service) DescribeAlias(ctx context.Context, in *gamelift.DescribeAliasI
 
 // ListAliases lists aliases, optionally by routing type or exact name.
 func (s *Service) ListAliases(ctx context.Context, in *gamelift.ListAliasesInput) (*gamelift.ListAliasesOutput, error) {
-	page, err := s.store.Aliases().List(ctx, store.Query{})
+	page, err := s.aliases.List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list aliases: %w", err)
 	}
@@ -96,7 +96,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *gamelift.UpdateAliasInput
 		}
 	}
 	id := idOf(in.AliasId)
-	a, err := s.store.Aliases().Update(ctx, id, func(a *store.Alias) error {
+	a, err := s.aliases.Update(ctx, id, func(a *store.Alias) error {
 		set(&a.Model.Name, in.Name)
 		set(&a.Model.Description, in.Description)
 		set(&a.Model.RoutingStrategy, in.RoutingStrategy)
@@ -112,7 +112,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *gamelift.UpdateAliasInput
 // DeleteAlias deletes an alias.
 func (s *Service) DeleteAlias(ctx context.Context, in *gamelift.DeleteAliasInput) (*gamelift.DeleteAliasOutput, error) {
 	id := idOf(in.AliasId)
-	if err := s.store.Aliases().Delete(ctx, id); err != nil {
+	if err := s.aliases.Delete(ctx, id); err != nil {
 		return nil, notFound(err, "Alias %s not found", id)
 	}
 	return &gamelift.DeleteAliasOutput{}, nil

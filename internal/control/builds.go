@@ -159,7 +159,7 @@ func (s *Service) BuildArchiveFor(ctx context.Context, buildID, fleetID, compute
 	if _, err := s.checkAuthToken(ctx, token, fleetID, compute); err != nil {
 		return "", err
 	}
-	f, err := s.store.Fleets().Get(ctx, fleetID)
+	f, err := s.fleets.Get(ctx, fleetID)
 	if err != nil {
 		return "", notFound(err, "Fleet %s not found", fleetID)
 	}

@@ -27,7 +27,7 @@ const (
 // processes and hosts are gone.
 func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput) (*gamelift.DeleteFleetOutput, error) {
 	id := idOf(in.FleetId)
-	_, err := s.store.Fleets().Update(ctx, id, func(f *store.Fleet) error {
+	_, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 		switch st := gamelift.Value(f.Attributes.Status); st {
 		case FleetTerminated:
 			return store.ErrNotFound
@@ -111,7 +111,7 @@ func (s *Service) finishDeletion(fleetID string, locations []string) {
 			return // resumed at the next start
 		}
 		now := gamelift.At(s.now())
-		_, err := s.store.Fleets().Update(ctx, fleetID, func(f *store.Fleet) error {
+		_, err := s.fleets.Update(ctx, fleetID, func(f *store.Fleet) error {
 			if locations != nil {
 				f.Locations = slices.DeleteFunc(f.Locations, func(l store.FleetLocation) bool { return in(l.Name) })
 				return nil
@@ -229,7 +229,7 @@ func (s *Service) deregisterComputes(ctx context.Context, fleetID string, in fun
 
 // purgeFleets deletes fleets TERMINATED longer ago than the retention, with their events.
 func (s *Service) purgeFleets(ctx context.Context) {
-	page, err := s.store.Fleets().List(ctx, store.Query{})
+	page, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
 		s.log.Error("list fleets to purge", "error", err)
 		return
@@ -249,7 +249,7 @@ func (s *Service) purgeFleets(ctx context.Context) {
 		for _, e := range events.Items {
 			s.store.FleetEvents().Delete(ctx, gamelift.Value(e.EventId))
 		}
-		if err := s.store.Fleets().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.fleets.Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("purge fleet", "fleet", id, "error", err)
 		}
 	}

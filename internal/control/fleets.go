@@ -60,7 +60,7 @@ func locationOf(f *store.Fleet, name string) *store.FleetLocation {
 // getFleet loads a fleet by ID or ARN.
 func (s *Service) getFleet(ctx context.Context, idOrARN *string) (store.Fleet, error) {
 	id := idOf(idOrARN)
-	f, err := s.store.Fleets().Get(ctx, id)
+	f, err := s.fleets.Get(ctx, id)
 	if err != nil {
 		return f, notFound(err, "Fleet %s not found", id)
 	}
@@ -144,7 +144,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	attrs.Status = &status
 
 	f := store.Fleet{Attributes: attrs, Runtime: runtime, Locations: locations}
-	if err := s.store.Fleets().Create(ctx, id, "", f); err != nil {
+	if err := s.fleets.Create(ctx, id, "", f); err != nil {
 		return nil, fmt.Errorf("create fleet: %w", err)
 	}
 	s.event(ctx, id, eventFleetCreated, "Fleet "+id+" created")
@@ -262,7 +262,7 @@ func (s *Service) provision(id string) {
 			if ctx.Err() != nil {
 				return
 			}
-			f, err := s.store.Fleets().Update(ctx, id, func(f *store.Fleet) error {
+			f, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 				i := slices.Index(provisioningSteps, gamelift.Value(f.Attributes.Status))
 				if gamelift.Value(f.Attributes.Status) != FleetNew && i < 0 || i == len(provisioningSteps)-1 {
 					return errProvisioned
@@ -321,7 +321,7 @@ var errProvisioned = errors.New("fleet needs no provisioning")
 
 // resumeProvisioning restarts provisioning of fleets an earlier run left half way.
 func (s *Service) resumeProvisioning(ctx context.Context) error {
-	page, err := s.store.Fleets().List(ctx, store.Query{})
+	page, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
 		return fmt.Errorf("list fleets: %w", err)
 	}
@@ -398,7 +398,7 @@ func (s *Service) fleetsFor(ctx context.Context, ids []string, limit *int32, tok
 		}
 		return pageSlice(fleets, limit, token)
 	}
-	page, err := s.store.Fleets().List(ctx, query("", limit, token))
+	page, err := s.fleets.List(ctx, query("", limit, token))
 	if err != nil {
 		return nil, nil, pageErr(err)
 	}
@@ -413,7 +413,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 	build := idOf(in.BuildId)
 	var ids []string
 	if build == "" {
-		page, err := s.store.Fleets().List(ctx, query("", in.Limit, in.NextToken))
+		page, err := s.fleets.List(ctx, query("", in.Limit, in.NextToken))
 		if err != nil {
 			return nil, pageErr(err)
 		}
@@ -424,7 +424,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 		}
 		return &gamelift.ListFleetsOutput{FleetIds: nonNil(ids), NextToken: next(page.Next)}, nil
 	}
-	page, err := s.store.Fleets().List(ctx, store.Query{})
+	page, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +443,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 // updateFleet applies fn to a live fleet (not being deleted).
 func (s *Service) updateFleet(ctx context.Context, idOrARN *string, fn func(*store.Fleet) error) (store.Fleet, error) {
 	id := idOf(idOrARN)
-	f, err := s.store.Fleets().Update(ctx, id, func(f *store.Fleet) error {
+	f, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 		if st := gamelift.Value(f.Attributes.Status); st == FleetDeleting || st == FleetError || st == FleetTerminated {
 			return gamelift.InvalidFleetStatus("Fleet %s is %s", id, st)
 		}
@@ -597,7 +597,7 @@ type FleetLocationRef struct {
 // ManagedFleetLocations lists the locations of managed (EC2) fleets whose hosts run
 // processes now: those ACTIVATING or ACTIVE, of fleets ACTIVATING or ACTIVE.
 func (s *Service) ManagedFleetLocations(ctx context.Context) ([]FleetLocationRef, error) {
-	page, err := s.store.Fleets().List(ctx, store.Query{})
+	page, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list fleets: %w", err)
 	}

@@ -72,7 +72,7 @@ func (s *Service) DeleteLocation(ctx context.Context, in *gamelift.DeleteLocatio
 	if _, err := s.store.Locations().Get(ctx, name); err != nil {
 		return nil, notFound(err, "Location %s not found", name)
 	}
-	fleets, err := s.store.Fleets().List(ctx, store.Query{})
+	fleets, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list fleets: %w", err)
 	}

@@ -595,7 +595,7 @@ func (s *Service) restoreSessions(ctx context.Context) error {
 		}
 		fleetID := gamelift.Value(gs.Model.FleetId)
 		timeout := defaultActivationTimeout * time.Second
-		if f, err := s.store.Fleets().Get(ctx, fleetID); err == nil {
+		if f, err := s.fleets.Get(ctx, fleetID); err == nil {
 			timeout = time.Duration(gamelift.Value(f.Runtime.GameSessionActivationTimeoutSeconds)) * time.Second
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("read fleet %s: %w", fleetID, err)

@@ -67,6 +67,8 @@ type Config struct {
 // Service answers the GameLift operations.
 type Service struct {
 	store       store.Store
+	fleets      *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
+	aliases     *cachedTable[store.Alias]
 	region      string
 	sdkEndpoint string
 	tokenTTL    time.Duration
@@ -119,7 +121,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	c.DeletionGrace = cmp.Or(c.DeletionGrace, defaultDeletionGrace)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
-		store: c.Store, region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
+		store: c.Store, fleets: newCachedTable(c.Store.Fleets()), aliases: newCachedTable(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		procs:              newProcesses(),

@@ -240,6 +240,7 @@ func TestManagedFleetLogPathsStayInTheWorkingDirectory(t *testing.T) {
 		ServerProcesses: []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String(params), ConcurrentExecutions: aws.Int32(1)}},
 	}}))(t).FleetAttributes.FleetId
 	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	waitFleetActive(t, c, id)
 	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
 
 	files := download(t, c, gs.GameSessionId)
