@@ -254,6 +254,9 @@ func TestManagedFleetIsProvisionedToActive(t *testing.T) {
 	if !sawReady {
 		t.Error("the fleet was ACTIVE with no ready process")
 	}
+	eventually(t, "FLEET_STATE_ACTIVE is recorded", func() bool {
+		return slices.Contains(eventCodes(t, c, id), types.EventCodeFleetStateActive)
+	})
 	events := must(c.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: id}))(t)
 	var codes []string
 	for _, e := range events.Events {
