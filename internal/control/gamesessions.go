@@ -350,11 +350,14 @@ func (s *Service) findSessions(ctx context.Context, fleetID, sessionID, aliasID,
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: gamelift.Value(f.Attributes.FleetId)})
+	// A page is a page of the fleet's sessions in the store, filtered: it may hold fewer
+	// than Limit, with a NextToken to go on, as AWS's paging allows, and it costs Limit
+	// reads however many sessions the fleet has.
+	page, err := s.store.GameSessions().List(ctx, query(gamelift.Value(f.Attributes.FleetId), limit, token))
 	if err != nil {
-		return nil, nil, fmt.Errorf("list game sessions: %w", err)
+		return nil, nil, pageErr(err)
 	}
-	return pageSlice(slices.DeleteFunc(page.Items, func(gs store.GameSession) bool { return !keep(gs) }), limit, token)
+	return slices.DeleteFunc(page.Items, func(gs store.GameSession) bool { return !keep(gs) }), next(page.Next), nil
 }
 
 // UpdateGameSession changes a live session's players limit, name, policies or properties.

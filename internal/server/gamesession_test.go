@@ -444,3 +444,60 @@ func TestRemoteLocationSessions(t *testing.T) {
 	}
 	w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
 }
+
+// DescribeGameSessions pages through a fleet's sessions with a status filter: every page
+// holds at most Limit sessions, and the pages together hold exactly the matching ones.
+func TestDescribeGameSessionsPagesWithAFilter(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	var active, ended []string
+	procs := map[int]*gameProcess{}
+	for i := range 24 {
+		procs[7000+i] = startProcess(t, w, fmt.Sprintf("proc-page-%d", i), 7000+i, true)
+	}
+	eventually(t, "the processes are ready", func() bool { return w.activeProcesses(t) == 24 })
+	for i := range 24 {
+		gs := must(w.api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: &w.fleetID, Location: aws.String("custom-sdk-1"),
+			MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+		w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
+		if i%3 == 0 {
+			must(w.api.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: gs.GameSessionId,
+				TerminationMode: types.TerminationModeTriggerOnProcessTerminate}))(t)
+			if err := procs[int(aws.ToInt32(gs.Port))].sdk.ProcessEnding(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ended = append(ended, aws.ToString(gs.GameSessionId))
+			continue
+		}
+		active = append(active, aws.ToString(gs.GameSessionId))
+	}
+	for _, id := range ended {
+		w.waitStatus(t, &id, types.GameSessionStatusTerminated)
+	}
+	var got []string
+	var token *string
+	for pages := 0; ; pages++ {
+		if pages > 24 {
+			t.Fatal("paging does not end")
+		}
+		out := must(w.api.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{FleetId: &w.fleetID, StatusFilter: aws.String("ACTIVE"),
+			Limit: aws.Int32(5), NextToken: token}))(t)
+		if len(out.GameSessions) > 5 {
+			t.Errorf("a page of %d sessions, over the limit of 5", len(out.GameSessions))
+		}
+		for _, gs := range out.GameSessions {
+			if gs.Status != types.GameSessionStatusActive {
+				t.Errorf("%s is %s", aws.ToString(gs.GameSessionId), gs.Status)
+			}
+			got = append(got, aws.ToString(gs.GameSessionId))
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(active) {
+		t.Errorf("pages hold %d sessions %v, want the %d ACTIVE ones in creation order %v", len(got), got, len(active), active)
+	}
+	_, err := w.api.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{FleetId: &w.fleetID, NextToken: aws.String("o3")})
+	apiError(t, err, "InvalidRequestException")
+}
