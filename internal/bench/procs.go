@@ -218,6 +218,7 @@ func connect(ctx context.Context, plan Plan, i int, client *http.Client, emit fu
 	defer cancel()
 	ws, resp, err := websocket.Dial(dctx, strings.TrimSuffix(c.Endpoint, "/")+"/?"+q.Encode(), &websocket.DialOptions{HTTPClient: client})
 	if err != nil {
+		err = redacted{err, c.AuthToken} // the dial error quotes the URL, token and all
 		if resp != nil {
 			return nil, fmt.Errorf("connect %s: HTTP %d: %w", id, resp.StatusCode, err)
 		}
@@ -338,3 +339,18 @@ func ServeProcs(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logg
 	}
 	return Simulate(ctx, plan, emit, log)
 }
+
+// redacted is an error whose message hides a secret it may quote.
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r redacted) Error() string {
+	if r.secret == "" {
+		return r.err.Error()
+	}
+	return strings.ReplaceAll(r.err.Error(), r.secret, "REDACTED")
+}
+
+func (r redacted) Unwrap() error { return r.err }

@@ -29,6 +29,9 @@ func (r *Report) Print(w io.Writer) {
 	if r.StopReason != "" {
 		fmt.Fprintf(w, "  NOTE: stopped connecting at %d processes: %s\n", r.Ready, r.StopReason)
 	}
+	if r.Calls < c.Sessions {
+		fmt.Fprintf(w, "  NOTE: creating %d sessions, not %d: one per ready process\n", r.Calls, c.Sessions)
+	}
 	if r.RSSAfter > 0 && r.Ready > 0 {
 		who := "the server"
 		if !r.InChild {
