@@ -82,7 +82,7 @@ func Simulate(ctx context.Context, plan Plan, emit func(Event), log *slog.Logger
 		return errors.New("simulate: the plan has no processes or no computes")
 	}
 	dials := max(plan.Dials, 1)
-	if plan.Heartbeat <= 0 {
+	if plan.Heartbeat < time.Second {
 		plan.Heartbeat = time.Minute
 	}
 	clients, err := dialClients(plan)
@@ -252,13 +252,14 @@ func (p *simProc) serve(ctx context.Context, interval time.Duration) {
 	defer p.ws.CloseNow()
 	var beats atomic.Int64
 	var hb *time.Timer
-	hb = time.AfterFunc(rand.N(interval), func() {
+	hb = time.AfterFunc(time.Hour, func() {
 		n := beats.Add(1)
 		msg := fmt.Sprintf(`{"Action":"HeartbeatServerProcess","RequestId":"hb-%d","HealthStatus":true}`, n)
 		if p.write(ctx, msg) == nil {
 			hb.Reset(interval - interval/10 + rand.N(interval/5)) // 60 s ± 10%
 		}
 	})
+	hb.Reset(rand.N(interval)) // hb is set before the first beat can read it
 	defer hb.Stop()
 	for {
 		_, b, err := p.ws.Read(ctx)
