@@ -48,6 +48,7 @@ commands:
   agent         run a fleet's game server processes on this host, for a server elsewhere
   build upload  upload a directory as a game server build
   keys          print a server's key pair as AWS_* variables: eval "$(hoist keys)"
+  bench         measure CreateGameSession throughput and latency with simulated game servers
   version       print the version
 
 hoist <command> --help tells a command's flags and the credentials it needs.
@@ -77,6 +78,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBuild(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
