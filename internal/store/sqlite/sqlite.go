@@ -27,6 +27,39 @@ type Store struct {
 	done      chan struct{} // closed by the committer when it has stopped
 	closeOnce sync.Once
 	closeErr  error
+	stmts     statements
+}
+
+// statements are prepared once: SQLite then parses each statement once per connection,
+// not once per write.
+type statements struct {
+	savepoint, release, rollbackTo, nextSeq, insert, selectBody, update, delete *sql.Stmt // writer
+	get                                                                         *sql.Stmt // readers
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		db  *sql.DB
+		dst **sql.Stmt
+		sql string
+	}{
+		{s.write, &s.stmts.savepoint, `SAVEPOINT op`},
+		{s.write, &s.stmts.release, `RELEASE op`},
+		{s.write, &s.stmts.rollbackTo, `ROLLBACK TO op`},
+		{s.write, &s.stmts.nextSeq, `UPDATE sequence SET next = next + 1 RETURNING next - 1`},
+		{s.write, &s.stmts.insert, `INSERT INTO records (kind, key, parent, seq, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO NOTHING`},
+		{s.write, &s.stmts.selectBody, `SELECT body FROM records WHERE kind = ? AND key = ?`},
+		{s.write, &s.stmts.update, `UPDATE records SET body = ? WHERE kind = ? AND key = ?`},
+		{s.write, &s.stmts.delete, `DELETE FROM records WHERE kind = ? AND key = ?`},
+		{s.read, &s.stmts.get, `SELECT body FROM records WHERE kind = ? AND key = ?`},
+	} {
+		stmt, err := p.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.dst = stmt
+	}
+	return nil
 }
 
 // ErrClosed is returned for a write after Close.
@@ -89,6 +122,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &Store{write: write, read: read, writes: make(chan writeOp), closing: make(chan struct{}), done: make(chan struct{})}
+	if err := s.prepare(ctx); err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
 	go s.commit()
 	return s, nil
 }
@@ -125,7 +163,7 @@ func (s *Store) runBatch(batch []writeOp) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err == nil {
 		for i, op := range batch {
-			results[i] = savepoint(ctx, tx, op.fn)
+			results[i] = s.savepoint(ctx, tx, op.fn)
 		}
 		err = tx.Commit()
 	}
@@ -137,18 +175,18 @@ func (s *Store) runBatch(batch []writeOp) {
 	}
 }
 
-func savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
+	if _, err := tx.StmtContext(ctx, s.stmts.savepoint).ExecContext(ctx); err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+		if _, rerr := tx.StmtContext(ctx, s.stmts.rollbackTo).ExecContext(ctx); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		tx.ExecContext(ctx, "RELEASE op")
+		tx.StmtContext(ctx, s.stmts.release).ExecContext(ctx)
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "RELEASE op")
+	_, err := tx.StmtContext(ctx, s.stmts.release).ExecContext(ctx)
 	return err
 }
 
@@ -227,11 +265,10 @@ func (t table[T]) Create(ctx context.Context, key, parent string, v T) error {
 	}
 	return t.s.exec(func(tx *sql.Tx) error {
 		var seq int64
-		if err := tx.QueryRowContext(ctx, `UPDATE sequence SET next = next + 1 RETURNING next - 1`).Scan(&seq); err != nil {
+		if err := tx.StmtContext(ctx, t.s.stmts.nextSeq).QueryRowContext(ctx).Scan(&seq); err != nil {
 			return fmt.Errorf("next sequence: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO records (kind, key, parent, seq, body) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (kind, key) DO NOTHING`, t.kind, key, parent, seq, body)
+		res, err := tx.StmtContext(ctx, t.s.stmts.insert).ExecContext(ctx, t.kind, key, parent, seq, body)
 		if err != nil {
 			return fmt.Errorf("insert %s %s: %w", t.kind, key, err)
 		}
@@ -245,7 +282,7 @@ func (t table[T]) Create(ctx context.Context, key, parent string, v T) error {
 func (t table[T]) Get(ctx context.Context, key string) (T, error) {
 	var v T
 	var body []byte
-	err := t.s.read.QueryRowContext(ctx, `SELECT body FROM records WHERE kind = ? AND key = ?`, t.kind, key).Scan(&body)
+	err := t.s.stmts.get.QueryRowContext(ctx, t.kind, key).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
 	}
@@ -264,7 +301,7 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 		var zero T
 		v = zero
 		var body []byte
-		err := tx.QueryRowContext(ctx, `SELECT body FROM records WHERE kind = ? AND key = ?`, t.kind, key).Scan(&body)
+		err := tx.StmtContext(ctx, t.s.stmts.selectBody).QueryRowContext(ctx, t.kind, key).Scan(&body)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
 		}
@@ -280,7 +317,7 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 		if body, err = json.Marshal(v); err != nil {
 			return fmt.Errorf("encode %s %s: %w", t.kind, key, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE records SET body = ? WHERE kind = ? AND key = ?`, body, t.kind, key); err != nil {
+		if _, err := tx.StmtContext(ctx, t.s.stmts.update).ExecContext(ctx, body, t.kind, key); err != nil {
 			return fmt.Errorf("update %s %s: %w", t.kind, key, err)
 		}
 		return nil
@@ -290,7 +327,7 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 
 func (t table[T]) Delete(ctx context.Context, key string) error {
 	return t.s.exec(func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind = ? AND key = ?`, t.kind, key)
+		res, err := tx.StmtContext(ctx, t.s.stmts.delete).ExecContext(ctx, t.kind, key)
 		if err != nil {
 			return fmt.Errorf("delete %s %s: %w", t.kind, key, err)
 		}
