@@ -6,6 +6,7 @@
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
+//	hoist bench [--procs N] [--sessions N] [--clients C] [--fleets F] [--endpoint URL]
 //	hoist version
 //
 // hoist <command> --help tells each command's flags.
@@ -95,7 +96,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys and version (see hoist --help)", args[0])
+	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys, bench and version (see hoist --help)", args[0])
 }
 
 var serverHelp = help{
