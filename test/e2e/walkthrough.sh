@@ -48,6 +48,12 @@ if ! timeout 300 bash -euo pipefail "$work/terminal-2.sh" >"$work/terminal-2.out
 fi
 grep -q '^OK arn:aws:gamelift:us-west-2::gamesession/' "$work/terminal-2.out" ||
   { cat "$work/terminal-2.out"; echo "the game server did not accept the player" >&2; exit 1; }
+# Ctrl-C in the server's terminal, as the walkthrough ends; nothing it did, nor stopping,
+# is worth a warning.
+kill -INT -- "-$server_pid"
+wait "$server_pid" || true
+server_pid=
+grep -q 'shutting down' "$work/server.log" || { cat "$work/server.log"; echo "the server did not shut down on Ctrl-C" >&2; exit 1; }
 grep -q 'level=ERROR\|level=WARN' "$work/server.log" &&
-  { cat "$work/server.log"; echo "the server logged warnings or errors during the walkthrough" >&2; exit 1; }
+  { cat "$work/server.log"; echo "the server logged warnings or errors during the walkthrough or on Ctrl-C" >&2; exit 1; }
 echo "README walkthrough: ok"
