@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,14 +101,7 @@ func TestBadArguments(t *testing.T) {
 func TestBuildUpload(t *testing.T) {
 	ctx := context.Background()
 	creds := server.Credentials{AccessKeyID: "AKBUILD", SecretAccessKey: "build-secret"}
-	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(ctx)
-	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	srv := startServer(t, creds)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "server"), []byte("#!/bin/sh\n"), 0o755)
 

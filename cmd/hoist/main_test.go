@@ -193,6 +193,21 @@ func download(t *testing.T, url string) []byte {
 	return all
 }
 
+// startServer runs a server with no local agent, with creds as its keys, also set in the
+// environment as hoist's commands read them.
+func startServer(t *testing.T, creds server.Credentials) *server.Server {
+	t.Helper()
+	srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	return srv
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -204,46 +219,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// `hoist build upload` signs the archive's hash, as the server requires, and the build is
-// READY after.
-func TestBuildUploadCommand(t *testing.T) {
-	ctx := context.Background()
-	creds := server.Credentials{AccessKeyID: "AKBUILD", SecretAccessKey: "build-secret"}
-	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(ctx)
-	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
-	dir := t.TempDir()
-	if err := os.WriteFile(dir+"/lobby.sh", []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"build", "upload", "--server", srv.Endpoint, "--name", "lobby", dir}, &out, &errOut); err != nil {
-		t.Fatalf("hoist build upload: %v\n%s", err, errOut.String())
-	}
-	if !strings.Contains(out.String(), " READY ") {
-		t.Errorf("hoist build upload said %q", out.String())
-	}
-}
-
 // `hoist agent` with its default, relative directories runs a managed fleet's build: the
 // build is unpacked under ./hoist-agent/builds of the directory it starts in, and its
 // processes start from there.
 func TestAgentRunsABuildFromDefaultDirectories(t *testing.T) {
 	ctx := context.Background()
 	creds := server.Credentials{AccessKeyID: "AKAGENT", SecretAccessKey: "agent-secret"}
-	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, NoLocalAgent: true,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close(ctx)
-	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	srv := startServer(t, creds)
 	buildDir := t.TempDir()
 	bin, err := os.ReadFile(self(t))
 	if err != nil {
