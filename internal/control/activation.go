@@ -25,7 +25,6 @@ const (
 	eventProcessCrashed    = "SERVER_PROCESS_CRASHED"
 	eventProcessBadPath    = "SERVER_PROCESS_INVALID_PATH"
 	locationStatusActivate = FleetActivating
-	locationStatusError    = FleetError
 )
 
 type fleetLocationKey struct{ fleet, location string }

@@ -200,31 +200,50 @@ func (s *Service) deregisterComputes(ctx context.Context, fleetID string, in fun
 	if err != nil {
 		return fmt.Errorf("list computes: %w", err)
 	}
+	stays := map[string]bool{}
 	for _, c := range computes.Items {
+		name := gamelift.Value(c.Model.ComputeName)
 		if !in(gamelift.Value(c.Model.Location)) {
+			stays[name] = true
 			continue
 		}
-		name := gamelift.Value(c.Model.ComputeName)
 		if err := s.store.Computes().Delete(ctx, computeKey(fleetID, name)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("deregister compute: %w", err)
 		}
 		s.forgetEventBudgets(fleetID, name)
 	}
-	// Their tokens go with them, in one pass over the fleet's tokens.
+	// Their tokens go with them (and those of computes deregistered before), in one pass.
 	tokens, err := s.store.AuthTokens().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return fmt.Errorf("list auth tokens: %w", err)
 	}
 	for _, t := range tokens.Items {
-		c, err := s.store.Computes().Get(ctx, computeKey(fleetID, t.ComputeName))
-		if err == nil && !in(gamelift.Value(c.Model.Location)) {
-			continue // a compute that stays
+		if stays[t.ComputeName] {
+			continue
 		}
 		if err := s.store.AuthTokens().Delete(ctx, t.Token); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("revoke auth token: %w", err)
 		}
 	}
 	return nil
+}
+
+// purgeAuthTokens deletes expired compute auth tokens: they are refused already, and a
+// process refreshing its token every few minutes would otherwise grow the store forever.
+func (s *Service) purgeAuthTokens(ctx context.Context) {
+	page, err := s.store.AuthTokens().List(ctx, store.Query{})
+	if err != nil {
+		s.log.Error("list auth tokens to purge", "error", err)
+		return
+	}
+	now := s.now()
+	for _, t := range page.Items {
+		if !now.Before(t.Expires) {
+			if err := s.store.AuthTokens().Delete(ctx, t.Token); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.Error("purge auth token", "error", err)
+			}
+		}
+	}
 }
 
 // purgeFleets deletes fleets TERMINATED longer ago than the retention, with their events.

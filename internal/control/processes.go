@@ -507,6 +507,7 @@ func (s *Service) watchProcesses(every time.Duration) {
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
 					s.purgeFleets(s.ctx)
+					s.purgeAuthTokens(s.ctx)
 					s.purgeLogs()
 					lastPurge = now
 				}
