@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -77,29 +76,33 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 		return nil, err
 	}
 	fleetID := gamelift.Value(f.Attributes.FleetId)
+
+	// A token already used answers with the session it made, whatever else the request
+	// asks and whatever the fleet's state now: the request was processed once.
+	token := gamelift.Value(in.IdempotencyToken)
+	custom := token
+	if custom == "" {
+		custom = gamelift.Value(in.GameSessionId)
+	}
+	idPart := custom
+	if idPart == "" {
+		idPart = "gsess-" + uuid.NewString()
+	}
+	id := s.sessionARN(fleetID, idPart)
+	if custom != "" {
+		if gs, err := s.store.GameSessions().Get(ctx, id); err == nil {
+			return replay(gs, token)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("look up idempotency token: %w", err)
+		}
+	}
+
 	if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
 		return nil, gamelift.InvalidFleetStatus("Fleet %s is %s, not ACTIVE", fleetID, st)
 	}
 	location, err := s.sessionLocation(f, in.Location)
 	if err != nil {
 		return nil, err
-	}
-
-	token := gamelift.Value(in.IdempotencyToken)
-	if token == "" {
-		token = gamelift.Value(in.GameSessionId)
-	}
-	idPart := token
-	if idPart == "" {
-		idPart = "gsess-" + uuid.NewString()
-	}
-	id := s.sessionARN(fleetID, idPart)
-	if token != "" {
-		if gs, err := s.store.GameSessions().Get(ctx, id); err == nil {
-			return replay(gs, in, location)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("look up idempotency token: %w", err)
-		}
 	}
 	now := s.now()
 	if err := s.admitCreator(fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now); err != nil {
@@ -122,7 +125,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 			ComputeName: &p.computeName,
 		},
 		ProtectionPolicy: gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy),
-		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: token, LogPaths: p.logPaths,
+		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: custom, LogPaths: p.logPaths,
 	}
 	if err := s.store.GameSessions().Create(ctx, id, fleetID, gs); err != nil {
 		s.releaseProcess(p.key, id)
@@ -131,7 +134,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 			if gerr != nil {
 				return nil, fmt.Errorf("read game session: %w", gerr)
 			}
-			return replay(existing, in, location)
+			return replay(existing, token)
 		}
 		return nil, fmt.Errorf("create game session: %w", err)
 	}
@@ -148,18 +151,16 @@ func nonEmpty(v string) *string {
 	return &v
 }
 
-// replay answers a repeated idempotency token: the original session, as it is now, or
-// IdempotentParameterMismatchException if the request asks for something else.
-func replay(gs store.GameSession, in *gamelift.CreateGameSessionInput, location string) (*gamelift.CreateGameSessionOutput, error) {
+// replay answers a repeated request for a session that exists. A repeated
+// IdempotencyToken gets the original session, its status as it is now, whatever the
+// other parameters: GameLift processes a token once. The deprecated GameSessionId is a
+// custom ID string, not a token: reusing one is IdempotentParameterMismatchException, the
+// one case GameLift's model documents that exception for.
+func replay(gs store.GameSession, token string) (*gamelift.CreateGameSessionOutput, error) {
 	m := gs.Model
-	same := gamelift.Value(m.MaximumPlayerSessionCount) == gamelift.Value(in.MaximumPlayerSessionCount) &&
-		gamelift.Value(m.Name) == gamelift.Value(in.Name) &&
-		gamelift.Value(m.CreatorId) == gamelift.Value(in.CreatorId) &&
-		gamelift.Value(m.GameSessionData) == gamelift.Value(in.GameSessionData) &&
-		gamelift.Value(m.Location) == location &&
-		maps.Equal(propertyMap(m.GameProperties), propertyMap(in.GameProperties))
-	if !same {
-		return nil, gamelift.IdempotentParameterMismatch("Idempotency token %s was used for game session %s with other parameters", gs.IdempotencyToken, gamelift.Value(m.GameSessionId))
+	if token == "" {
+		return nil, gamelift.IdempotentParameterMismatch("A game session with custom ID string %s already exists in fleet %s: give another GameSessionId, or use IdempotencyToken to replay a request",
+			gs.IdempotencyToken, gamelift.Value(m.FleetId))
 	}
 	return &gamelift.CreateGameSessionOutput{GameSession: &m}, nil
 }

@@ -199,22 +199,97 @@ func TestCreateGameSessionEndToEnd(t *testing.T) {
 	}
 
 	// The token returns the original session with its current status, and places nothing.
-	again, err := w.createSession(ctx, "match-1", 4)
-	if err == nil {
-		t.Errorf("replay with other parameters (no Name, data, creator) was accepted: %+v", again)
+	replayed := must(w.createSession(ctx, "match-1", 4))(t)
+	if aws.ToString(replayed.GameSessionId) != wantID || replayed.Status != types.GameSessionStatusTerminated || aws.ToString(replayed.Name) != "harbor match" {
+		t.Errorf("replayed = %s %s %q", aws.ToString(replayed.GameSessionId), replayed.Status, aws.ToString(replayed.Name))
+	}
+}
+
+// TestIdempotentReplays: a token is processed once. Every later request with it gets the
+// original session back, whatever its other parameters and the fleet's state, and no
+// process is given a second session; the deprecated GameSessionId is a custom ID that
+// cannot be reused.
+func TestIdempotentReplays(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	startProcess(t, w, "proc-i1", 7101, true)
+	startProcess(t, w, "proc-i2", 7102, true)
+	base := func() *gl.CreateGameSessionInput {
+		return &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"),
+			MaximumPlayerSessionCount: aws.Int32(4), Name: aws.String("first"), IdempotencyToken: aws.String("tok-1"),
+			CreatorId: aws.String("alice"), GameSessionData: aws.String("d"),
+			GameProperties: []types.GameProperty{{Key: aws.String("mode"), Value: aws.String("duel")}}}
+	}
+	first := must(w.api.CreateGameSession(ctx, base()))(t).GameSession
+	w.waitStatus(t, first.GameSessionId, types.GameSessionStatusActive)
+
+	cases := []struct {
+		name string
+		edit func(*gl.CreateGameSessionInput)
+	}{
+		{"same parameters", func(*gl.CreateGameSessionInput) {}},
+		{"other name, data and players", func(in *gl.CreateGameSessionInput) {
+			in.Name, in.GameSessionData, in.MaximumPlayerSessionCount = aws.String("second"), aws.String("other"), aws.Int32(9)
+		}},
+		{"other properties", func(in *gl.CreateGameSessionInput) { in.GameProperties = nil }},
+		{"other creator, at once (no creator limit applies)", func(in *gl.CreateGameSessionInput) { in.CreatorId = aws.String("bob") }},
+		{"same creator, at once", func(*gl.CreateGameSessionInput) {}},
+		{"no location", func(in *gl.CreateGameSessionInput) { in.Location = nil }},
+		{"a location the fleet does not have", func(in *gl.CreateGameSessionInput) { in.Location = aws.String("custom-nowhere") }},
+		{"with a deprecated GameSessionId too", func(in *gl.CreateGameSessionInput) { in.GameSessionId = aws.String("tok-other") }},
+	}
+	for _, c := range cases {
+		in := base()
+		c.edit(in)
+		got, err := w.api.CreateGameSession(ctx, in)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		gs := got.GameSession
+		if aws.ToString(gs.GameSessionId) != aws.ToString(first.GameSessionId) || gs.Status != types.GameSessionStatusActive ||
+			aws.ToString(gs.Name) != "first" || aws.ToInt32(gs.MaximumPlayerSessionCount) != 4 || aws.ToInt32(gs.Port) != aws.ToInt32(first.Port) {
+			t.Errorf("%s: replay = %s %s %q max %d port %d", c.name, aws.ToString(gs.GameSessionId), gs.Status, aws.ToString(gs.Name), aws.ToInt32(gs.MaximumPlayerSessionCount), aws.ToInt32(gs.Port))
+		}
+	}
+	if n := w.activeProcesses(t); n != 2 {
+		t.Errorf("%d processes connected", n)
+	}
+	if sessions := must(w.api.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{FleetId: aws.String(w.fleetID)}))(t).GameSessions; len(sessions) != 1 {
+		t.Errorf("replays made %d sessions", len(sessions))
+	}
+
+	// The deprecated GameSessionId names a session: the first request makes it, a second
+	// with the same ID is IdempotentParameterMismatchException.
+	byID := func() *gl.CreateGameSessionInput {
+		return &gl.CreateGameSessionInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"),
+			MaximumPlayerSessionCount: aws.Int32(2), GameSessionId: aws.String("custom-1")}
+	}
+	custom := must(w.api.CreateGameSession(ctx, byID()))(t).GameSession
+	if !strings.HasSuffix(aws.ToString(custom.GameSessionId), "/custom-1") {
+		t.Errorf("GameSessionId custom-1 made %s", aws.ToString(custom.GameSessionId))
 	}
 	var mismatch *types.IdempotentParameterMismatchException
-	if !errors.As(err, &mismatch) {
-		t.Errorf("replay with other parameters: %v, want IdempotentParameterMismatchException", err)
+	if _, err := w.api.CreateGameSession(ctx, byID()); !errors.As(err, &mismatch) {
+		t.Errorf("reused GameSessionId: %v, want IdempotentParameterMismatchException", err)
 	}
-	replayed := must(w.api.CreateGameSession(ctx, &gl.CreateGameSessionInput{
-		FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(4),
-		Name: aws.String("harbor match"), CreatorId: aws.String("player-9"), IdempotencyToken: aws.String("match-1"),
-		GameSessionData: aws.String("seed=42"),
-		GameProperties:  []types.GameProperty{{Key: aws.String("mode"), Value: aws.String("duel")}, {Key: aws.String("map"), Value: aws.String("harbor")}},
-	}))(t).GameSession
-	if aws.ToString(replayed.GameSessionId) != wantID || replayed.Status != types.GameSessionStatusTerminated {
-		t.Errorf("replayed = %s %s", aws.ToString(replayed.GameSessionId), replayed.Status)
+	// A token equal to that ID replays it: the token is the ID string.
+	in := byID()
+	in.GameSessionId, in.IdempotencyToken = nil, aws.String("custom-1")
+	if got := must(w.api.CreateGameSession(ctx, in))(t).GameSession; aws.ToString(got.GameSessionId) != aws.ToString(custom.GameSessionId) {
+		t.Errorf("token custom-1 made %s", aws.ToString(got.GameSessionId))
+	}
+
+	// A replay still answers when the fleet can no longer take new sessions.
+	must(w.api.DeleteFleet(ctx, &gl.DeleteFleetInput{FleetId: aws.String(w.fleetID)}))(t)
+	if got, err := w.api.CreateGameSession(ctx, base()); err != nil || aws.ToString(got.GameSession.GameSessionId) != aws.ToString(first.GameSessionId) {
+		t.Errorf("replay on a fleet being deleted: %v", err)
+	}
+	in = base()
+	in.IdempotencyToken = aws.String("tok-new")
+	var status *types.InvalidFleetStatusException
+	if _, err := w.api.CreateGameSession(ctx, in); !errors.As(err, &status) {
+		t.Errorf("a new token on a fleet being deleted: %v, want InvalidFleetStatusException", err)
 	}
 }
 

@@ -215,8 +215,8 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	if st := w.session(t, gs.GameSessionId).Status; st != types.GameSessionStatusActive {
 		t.Errorf("after restart the session is %s", st)
 	}
-	replay := must(w.createSession(ctx, "survive-1", 4))(t)
-	if aws.ToString(replay.GameSessionId) != aws.ToString(gs.GameSessionId) {
+	replay := must(w.createSession(ctx, "survive-1", 8))(t) // other parameters: still a replay
+	if aws.ToString(replay.GameSessionId) != aws.ToString(gs.GameSessionId) || aws.ToInt32(replay.MaximumPlayerSessionCount) != 4 {
 		t.Errorf("the token placed a new session after restart: %s", aws.ToString(replay.GameSessionId))
 	}
 	// The SDK reconnects by itself (2 s between tries); the process then takes its
