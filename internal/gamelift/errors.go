@@ -115,3 +115,16 @@ func IsCode(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
+
+// Unsupported answers an operation of GameLift's model that Hoist does not have, naming
+// it and why. It is UnsupportedRegionException, the model's own way of saying an
+// operation is not offered where it was called, so every AWS SDK parses it (as a typed
+// error where the operation models it) and a client can tell it from a malformed request.
+func Unsupported(op, why string) *Error {
+	return newError("UnsupportedRegionException", http.StatusBadRequest, "Hoist does not support %s: %s", []any{op, why})
+}
+
+// AccessDenied refuses a call the caller's key is not allowed to make.
+func AccessDenied(format string, args ...any) *Error {
+	return newError("AccessDeniedException", http.StatusBadRequest, format, args)
+}

@@ -58,6 +58,8 @@ var Operations = []string{
 	"CreatePlayerSessions",
 	"DescribePlayerSessions",
 	"GetPlayerConnectionDetails",
+	"DescribeEC2InstanceLimits",
+	"DescribeInstances",
 	"CreateGameSessionQueue",
 	"DescribeGameSessionQueues",
 	"UpdateGameSessionQueue",
@@ -68,6 +70,130 @@ var Operations = []string{
 	"TagResource",
 	"UntagResource",
 	"ListTagsForResource",
+}
+
+// ModelOperations lists every operation of the GameLift model, answered or not.
+var ModelOperations = []string{
+	"AcceptMatch",
+	"ClaimGameServer",
+	"CreateAlias",
+	"CreateBuild",
+	"CreateContainerFleet",
+	"CreateContainerGroupDefinition",
+	"CreateFleet",
+	"CreateFleetLocations",
+	"CreateGameServerGroup",
+	"CreateGameSession",
+	"CreateGameSessionQueue",
+	"CreateLocation",
+	"CreateMatchmakingConfiguration",
+	"CreateMatchmakingRuleSet",
+	"CreatePlayerSession",
+	"CreatePlayerSessions",
+	"CreateScript",
+	"CreateVpcPeeringAuthorization",
+	"CreateVpcPeeringConnection",
+	"DeleteAlias",
+	"DeleteBuild",
+	"DeleteContainerFleet",
+	"DeleteContainerGroupDefinition",
+	"DeleteFleet",
+	"DeleteFleetLocations",
+	"DeleteGameServerGroup",
+	"DeleteGameSessionQueue",
+	"DeleteLocation",
+	"DeleteMatchmakingConfiguration",
+	"DeleteMatchmakingRuleSet",
+	"DeleteScalingPolicy",
+	"DeleteScript",
+	"DeleteVpcPeeringAuthorization",
+	"DeleteVpcPeeringConnection",
+	"DeregisterCompute",
+	"DeregisterGameServer",
+	"DescribeAlias",
+	"DescribeBuild",
+	"DescribeCompute",
+	"DescribeContainerFleet",
+	"DescribeContainerGroupDefinition",
+	"DescribeContainerGroupPortMappings",
+	"DescribeEC2InstanceLimits",
+	"DescribeFleetAttributes",
+	"DescribeFleetCapacity",
+	"DescribeFleetDeployment",
+	"DescribeFleetEvents",
+	"DescribeFleetLocationAttributes",
+	"DescribeFleetLocationCapacity",
+	"DescribeFleetLocationUtilization",
+	"DescribeFleetPortSettings",
+	"DescribeFleetUtilization",
+	"DescribeGameServer",
+	"DescribeGameServerGroup",
+	"DescribeGameServerInstances",
+	"DescribeGameSessionDetails",
+	"DescribeGameSessionPlacement",
+	"DescribeGameSessionQueues",
+	"DescribeGameSessions",
+	"DescribeInstances",
+	"DescribeMatchmaking",
+	"DescribeMatchmakingConfigurations",
+	"DescribeMatchmakingRuleSets",
+	"DescribePlayerSessions",
+	"DescribeRuntimeConfiguration",
+	"DescribeScalingPolicies",
+	"DescribeScript",
+	"DescribeVpcPeeringAuthorizations",
+	"DescribeVpcPeeringConnections",
+	"GetComputeAccess",
+	"GetComputeAuthToken",
+	"GetGameSessionLogUrl",
+	"GetInstanceAccess",
+	"GetPlayerConnectionDetails",
+	"ListAliases",
+	"ListBuilds",
+	"ListCompute",
+	"ListContainerFleets",
+	"ListContainerGroupDefinitionVersions",
+	"ListContainerGroupDefinitions",
+	"ListFleetDeployments",
+	"ListFleets",
+	"ListGameServerGroups",
+	"ListGameServers",
+	"ListLocations",
+	"ListScripts",
+	"ListTagsForResource",
+	"PutScalingPolicy",
+	"RegisterCompute",
+	"RegisterGameServer",
+	"RequestUploadCredentials",
+	"ResolveAlias",
+	"ResumeGameServerGroup",
+	"SearchGameSessions",
+	"StartFleetActions",
+	"StartGameSessionPlacement",
+	"StartMatchBackfill",
+	"StartMatchmaking",
+	"StopFleetActions",
+	"StopGameSessionPlacement",
+	"StopMatchmaking",
+	"SuspendGameServerGroup",
+	"TagResource",
+	"TerminateGameSession",
+	"UntagResource",
+	"UpdateAlias",
+	"UpdateBuild",
+	"UpdateContainerFleet",
+	"UpdateContainerGroupDefinition",
+	"UpdateFleetAttributes",
+	"UpdateFleetCapacity",
+	"UpdateFleetPortSettings",
+	"UpdateGameServer",
+	"UpdateGameServerGroup",
+	"UpdateGameSession",
+	"UpdateGameSessionQueue",
+	"UpdateMatchmakingConfiguration",
+	"UpdateRuntimeConfiguration",
+	"UpdateScript",
+	"ValidateMatchmakingRuleSet",
 }
 
 // ModelErrors lists the exception names the model declares for those operations.
@@ -356,6 +482,15 @@ type DescribeComputeOutput struct {
 	Compute *Compute `json:"Compute,omitzero"`
 }
 
+type DescribeEC2InstanceLimitsInput struct {
+	EC2InstanceType *string `json:"EC2InstanceType,omitzero"`
+	Location        *string `json:"Location,omitzero"`
+}
+
+type DescribeEC2InstanceLimitsOutput struct {
+	EC2InstanceLimits []EC2InstanceLimit `json:"EC2InstanceLimits,omitzero"`
+}
+
 type DescribeFleetAttributesInput struct {
 	FleetIds  []string `json:"FleetIds,omitzero"`
 	Limit     *int32   `json:"Limit,omitzero"`
@@ -496,6 +631,19 @@ type DescribeGameSessionsOutput struct {
 	NextToken    *string       `json:"NextToken,omitzero"`
 }
 
+type DescribeInstancesInput struct {
+	FleetId    *string `json:"FleetId,omitzero"`
+	InstanceId *string `json:"InstanceId,omitzero"`
+	Limit      *int32  `json:"Limit,omitzero"`
+	Location   *string `json:"Location,omitzero"`
+	NextToken  *string `json:"NextToken,omitzero"`
+}
+
+type DescribeInstancesOutput struct {
+	Instances []Instance `json:"Instances,omitzero"`
+	NextToken *string    `json:"NextToken,omitzero"`
+}
+
 type DescribePlayerSessionsInput struct {
 	GameSessionId             *string `json:"GameSessionId,omitzero"`
 	Limit                     *int32  `json:"Limit,omitzero"`
@@ -531,6 +679,13 @@ type EC2InstanceCounts struct {
 	MINIMUM     *int32 `json:"MINIMUM,omitzero"`
 	PENDING     *int32 `json:"PENDING,omitzero"`
 	TERMINATING *int32 `json:"TERMINATING,omitzero"`
+}
+
+type EC2InstanceLimit struct {
+	CurrentInstances *int32  `json:"CurrentInstances,omitzero"`
+	EC2InstanceType  *string `json:"EC2InstanceType,omitzero"`
+	InstanceLimit    *int32  `json:"InstanceLimit,omitzero"`
+	Location         *string `json:"Location,omitzero"`
 }
 
 type Event struct {
@@ -723,6 +878,19 @@ type GetPlayerConnectionDetailsInput struct {
 type GetPlayerConnectionDetailsOutput struct {
 	GameSessionId           *string                  `json:"GameSessionId,omitzero"`
 	PlayerConnectionDetails []PlayerConnectionDetail `json:"PlayerConnectionDetails,omitzero"`
+}
+
+type Instance struct {
+	CreationTime    *Timestamp `json:"CreationTime,omitzero"`
+	DnsName         *string    `json:"DnsName,omitzero"`
+	FleetArn        *string    `json:"FleetArn,omitzero"`
+	FleetId         *string    `json:"FleetId,omitzero"`
+	InstanceId      *string    `json:"InstanceId,omitzero"`
+	IpAddress       *string    `json:"IpAddress,omitzero"`
+	Location        *string    `json:"Location,omitzero"`
+	OperatingSystem *string    `json:"OperatingSystem,omitzero"`
+	Status          *string    `json:"Status,omitzero"`
+	Type            *string    `json:"Type,omitzero"`
 }
 
 type IpPermission struct {
@@ -1387,6 +1555,11 @@ func (s *DescribeComputeInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 }
 
+func (s *DescribeEC2InstanceLimitsInput) validate(v *Validator, path string) {
+	v.String(path+"eC2InstanceType", s.EC2InstanceType, false, noBound, noBound, nil, enumEC2InstanceType)
+	v.String(path+"location", s.Location, false, 1, 64, patLocationStringModel, nil)
+}
+
 func (s *DescribeFleetAttributesInput) validate(v *Validator, path string) {
 	if s.FleetIds != nil {
 		v.Length(path+"fleetIds", len(s.FleetIds), 1, noBound)
@@ -1483,6 +1656,14 @@ func (s *DescribeGameSessionsInput) validate(v *Validator, path string) {
 	v.String(path+"location", s.Location, false, 1, 64, patLocationStringModel, nil)
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 	v.String(path+"statusFilter", s.StatusFilter, false, 1, 1024, nil, nil)
+}
+
+func (s *DescribeInstancesInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.String(path+"instanceId", s.InstanceId, false, noBound, noBound, patInstanceId, nil)
+	v.Int32(path+"limit", s.Limit, false, 1, noBound)
+	v.String(path+"location", s.Location, false, 1, 64, patLocationStringModel, nil)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 }
 
 func (s *DescribePlayerSessionsInput) validate(v *Validator, path string) {
@@ -1908,6 +2089,7 @@ var (
 	patGameSessionQueueName              = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
 	patGameSessionQueueNameOrArn         = regexp.MustCompile("^(?:[a-zA-Z0-9-]+|^arn:.*:gamesessionqueue\\/[a-zA-Z0-9-]+)$")
 	patIdStringModel                     = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
+	patInstanceId                        = regexp.MustCompile("^(?:[a-zA-Z0-9\\.-]+)$")
 	patIpAddress                         = regexp.MustCompile("^(?:^[0-9A-Fa-f\\:\\.]+)$")
 	patIpRange                           = regexp.MustCompile("^(?:[^\\s]+)$")
 	patLaunchParametersStringModel       = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- =@;{},?'\\[\\]\"]+)$")

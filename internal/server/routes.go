@@ -1,12 +1,31 @@
 package server
 
 import (
+	"context"
+
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/gamelift"
 )
 
-// operations maps each GameLift operation Hoist answers to the service method behind it.
+// operations maps every operation of GameLift's model to what answers it: the service
+// method behind it, or the error saying why Hoist does not have it (unsupported.go).
 func operations(s *control.Service) map[string]awsproto.Handler {
+	ops := answered(s)
+	for _, op := range gamelift.ModelOperations {
+		if _, ok := ops[op]; !ok {
+			why := unsupported[op]
+			if why == "" {
+				why = "this version of Hoist does not have it"
+			}
+			ops[op] = func(context.Context, func(any) error) (any, error) { return nil, gamelift.Unsupported(op, why) }
+		}
+	}
+	return ops
+}
+
+// answered maps each GameLift operation Hoist answers to the service method behind it.
+func answered(s *control.Service) map[string]awsproto.Handler {
 	return map[string]awsproto.Handler{
 		"CreateLocation": awsproto.Op(s.CreateLocation),
 		"ListLocations":  awsproto.Op(s.ListLocations),

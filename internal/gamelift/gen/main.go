@@ -40,6 +40,7 @@ var operations = []string{
 	"CreateGameSession", "DescribeGameSessions", "DescribeGameSessionDetails", "SearchGameSessions",
 	"UpdateGameSession", "TerminateGameSession", "GetGameSessionLogUrl",
 	"CreatePlayerSession", "CreatePlayerSessions", "DescribePlayerSessions", "GetPlayerConnectionDetails",
+	"DescribeEC2InstanceLimits", "DescribeInstances",
 	"CreateGameSessionQueue", "DescribeGameSessionQueues", "UpdateGameSessionQueue", "DeleteGameSessionQueue",
 	"StartGameSessionPlacement", "DescribeGameSessionPlacement", "StopGameSessionPlacement",
 	"TagResource", "UntagResource", "ListTagsForResource",
@@ -163,6 +164,17 @@ func generate(m *model) ([]byte, error) {
 	p("// Operations lists every operation whose shapes this package holds.\n")
 	p("var Operations = []string{\n")
 	for _, op := range operations {
+		p("\t%q,\n", op)
+	}
+	p("}\n\n")
+	all := make([]string, 0, len(m.Operations))
+	for op := range m.Operations {
+		all = append(all, op)
+	}
+	sort.Strings(all)
+	p("// ModelOperations lists every operation of the GameLift model, answered or not.\n")
+	p("var ModelOperations = []string{\n")
+	for _, op := range all {
 		p("\t%q,\n", op)
 	}
 	p("}\n\n")

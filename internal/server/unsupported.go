@@ -1,0 +1,98 @@
+package server
+
+// Why Hoist answers these operations of GameLift's model with UnsupportedRegionException.
+// Every operation of the model is either answered (routes.go) or listed here; README's
+// operation table says the same.
+const (
+	whyVPC          = "VPC peering connects GameLift's fleets to your AWS VPCs; Hoist's hosts are on networks you run"
+	whyAccess       = "GameLift gives remote access to its instances through AWS Systems Manager; reach Hoist's hosts the way you reach your other machines"
+	whyScripts      = "Realtime scripts run on GameLift's Realtime Servers; Hoist hosts builds of your own game server (CreateBuild)"
+	whyFleetIQ      = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
+	whyScaling      = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
+	whyUpload       = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
+	whyQueues       = "game session queues, placements and SearchGameSessions are not built yet"
+	whyMatchmaking  = "FlexMatch is not built yet"
+	whyContainers   = "container fleets are not built yet"
+	whyInstanceView = "GameLift's instance view is not built yet"
+)
+
+var unsupported = map[string]string{
+	"CreateVpcPeeringAuthorization":    whyVPC,
+	"CreateVpcPeeringConnection":       whyVPC,
+	"DeleteVpcPeeringAuthorization":    whyVPC,
+	"DeleteVpcPeeringConnection":       whyVPC,
+	"DescribeVpcPeeringAuthorizations": whyVPC,
+	"DescribeVpcPeeringConnections":    whyVPC,
+
+	"GetInstanceAccess": whyAccess,
+	"GetComputeAccess":  whyAccess,
+
+	"CreateScript":   whyScripts,
+	"DeleteScript":   whyScripts,
+	"DescribeScript": whyScripts,
+	"ListScripts":    whyScripts,
+	"UpdateScript":   whyScripts,
+
+	"ClaimGameServer":             whyFleetIQ,
+	"CreateGameServerGroup":       whyFleetIQ,
+	"DeleteGameServerGroup":       whyFleetIQ,
+	"DescribeGameServerGroup":     whyFleetIQ,
+	"DescribeGameServerInstances": whyFleetIQ,
+	"ListGameServerGroups":        whyFleetIQ,
+	"ResumeGameServerGroup":       whyFleetIQ,
+	"SuspendGameServerGroup":      whyFleetIQ,
+	"UpdateGameServerGroup":       whyFleetIQ,
+	"RegisterGameServer":          whyFleetIQ,
+	"DeregisterGameServer":        whyFleetIQ,
+	"DescribeGameServer":          whyFleetIQ,
+	"ListGameServers":             whyFleetIQ,
+	"UpdateGameServer":            whyFleetIQ,
+
+	"PutScalingPolicy":        whyScaling,
+	"DeleteScalingPolicy":     whyScaling,
+	"DescribeScalingPolicies": whyScaling,
+	"StartFleetActions":       whyScaling,
+	"StopFleetActions":        whyScaling,
+
+	"RequestUploadCredentials": whyUpload,
+
+	"CreateGameSessionQueue":       whyQueues,
+	"DescribeGameSessionQueues":    whyQueues,
+	"UpdateGameSessionQueue":       whyQueues,
+	"DeleteGameSessionQueue":       whyQueues,
+	"StartGameSessionPlacement":    whyQueues,
+	"DescribeGameSessionPlacement": whyQueues,
+	"StopGameSessionPlacement":     whyQueues,
+	"SearchGameSessions":           whyQueues,
+
+	"AcceptMatch":                       whyMatchmaking,
+	"CreateMatchmakingConfiguration":    whyMatchmaking,
+	"CreateMatchmakingRuleSet":          whyMatchmaking,
+	"DeleteMatchmakingConfiguration":    whyMatchmaking,
+	"DeleteMatchmakingRuleSet":          whyMatchmaking,
+	"DescribeMatchmaking":               whyMatchmaking,
+	"DescribeMatchmakingConfigurations": whyMatchmaking,
+	"DescribeMatchmakingRuleSets":       whyMatchmaking,
+	"StartMatchBackfill":                whyMatchmaking,
+	"StartMatchmaking":                  whyMatchmaking,
+	"StopMatchmaking":                   whyMatchmaking,
+	"UpdateMatchmakingConfiguration":    whyMatchmaking,
+	"ValidateMatchmakingRuleSet":        whyMatchmaking,
+
+	"CreateContainerFleet":                 whyContainers,
+	"CreateContainerGroupDefinition":       whyContainers,
+	"DeleteContainerFleet":                 whyContainers,
+	"DeleteContainerGroupDefinition":       whyContainers,
+	"DescribeContainerFleet":               whyContainers,
+	"DescribeContainerGroupDefinition":     whyContainers,
+	"DescribeContainerGroupPortMappings":   whyContainers,
+	"DescribeFleetDeployment":              whyContainers,
+	"ListContainerFleets":                  whyContainers,
+	"ListContainerGroupDefinitionVersions": whyContainers,
+	"ListContainerGroupDefinitions":        whyContainers,
+	"ListFleetDeployments":                 whyContainers,
+	"UpdateContainerFleet":                 whyContainers,
+	"UpdateContainerGroupDefinition":       whyContainers,
+
+	"DescribeInstances": whyInstanceView,
+}
