@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/server"
 )
 
@@ -102,7 +103,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 var serverHelp = help{
 	name: "hoist server", purpose: "run the GameLift-compatible service: the API and the game servers' SDK endpoint on one port",
 	usage:       "[flags]",
-	credentials: "none to start. The first start makes an access key pair, keeps it in the data directory and prints it; HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, when set, are the key pair instead",
+	credentials: "none to start. The first start makes an admin access key pair, keeps it in the data directory and prints it; HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, when set, are an admin key pair instead. More keys, each allowed only some operations: hoist keys create",
 	more:        "By default this host also runs every managed fleet's game server processes (compute hoist-local) in the home Region.",
 }
 
@@ -117,6 +118,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	budgetMiB := fs.Int64("body-budget-mib", server.DefaultBodyBudget>>20, "`MiB` all request bodies being read may take together; requests beyond wait briefly, then get ThrottlingException")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
+	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
 	rest, err := parseFlags(fs, serverHelp, args, stdout)
 	if err != nil {
 		return err
@@ -126,6 +128,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 {
 		return errors.New("--body-budget-mib, --max-conns and --max-sdk-conns must be positive")
+	}
+	limits, err := access.ParseLimits(*rateLimit)
+	if err != nil {
+		return fmt.Errorf("--rate-limit: %w", err)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -141,7 +147,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns}
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, RateLimits: limits}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

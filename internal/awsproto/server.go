@@ -93,9 +93,14 @@ func New(ops map[string]Handler, keys Keys, o Options) *Server {
 	return &Server{ops: ops, verifier: newVerifier(keys, o.Now), log: o.Logger, budget: o.Budget, bodyTimeout: o.BodyTimeout}
 }
 
+// HoistOperation names an operation of Hoist's own (managing access keys, say), which
+// clients call in AWS JSON with X-Amz-Target: Hoist.<name>.
+func HoistOperation(name string) string { return "hoist:" + name }
+
 const (
-	jsonTargetPrefix = "GameLift."
-	cborPathPrefix   = "/service/GameLift/operation/"
+	hoistTargetPrefix = "Hoist."
+	jsonTargetPrefix  = "GameLift."
+	cborPathPrefix    = "/service/GameLift/operation/"
 )
 
 type requestIDKey struct{}
@@ -103,6 +108,14 @@ type requestIDKey struct{}
 // RequestID returns the ID of the API request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+type callerKey struct{}
+
+// Caller returns the access key ID that signed the API request ctx belongs to, or "".
+func Caller(ctx context.Context) string {
+	id, _ := ctx.Value(callerKey{}).(string)
 	return id
 }
 
@@ -162,6 +175,10 @@ func (s *Server) serve(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if op == "" || !ok {
 		return nil, gamelift.UnknownOperation("operation %q is not one Hoist answers", op)
 	}
+	if err := s.verifier.keys.Authorize(ctx, sr.auth.accessKey, op); err != nil {
+		return nil, err
+	}
+	ctx = context.WithValue(ctx, callerKey{}, sr.auth.accessKey)
 	return h(ctx, func(v any) error { return c.decode(body, v) })
 }
 
@@ -203,11 +220,12 @@ func ReadBody(ctx context.Context, w http.ResponseWriter, r *http.Request, budge
 }
 
 // VerifyDeclaredPayload checks the SigV4 signature of a request that is not an API call (a
-// build upload, say) from its headers alone, with the same keys and rules: the body's
-// SHA-256 must be declared in a signed X-Amz-Content-Sha256 header, which the signature
-// is checked over. It returns the declared hash (lower-case hex); the caller must check
-// the body against it as it reads it.
-func (s *Server) VerifyDeclaredPayload(ctx context.Context, r *http.Request) (string, error) {
+// build upload, say) from its headers alone, with the same keys and rules, and that the
+// key may do what the request does, named as the operation op: the body's SHA-256 must be
+// declared in a signed X-Amz-Content-Sha256 header, which the signature is checked over.
+// It returns the declared hash (lower-case hex); the caller must check the body against it
+// as it reads it.
+func (s *Server) VerifyDeclaredPayload(ctx context.Context, r *http.Request, op string) (string, error) {
 	sr, err := s.verifier.checkHeaders(r, "x-amz-content-sha256")
 	if err != nil {
 		return "", err
@@ -219,6 +237,9 @@ func (s *Server) VerifyDeclaredPayload(ctx context.Context, r *http.Request) (st
 	if err := s.verifier.checkSignature(ctx, r, sr, declared); err != nil {
 		return "", err
 	}
+	if err := s.verifier.keys.Authorize(ctx, sr.auth.accessKey, op); err != nil {
+		return "", err
+	}
 	return declared, nil
 }
 
@@ -226,14 +247,19 @@ func (s *Server) VerifyDeclaredPayload(ctx context.Context, r *http.Request) (st
 // protocol is answered in JSON.
 func protocolOf(r *http.Request) (codec, string) {
 	if op, ok := strings.CutPrefix(r.URL.Path, cborPathPrefix); ok {
+		if strings.Contains(op, ":") { // Hoist's own operations are AWS JSON only
+			op = ""
+		}
 		return rpcV2CBOR{}, op
 	}
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		op, _ := strings.CutPrefix(t, jsonTargetPrefix)
-		if op == t {
-			return awsJSON{}, ""
+		if op, ok := strings.CutPrefix(t, jsonTargetPrefix); ok {
+			return awsJSON{}, op
 		}
-		return awsJSON{}, op
+		if op, ok := strings.CutPrefix(t, hoistTargetPrefix); ok && op != "" {
+			return awsJSON{}, HoistOperation(op)
+		}
+		return awsJSON{}, ""
 	}
 	return awsJSON{}, ""
 }

@@ -15,12 +15,17 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 )
 
-// Keys finds the secret of an access key ID; ok is false for an unknown key.
+// Keys finds the secret of an access key ID, and decides what its holder may call.
 type Keys interface {
+	// Secret returns the key's secret; ok is false for an unknown key.
 	Secret(accessKeyID string) (secret string, ok bool)
+	// Authorize is asked once a request's signature is good: nil lets the key's holder
+	// call op; otherwise the error (AccessDeniedException, ThrottlingException) is the
+	// answer.
+	Authorize(ctx context.Context, accessKeyID, op string) error
 }
 
-// StaticKeys is a fixed set of access key ID -> secret access key.
+// StaticKeys is a fixed set of access key ID -> secret access key, each allowed everything.
 type StaticKeys map[string]string
 
 // Secret implements Keys.
@@ -28,6 +33,9 @@ func (k StaticKeys) Secret(id string) (string, bool) {
 	s, ok := k[id]
 	return s, ok
 }
+
+// Authorize implements Keys.
+func (k StaticKeys) Authorize(context.Context, string, string) error { return nil }
 
 // MaxClockSkew is how far a request's signing time may be from the server's clock.
 const MaxClockSkew = 15 * time.Minute

@@ -65,9 +65,10 @@ func (b buildFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // upload authenticates the request from its headers, then streams the body to a file
 // while hashing it, and gives the file to the service if the body is the one signed for.
 // The signature covers the body's declared SHA-256 (X-Amz-Content-Sha256), so nothing is
-// read, let alone written, for a request not signed with the API's keys.
+// read, let alone written, for a request not signed with the API's keys. Uploading is the
+// second half of making a build, so the key must be allowed CreateBuild.
 func (b buildFiles) upload(w http.ResponseWriter, r *http.Request, id string) (gamelift.Build, error) {
-	declared, err := b.api.VerifyDeclaredPayload(r.Context(), r)
+	declared, err := b.api.VerifyDeclaredPayload(r.Context(), r, "CreateBuild")
 	if err != nil {
 		return gamelift.Build{}, err
 	}

@@ -13,12 +13,21 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/hoist-dev/hoist/internal/server"
 )
 
 // callJSON sends a SigV4-signed AWS JSON 1.1 request, as boto3 and the AWS CLI do, and
 // returns the status, the error type header and the decoded body.
 func callJSON(t *testing.T, endpoint, op string, body any) (int, map[string]any) {
 	t.Helper()
+	return callJSONAs(t, endpoint, testCreds, "GameLift."+op, body)
+}
+
+// callJSONAs sends body to the operation target (GameLift.X or Hoist.X) signed with creds.
+func callJSONAs(t *testing.T, endpoint string, c server.Credentials, target string, body any) (int, map[string]any) {
+	t.Helper()
+	op := target
 	b, err := json.Marshal(body)
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +37,9 @@ func callJSON(t *testing.T, endpoint, op string, body any) (int, map[string]any)
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "GameLift."+op)
+	req.Header.Set("X-Amz-Target", target)
 	sum := sha256.Sum256(b)
-	creds := aws.Credentials{AccessKeyID: testCreds.AccessKeyID, SecretAccessKey: testCreds.SecretAccessKey}
+	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "gamelift", "us-west-2", time.Now()); err != nil {
 		t.Fatal(err)
 	}

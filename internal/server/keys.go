@@ -1,14 +1,14 @@
 package server
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/hoist-dev/hoist/internal/access"
 )
 
 // Credentials is the access key pair clients sign requests with.
@@ -43,7 +43,7 @@ func loadOrCreateCredentials(dataDir string) (c Credentials, created bool, err e
 	if !errors.Is(err, fs.ErrNotExist) {
 		return c, false, fmt.Errorf("read credentials: %w", err)
 	}
-	c = Credentials{AccessKeyID: "AKHOIST" + randomString(13, upperAlnum), SecretAccessKey: randomString(40, mixedAlnum)}
+	c.AccessKeyID, c.SecretAccessKey = access.NewKeyPair()
 	b, _ = json.MarshalIndent(c, "", "  ")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
@@ -53,21 +53,4 @@ func loadOrCreateCredentials(dataDir string) (c Credentials, created bool, err e
 		return c, false, fmt.Errorf("write credentials: %w", err)
 	}
 	return c, true, nil
-}
-
-const (
-	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	mixedAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-)
-
-func randomString(n int, alphabet string) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	var sb strings.Builder
-	for _, x := range b {
-		sb.WriteByte(alphabet[int(x)%len(alphabet)])
-	}
-	return sb.String()
 }

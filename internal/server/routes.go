@@ -2,16 +2,22 @@ package server
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"time"
 
+	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
 )
 
 // operations maps every operation of GameLift's model to what answers it: the service
 // method behind it, or the error saying why Hoist does not have it (unsupported.go).
-func operations(s *control.Service) map[string]awsproto.Handler {
+func operations(s *control.Service, keys *access.Keyring) map[string]awsproto.Handler {
 	ops := answered(s)
+	maps.Copy(ops, keyOperations(keys))
 	for _, op := range gamelift.ModelOperations {
 		if _, ok := ops[op]; !ok {
 			why := unsupported[op]
@@ -22,6 +28,65 @@ func operations(s *control.Service) map[string]awsproto.Handler {
 		}
 	}
 	return ops
+}
+
+// operationNames are the names a key's allow list may match: GameLift's and Hoist's own.
+func operationNames() []string {
+	return slices.Concat(gamelift.ModelOperations, slices.Collect(maps.Keys(keyOperations(nil))))
+}
+
+// AccessKey is how Hoist's key operations show a key; the secret only when it is made.
+type AccessKey struct {
+	AccessKeyId     string
+	SecretAccessKey string `json:",omitempty"`
+	Name            string
+	Allow           []string
+	CreationTime    time.Time
+}
+
+// keyOperations are Hoist's own operations for managing access keys (hoist keys). Only a
+// key allowed them (an admin key, allowed *) may call them.
+func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
+	show := func(k store.AccessKey) AccessKey {
+		return AccessKey{AccessKeyId: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Name: k.Name, Allow: k.Allow, CreationTime: k.CreationTime}
+	}
+	return map[string]awsproto.Handler{
+		awsproto.HoistOperation("CreateAccessKey"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var in struct {
+				Name  string
+				Allow []string
+			}
+			if err := decode(&in); err != nil {
+				return nil, err
+			}
+			k, err := keys.Create(ctx, in.Name, in.Allow)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"AccessKey": show(k)}, nil
+		},
+		awsproto.HoistOperation("ListAccessKeys"): func(ctx context.Context, decode func(any) error) (any, error) {
+			if err := decode(&struct{}{}); err != nil {
+				return nil, err
+			}
+			list, err := keys.List(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]AccessKey, len(list))
+			for i, k := range list {
+				out[i] = show(k)
+			}
+			return map[string]any{"AccessKeys": out}, nil
+		},
+		awsproto.HoistOperation("DeleteAccessKey"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var in struct{ Name string }
+			if err := decode(&in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, keys.Delete(ctx, in.Name)
+		},
+	}
 }
 
 // answered maps each GameLift operation Hoist answers to the service method behind it.

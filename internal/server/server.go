@@ -15,11 +15,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
+	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
 )
 
@@ -31,9 +33,12 @@ type Config struct {
 	DataDir string
 	// Region is the home Region of every fleet and appears in every ARN.
 	Region string
-	// Credentials, when set, are the only key pair accepted; otherwise the pair kept in
-	// DataDir is used, and made on first start.
+	// Credentials, when set, are an admin key pair, always accepted; otherwise the pair
+	// kept in DataDir is the first admin key, made on first start. Other keys are made
+	// with the hoist:CreateAccessKey operation (hoist keys create) and kept in the store.
 	Credentials Credentials
+	// RateLimits are per-key rate limits on API calls (access.ParseLimits); none when zero.
+	RateLimits access.Limits
 	// Clock is the service's clock; the system clock when nil.
 	Clock  control.Clock
 	Logger *slog.Logger
@@ -121,8 +126,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	creds, created := cfg.Credentials, false
-	if creds.AccessKeyID == "" {
+	creds, created, given := cfg.Credentials, false, cfg.Credentials.AccessKeyID != ""
+	if !given {
 		var err error
 		if creds, created, err = loadOrCreateCredentials(cfg.DataDir); err != nil {
 			return nil, err
@@ -147,6 +152,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	keys, err := openKeys(ctx, st, creds, given, cfg)
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
@@ -162,8 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
 	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
-	api := awsproto.New(operations(svc), awsproto.StaticKeys{creds.AccessKeyID: creds.SecretAccessKey},
-		awsproto.Options{Logger: cfg.Logger, Budget: budget})
+	api := awsproto.New(operations(svc, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget})
 
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
@@ -214,6 +224,29 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations)
 	}
 	return s, nil
+}
+
+// openKeys opens the access keys kept in st. The first start stores creds as the admin
+// key; a key pair given in the configuration is made sure to be an admin key at every
+// start, while one kept in the data directory is not brought back once deleted (rotated
+// away with hoist keys delete).
+func openKeys(ctx context.Context, st *sqlite.Store, creds Credentials, given bool, cfg Config) (*access.Keyring, error) {
+	first := store.AccessKey{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}
+	keys, err := access.Open(ctx, access.Config{
+		Keys: st.AccessKeys(), Operations: operationNames(), Limits: cfg.RateLimits,
+		Account: control.AccountID, Logger: cfg.Logger,
+	}, first)
+	if err != nil {
+		return nil, err
+	}
+	if given {
+		return keys, keys.Ensure(ctx, first)
+	}
+	if _, ok := keys.Secret(creds.AccessKeyID); !ok {
+		cfg.Logger.Warn("the key pair in the data directory was deleted: sign with a key made by hoist keys create", "access_key_id", creds.AccessKeyID,
+			"file", filepath.Join(cfg.DataDir, credentialsFile))
+	}
+	return keys, nil
 }
 
 // logsPath is where game session log archives are downloaded (GetGameSessionLogUrl).

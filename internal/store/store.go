@@ -29,6 +29,8 @@ type Store interface {
 	// GameSessions are keyed by game session ID (an ARN), with the fleet ID as parent.
 	GameSessions() Table[GameSession]
 	Builds() Table[Build]
+	// AccessKeys are keyed by access key ID.
+	AccessKeys() Table[AccessKey]
 	Close() error
 }
 
@@ -127,4 +129,16 @@ type GameSession struct {
 // Build is an uploaded game server build.
 type Build struct {
 	Model gamelift.Build
+}
+
+// AccessKey is a key pair API callers sign requests with, and what its holder may call.
+type AccessKey struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string
+	// Name is unique among keys; the first key is named "admin".
+	Name string
+	// Allow lists the operations the key may call: names, names ending in * (a prefix), or
+	// * for every operation (an admin key).
+	Allow        []string
+	CreationTime time.Time
 }

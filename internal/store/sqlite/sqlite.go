@@ -248,6 +248,9 @@ func (s *Store) AuthTokens() store.Table[store.AuthToken] {
 	return table[store.AuthToken]{s, "auth_token"}
 }
 func (s *Store) Builds() store.Table[store.Build] { return table[store.Build]{s, "build"} }
+func (s *Store) AccessKeys() store.Table[store.AccessKey] {
+	return table[store.AccessKey]{s, "access_key"}
+}
 func (s *Store) GameSessions() store.Table[store.GameSession] {
 	return table[store.GameSession]{s, "game_session"}
 }

@@ -253,6 +253,13 @@ func testKinds(t *testing.T, s store.Store) {
 	if err := s.Aliases().Create(ctx, "same-key", "", store.Alias{}); err != nil {
 		t.Errorf("one key in two kinds: %v", err)
 	}
+	key := store.AccessKey{AccessKeyID: "same-key", SecretAccessKey: "s", Name: "backend", Allow: []string{"Describe*"}, CreationTime: time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)}
+	if err := s.AccessKeys().Create(ctx, "same-key", "", key); err != nil {
+		t.Errorf("one key in two kinds: %v", err)
+	}
+	if got, err := s.AccessKeys().Get(ctx, "same-key"); err != nil || !reflect.DeepEqual(got, key) {
+		t.Errorf("access key round trip = %+v, %v", got, err)
+	}
 	if _, err := s.Computes().Get(ctx, "same-key"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a key of another kind is visible: %v", err)
 	}
