@@ -36,6 +36,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"agent", "--help"}, []string{"hoist agent: run", "--fleet-id ID", "--compute-name NAME", "--location LOCATION", "HOIST_ACCESS_KEY_ID"}},
 		{[]string{"quickstart", "-h"}, []string{"hoist quickstart: see Hoist work", "--addr HOST:PORT", "--once", "credentials: none"}},
 		{[]string{"build", "--help"}, []string{"hoist build: manage", "upload"}},
+		{[]string{"keys", "create", "--help"}, []string{"hoist keys create: make", "--name NAME", "--allow OPERATIONS", "--output FORMAT", "--data-dir DIRECTORY", "HOIST_ACCESS_KEY_ID"}},
 		{[]string{"build", "upload", "--help"}, []string{"hoist build upload: upload", "--name NAME", "--build-id ID", "--server URL", "HOIST_ACCESS_KEY_ID", "install.sh"}},
 	}
 	for _, c := range cases {

@@ -99,7 +99,7 @@ type keyClient struct {
 func keyFlags(fs *flag.FlagSet) func() (keyClient, error) {
 	endpoint := fs.String("endpoint", "http://127.0.0.1:9080", "the server's API endpoint `URL`")
 	region := fs.String("region", firstSet("AWS_DEFAULT_REGION", "AWS_REGION"), "the `Region` to sign for (us-west-2 when unset)")
-	dataDir := fs.String("data-dir", "./hoist-data", "where to find the server's first key pair when no key is in the environment")
+	dataDir := fs.String("data-dir", "./hoist-data", "the server's data `directory`, whose first key pair signs when no key is in the environment")
 	return func() (keyClient, error) {
 		c := keyClient{endpoint: strings.TrimSuffix(*endpoint, "/"), region: *region}
 		if c.region == "" {
@@ -169,7 +169,7 @@ type shownKey struct {
 }
 
 func outputFlag(fs *flag.FlagSet) *string {
-	return fs.String("output", "text", "`text` or json")
+	return fs.String("output", "text", "`format` of what is printed: text or json")
 }
 
 func checkOutput(h help, output string) error {
