@@ -29,3 +29,16 @@ python3 test/e2e/smoke.py json     # AWS JSON 1.1
 aws gamelift create-location --endpoint-url "$endpoint" --location-name custom-cli-1 >/dev/null
 aws gamelift list-locations --endpoint-url "$endpoint" --filters CUSTOM --query 'Locations[].LocationName' --output text | grep -q custom-cli-1
 echo "AWS CLI end-to-end: ok"
+
+# A scoped key, made with hoist keys, through the AWS CLI: allowed and refused.
+pair=$("$work/hoist" keys create --endpoint "$endpoint" --name e2e-backend --allow 'CreateGameSession,Describe*' --output json)
+scoped_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["AccessKeyId"])' <<<"$pair")
+scoped_secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["SecretAccessKey"])' <<<"$pair")
+AWS_ACCESS_KEY_ID=$scoped_id AWS_SECRET_ACCESS_KEY=$scoped_secret \
+  aws gamelift describe-fleet-attributes --endpoint-url "$endpoint" >/dev/null
+if denied=$(AWS_ACCESS_KEY_ID=$scoped_id AWS_SECRET_ACCESS_KEY=$scoped_secret \
+  aws gamelift delete-location --endpoint-url "$endpoint" --location-name custom-cli-1 2>&1); then
+  echo "a scoped key deleted a location" >&2; exit 1
+fi
+grep -q 'AccessDeniedException.*not authorized to perform: gamelift:DeleteLocation' <<<"$denied" || { echo "$denied" >&2; exit 1; }
+echo "scoped key through the AWS CLI: ok"
