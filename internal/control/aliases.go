@@ -36,13 +36,17 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 	if err := checkRouting(in.RoutingStrategy); err != nil {
 		return nil, err
 	}
+	tags, err := createTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
 	id := newID("alias")
 	now := gamelift.At(s.now())
 	a := gamelift.Alias{
 		AliasId: &id, AliasArn: gamelift.String(s.arn("alias", id)), Name: in.Name, Description: in.Description,
 		RoutingStrategy: in.RoutingStrategy, CreationTime: now, LastUpdatedTime: now,
 	}
-	if err := s.aliases.Create(ctx, id, "", store.Alias{Model: a}); err != nil {
+	if err := s.aliases.Create(ctx, id, "", store.Alias{Model: a, Tags: tags}); err != nil {
 		return nil, fmt.Errorf("create alias: %w", err)
 	}
 	return &gamelift.CreateAliasOutput{Alias: &a}, nil

@@ -25,6 +25,10 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 	if in.StorageLocation != nil {
 		return nil, gamelift.InvalidRequest("Hoist does not read builds from S3: create the build without StorageLocation and upload its files with `hoist build upload`")
 	}
+	tags, err := createTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
 	id := newID("build")
 	b := gamelift.Build{
 		BuildId: &id, BuildArn: gamelift.String(s.arn("build", id)), Name: in.Name, Version: in.Version,
@@ -32,7 +36,7 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 		OperatingSystem: orDefault(in.OperatingSystem, defaultAnywhereOS), ServerSdkVersion: orDefault(in.ServerSdkVersion, "5.0.0"),
 		CreationTime: gamelift.At(s.now()),
 	}
-	if err := s.store.Builds().Create(ctx, id, "", store.Build{Model: b}); err != nil {
+	if err := s.store.Builds().Create(ctx, id, "", store.Build{Model: b, Tags: tags}); err != nil {
 		return nil, fmt.Errorf("create build: %w", err)
 	}
 	return &gamelift.CreateBuildOutput{Build: &b}, nil

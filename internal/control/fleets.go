@@ -80,9 +80,12 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	if in.ScriptId != nil {
 		return nil, gamelift.InvalidRequest("Realtime script fleets are not supported by Hoist; use a build or a launch path")
 	}
+	tags, err := createTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
 	var build gamelift.Build
 	if in.BuildId != nil {
-		var err error
 		if build, err = s.getBuild(ctx, in.BuildId); err != nil {
 			return nil, err
 		}
@@ -143,7 +146,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	}
 	attrs.Status = &status
 
-	f := store.Fleet{Attributes: attrs, Runtime: runtime, Locations: locations}
+	f := store.Fleet{Attributes: attrs, Runtime: runtime, Locations: locations, Tags: tags}
 	if err := s.fleets.Create(ctx, id, "", f); err != nil {
 		return nil, fmt.Errorf("create fleet: %w", err)
 	}

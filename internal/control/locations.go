@@ -25,9 +25,13 @@ func isCustomLocation(name string) bool { return strings.HasPrefix(name, "custom
 
 // CreateLocation registers a custom location for Anywhere fleets.
 func (s *Service) CreateLocation(ctx context.Context, in *gamelift.CreateLocationInput) (*gamelift.CreateLocationOutput, error) {
+	tags, err := createTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
 	name := gamelift.Value(in.LocationName)
 	loc := gamelift.LocationModel{LocationName: &name, LocationArn: gamelift.String(s.arn("location", name))}
-	if err := s.store.Locations().Create(ctx, name, "", store.Location{Model: loc}); err != nil {
+	if err := s.store.Locations().Create(ctx, name, "", store.Location{Model: loc, Tags: tags}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.Conflict("Location %s already exists", name)
 		}

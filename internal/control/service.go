@@ -69,6 +69,7 @@ type Service struct {
 	store       store.Store
 	fleets      *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
 	aliases     *cachedTable[store.Alias]
+	tagged      map[string]taggedTable // ARN resource type -> where those resources keep their tags
 	region      string
 	sdkEndpoint string
 	tokenTTL    time.Duration
@@ -132,6 +133,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		eventBudgets:     map[string]*eventBudget{},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
+	s.tagged = s.taggedKinds()
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()
 		return nil, err

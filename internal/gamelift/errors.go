@@ -58,6 +58,9 @@ func NotFound(format string, args ...any) *Error {
 func NotReady(format string, args ...any) *Error {
 	return newError("NotReadyException", http.StatusBadRequest, format, args)
 }
+func TaggingFailed(format string, args ...any) *Error {
+	return newError("TaggingFailedException", http.StatusBadRequest, format, args)
+}
 func TerminalRoutingStrategy(format string, args ...any) *Error {
 	return newError("TerminalRoutingStrategyException", http.StatusBadRequest, format, args)
 }

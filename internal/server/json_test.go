@@ -86,6 +86,10 @@ func TestJSONProtocol(t *testing.T) {
 	if list, ok := out["Aliases"].([]any); status != 200 || !ok || len(list) != 0 {
 		t.Errorf("ListAliases = %d %v", status, out)
 	}
+	status, out = callJSON(t, srv.Endpoint, "ListTagsForResource", map[string]any{"ResourceARN": fa["FleetArn"]})
+	if list, ok := out["Tags"].([]any); status != 200 || !ok || len(list) != 0 {
+		t.Errorf("ListTagsForResource = %d %v", status, out)
+	}
 
 	for _, tc := range []struct {
 		op   string

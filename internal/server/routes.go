@@ -141,5 +141,9 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"CreatePlayerSession":    awsproto.Op(s.CreatePlayerSession),
 		"CreatePlayerSessions":   awsproto.Op(s.CreatePlayerSessions),
 		"DescribePlayerSessions": awsproto.Op(s.DescribePlayerSessions),
+
+		"TagResource":         awsproto.Op(s.TagResource),
+		"UntagResource":       awsproto.Op(s.UntagResource),
+		"ListTagsForResource": awsproto.Op(s.ListTagsForResource),
 	}
 }

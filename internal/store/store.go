@@ -71,6 +71,7 @@ type Page[T any] struct {
 // Location is a custom location (CreateLocation).
 type Location struct {
 	Model gamelift.LocationModel
+	Tags  []gamelift.Tag `json:",omitempty"`
 }
 
 // Fleet is a fleet and everything GameLift reports about it.
@@ -79,6 +80,9 @@ type Fleet struct {
 	Runtime    gamelift.RuntimeConfiguration
 	// Locations holds the home Region first, then remote or custom locations.
 	Locations []FleetLocation
+	// Tags are the fleet's tags, in the order first set. Each taggable record keeps its own,
+	// so they are written with it and go when it does.
+	Tags []gamelift.Tag `json:",omitempty"`
 }
 
 // FleetLocation is one location of a fleet with its state and capacity settings.
@@ -92,6 +96,7 @@ type FleetLocation struct {
 // Alias is a fleet alias.
 type Alias struct {
 	Model gamelift.Alias
+	Tags  []gamelift.Tag `json:",omitempty"`
 }
 
 // Compute is a registered compute (an Anywhere host or a managed instance).
@@ -129,6 +134,7 @@ type GameSession struct {
 // Build is an uploaded game server build.
 type Build struct {
 	Model gamelift.Build
+	Tags  []gamelift.Tag `json:",omitempty"`
 }
 
 // AccessKey is a key pair API callers sign requests with, and what its holder may call.

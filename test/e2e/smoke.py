@@ -58,11 +58,12 @@ def error_code(fn, **kwargs):
 suffix = str(int(time.time() * 1000))[-8:]
 location = "custom-e2e-" + suffix
 
-loc = gl.create_location(LocationName=location)["Location"]
+loc = gl.create_location(LocationName=location, Tags=[{"Key": "team", "Value": "e2e"}])["Location"]
 check(loc["LocationName"] == location, "create_location returns the location")
 check(loc["LocationArn"].endswith(":location/" + location), "location ARN")
 
-fleet = gl.create_fleet(Name="e2e", ComputeType="ANYWHERE", Locations=[{"Location": location}])["FleetAttributes"]
+fleet = gl.create_fleet(Name="e2e", ComputeType="ANYWHERE", Locations=[{"Location": location}],
+                        Tags=[{"Key": "team", "Value": "e2e"}])["FleetAttributes"]
 check(fleet["Status"] == "ACTIVE", "Anywhere fleet is ACTIVE at once")
 check(fleet["FleetArn"].startswith("arn:aws:gamelift:us-west-2:"), "fleet ARN")
 check(hasattr(fleet["CreationTime"], "year"), "CreationTime parses as a datetime")
@@ -71,12 +72,40 @@ fleet_id = fleet["FleetId"]
 described = gl.describe_fleet_attributes(FleetIds=[fleet["FleetArn"]])["FleetAttributes"]
 check(len(described) == 1 and described[0]["FleetId"] == fleet_id, "describe_fleet_attributes by ARN")
 
-alias = gl.create_alias(Name="e2e", RoutingStrategy={"Type": "SIMPLE", "FleetId": fleet_id})["Alias"]
+alias = gl.create_alias(Name="e2e", RoutingStrategy={"Type": "SIMPLE", "FleetId": fleet_id},
+                        Tags=[{"Key": "team", "Value": "e2e"}])["Alias"]
 check(gl.describe_alias(AliasId=alias["AliasId"])["Alias"]["Name"] == "e2e", "describe_alias")
 check(gl.resolve_alias(AliasId=alias["AliasArn"])["FleetId"] == fleet_id, "resolve_alias by ARN")
 terminal = gl.create_alias(Name="closed", RoutingStrategy={"Type": "TERMINAL", "Message": "closed"})["Alias"]
 check(error_code(gl.resolve_alias, AliasId=terminal["AliasId"]) == "TerminalRoutingStrategyException",
       "terminal alias refuses to resolve")
+
+# Tags: given at creation, then changed by ARN; only ListTagsForResource returns them.
+build = gl.create_build(Name="e2e", Tags=[{"Key": "team", "Value": "e2e"}])["Build"]
+for kind, arn in [("location", loc["LocationArn"]), ("fleet", fleet["FleetArn"]), ("alias", alias["AliasArn"]),
+                  ("build", build["BuildArn"])]:
+    check(gl.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "e2e"}],
+          kind + " created with its tags")
+    gl.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "net"}, {"Key": "stage", "Value": ""}])
+    check(gl.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "net"}, {"Key": "stage", "Value": ""}],
+          "tag_resource on the " + kind + " replaces a value and adds a tag")
+    gl.untag_resource(ResourceARN=arn, TagKeys=["team", "not-there"])
+    check(gl.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "stage", "Value": ""}],
+          "untag_resource on the " + kind)
+check(gl.list_tags_for_resource(ResourceARN=terminal["AliasArn"]).get("Tags") == [],
+      "an untagged resource lists Tags: []")
+check(error_code(gl.tag_resource, ResourceARN=build["BuildArn"],
+                 Tags=[{"Key": "k%d" % i, "Value": ""} for i in range(50)]) == "TaggingFailedException",
+      "more than 50 tags -> TaggingFailedException")
+check(error_code(gl.tag_resource, ResourceARN=build["BuildArn"], Tags=[{"Key": "aws:x", "Value": ""}])
+      == "TaggingFailedException", "aws: keys -> TaggingFailedException")
+check(error_code(gl.list_tags_for_resource, ResourceARN=fleet_id) == "InvalidRequestException",
+      "a fleet ID is not an ARN -> InvalidRequestException")
+check(error_code(gl.list_tags_for_resource, ResourceARN=fleet["FleetArn"].replace("us-west-2", "eu-west-1"))
+      == "NotFoundException", "another Region's ARN -> NotFoundException")
+gl.delete_build(BuildId=build["BuildId"])
+check(error_code(gl.list_tags_for_resource, ResourceARN=build["BuildArn"]) == "NotFoundException",
+      "a deleted build's tags -> NotFoundException")
 
 compute = gl.register_compute(FleetId=fleet_id, ComputeName="e2e-host", IpAddress="127.0.0.1",
                               Location=location)["Compute"]

@@ -43,6 +43,7 @@ func sampleFleet(id string) store.Fleet {
 			MaxConcurrentGameSessionActivations: gamelift.Int32(0),
 		},
 		Locations: []store.FleetLocation{{Name: "custom-a", Status: "ACTIVE", Desired: 1, Max: 1}},
+		Tags:      []gamelift.Tag{{Key: gamelift.String("team"), Value: gamelift.String("net")}, {Key: gamelift.String("empty"), Value: gamelift.String("")}},
 	}
 }
 
