@@ -95,6 +95,13 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	if err != nil {
 		return nil, err
 	}
+	if computeType == ComputeAnywhere && len(in.EC2InboundPermissions) > 0 {
+		return nil, gamelift.InvalidRequest("EC2InboundPermissions apply to managed (EC2) fleets; an Anywhere fleet's hosts set their own ports")
+	}
+	perms, err := inboundPermissions(in.EC2InboundPermissions)
+	if err != nil {
+		return nil, err
+	}
 	locations, err := s.fleetLocations(ctx, computeType, in.Locations, nil)
 	if err != nil {
 		return nil, err
@@ -143,7 +150,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	}
 	attrs.Status = &status
 
-	f := store.Fleet{Attributes: attrs, Runtime: runtime, Locations: locations}
+	f := store.Fleet{Attributes: attrs, Runtime: runtime, InboundPermissions: perms, Locations: locations}
 	if err := s.fleets.Create(ctx, id, "", f); err != nil {
 		return nil, fmt.Errorf("create fleet: %w", err)
 	}

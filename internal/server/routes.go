@@ -46,6 +46,8 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),
+		"DescribeFleetPortSettings":        awsproto.Op(s.DescribeFleetPortSettings),
+		"UpdateFleetPortSettings":          awsproto.Op(s.UpdateFleetPortSettings),
 
 		"CreateAlias":   awsproto.Op(s.CreateAlias),
 		"DescribeAlias": awsproto.Op(s.DescribeAlias),

@@ -75,6 +75,8 @@ type Location struct {
 type Fleet struct {
 	Attributes gamelift.FleetAttributes
 	Runtime    gamelift.RuntimeConfiguration
+	// InboundPermissions are the fleet's port settings (UpdateFleetPortSettings).
+	InboundPermissions []gamelift.IpPermission `json:",omitempty"`
 	// Locations holds the home Region first, then remote or custom locations.
 	Locations []FleetLocation
 }

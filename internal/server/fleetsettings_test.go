@@ -1,0 +1,132 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+// startNoAgent runs a server whose own host runs no fleet's processes: tests register
+// hosts and connect processes themselves.
+func startNoAgent(t *testing.T, cfg server.Config) (*server.Server, *gl.Client) {
+	t.Helper()
+	cfg.Addr, cfg.DataDir, cfg.Credentials, cfg.Logger, cfg.NoLocalAgent = "127.0.0.1:0", t.TempDir(), testCreds, quietLogger(), true
+	srv, err := server.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	return srv, client(srv.Endpoint, testCreds.SecretAccessKey)
+}
+
+// activeManagedFleet creates a managed fleet with a remote location and makes it ACTIVE
+// in its home Region: a registered host there runs a ready process.
+func activeManagedFleet(t *testing.T, srv *server.Server, api *gl.Client, in *gl.CreateFleetInput) *string {
+	t.Helper()
+	ctx := context.Background()
+	if in == nil {
+		in = &gl.CreateFleetInput{}
+	}
+	in.Name, in.RuntimeConfiguration = aws.String("managed"), runtimeOf("/opt/game/server", 1)
+	if in.Locations == nil {
+		in.Locations = []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}
+	}
+	id := must(api.CreateFleet(ctx, in))(t).FleetAttributes.FleetId
+	eventually(t, "the fleet is ACTIVATING", func() bool { return fleetStatus(t, api, id) == types.FleetStatusActivating })
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: id, ComputeName: aws.String("oregon-1"), IpAddress: aws.String("10.0.0.1")}))(t)
+	tok := must(api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: id, ComputeName: aws.String("oregon-1")}))(t)
+	startProcess(t, &sdkWorld{srv: srv, api: api, fleetID: aws.ToString(id), compute: "oregon-1", tok: aws.ToString(tok.AuthToken)}, "proc-oregon", 7777, true)
+	waitFleetActive(t, api, id)
+	return id
+}
+
+func perm(cidr string, proto types.IpProtocol, from, to int32) types.IpPermission {
+	return types.IpPermission{IpRange: aws.String(cidr), Protocol: proto, FromPort: aws.Int32(from), ToPort: aws.Int32(to)}
+}
+
+func permsOf(t *testing.T, api *gl.Client, id *string) []types.IpPermission {
+	t.Helper()
+	return must(api.DescribeFleetPortSettings(context.Background(), &gl.DescribeFleetPortSettingsInput{FleetId: id}))(t).InboundPermissions
+}
+
+func samePerms(got []types.IpPermission, want ...types.IpPermission) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if aws.ToString(g.IpRange) != aws.ToString(w.IpRange) || g.Protocol != w.Protocol ||
+			aws.ToInt32(g.FromPort) != aws.ToInt32(w.FromPort) || aws.ToInt32(g.ToPort) != aws.ToInt32(w.ToPort) {
+			return false
+		}
+	}
+	return true
+}
+
+// A fleet keeps the inbound permissions it was created with; UpdateFleetPortSettings adds
+// and removes them as a set, within GameLift's limit of 50.
+func TestFleetPortSettings(t *testing.T) {
+	ctx := context.Background()
+	_, api := startNoAgent(t, server.Config{})
+	game := perm("0.0.0.0/0", types.IpProtocolUdp, 7000, 7100)
+	admin := perm("10.0.0.0/8", types.IpProtocolTcp, 22, 22)
+	fa := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("ports"), RuntimeConfiguration: runtimeOf("/opt/game/server", 1),
+		EC2InboundPermissions: []types.IpPermission{game, admin}, Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}}))(t).FleetAttributes
+	id := fa.FleetId
+
+	out := must(api.DescribeFleetPortSettings(ctx, &gl.DescribeFleetPortSettingsInput{FleetId: fa.FleetArn}))(t)
+	if !samePerms(out.InboundPermissions, game, admin) || aws.ToString(out.FleetId) != aws.ToString(id) || aws.ToString(out.Location) != "us-west-2" || out.UpdateStatus != "" {
+		t.Errorf("port settings = %+v, location %s, status %q", out.InboundPermissions, aws.ToString(out.Location), out.UpdateStatus)
+	}
+	remote := must(api.DescribeFleetPortSettings(ctx, &gl.DescribeFleetPortSettingsInput{FleetId: id, Location: aws.String("eu-west-1")}))(t)
+	if aws.ToString(remote.Location) != "eu-west-1" || remote.UpdateStatus != "" || !samePerms(remote.InboundPermissions, game, admin) {
+		t.Errorf("remote port settings = %+v, location %s, status %q", remote.InboundPermissions, aws.ToString(remote.Location), remote.UpdateStatus)
+	}
+	_, err := api.DescribeFleetPortSettings(ctx, &gl.DescribeFleetPortSettingsInput{FleetId: id, Location: aws.String("ap-south-1")})
+	apiError(t, err, "InvalidRequestException")
+
+	// Adding one the fleet has changes nothing; revocations go first.
+	tcp := perm("0.0.0.0/0", types.IpProtocolTcp, 7000, 7100)
+	must(api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id,
+		InboundPermissionAuthorizations: []types.IpPermission{game, tcp}, InboundPermissionRevocations: []types.IpPermission{admin}}))(t)
+	if got := permsOf(t, api, id); !samePerms(got, game, tcp) {
+		t.Errorf("after update: %+v", got)
+	}
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id, InboundPermissionRevocations: []types.IpPermission{admin}})
+	apiError(t, err, "InvalidRequestException") // not a permission of the fleet
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id, InboundPermissionAuthorizations: []types.IpPermission{perm("everyone", types.IpProtocolTcp, 1, 2)}})
+	apiError(t, err, "InvalidRequestException")
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id, InboundPermissionAuthorizations: []types.IpPermission{perm("0.0.0.0/0", types.IpProtocolTcp, 9, 8)}})
+	apiError(t, err, "InvalidRequestException")
+
+	var many []types.IpPermission
+	for port := int32(1000); len(many) < 49; port++ {
+		many = append(many, perm("0.0.0.0/0", types.IpProtocolUdp, port, port))
+	}
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id, InboundPermissionAuthorizations: many})
+	apiError(t, err, "LimitExceededException") // 2 + 49 > 50
+	if got := permsOf(t, api, id); !samePerms(got, game, tcp) {
+		t.Errorf("a refused update changed the settings: %+v", got)
+	}
+	must(api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: id, InboundPermissionAuthorizations: many[:48]}))(t)
+	if n := len(permsOf(t, api, id)); n != 50 {
+		t.Errorf("%d permissions, want 50", n)
+	}
+
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000"), InboundPermissionAuthorizations: []types.IpPermission{game}})
+	apiError(t, err, "NotFoundException")
+	_, err = api.DescribeFleetPortSettings(ctx, &gl.DescribeFleetPortSettingsInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000")})
+	apiError(t, err, "NotFoundException")
+
+	anyw := anywhereFleet(t, api, "custom-ports-1")
+	if got := permsOf(t, api, anyw.FleetId); len(got) != 0 {
+		t.Errorf("Anywhere fleet permissions = %+v", got)
+	}
+	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: anyw.FleetId, InboundPermissionAuthorizations: []types.IpPermission{game}})
+	apiError(t, err, "InvalidRequestException")
+}
