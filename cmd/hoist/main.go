@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/server"
 )
 
@@ -117,6 +118,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	budgetMiB := fs.Int64("body-budget-mib", server.DefaultBodyBudget>>20, "`MiB` all request bodies being read may take together; requests beyond wait briefly, then get ThrottlingException")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
+	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
 	rest, err := parseFlags(fs, serverHelp, args, stdout)
 	if err != nil {
 		return err
@@ -124,8 +126,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := noArguments(serverHelp, rest); err != nil {
 		return err
 	}
-	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 {
-		return errors.New("--body-budget-mib, --max-conns and --max-sdk-conns must be positive")
+	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 || *maxComputes <= 0 {
+		return errors.New("--body-budget-mib, --max-conns, --max-sdk-conns and --max-computes must be positive")
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -141,7 +143,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns}
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

@@ -130,3 +130,40 @@ func TestFleetPortSettings(t *testing.T) {
 	_, err = api.UpdateFleetPortSettings(ctx, &gl.UpdateFleetPortSettingsInput{FleetId: anyw.FleetId, InboundPermissionAuthorizations: []types.IpPermission{game}})
 	apiError(t, err, "InvalidRequestException")
 }
+
+// At most MaxComputes hosts are registered at once across all fleets; DescribeEC2InstanceLimits
+// reports that limit with the active hosts of managed fleets of each instance type.
+func TestComputeLimit(t *testing.T) {
+	ctx := context.Background()
+	_, api := startNoAgent(t, server.Config{MaxComputes: 3})
+	managed := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("limits"), RuntimeConfiguration: runtimeOf("/opt/game/server", 1),
+		EC2InstanceType: types.EC2InstanceTypeC5Large, Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}}))(t).FleetAttributes
+	eventually(t, "the fleet is ACTIVATING", func() bool { return fleetStatus(t, api, managed.FleetId) == types.FleetStatusActivating })
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: managed.FleetId, ComputeName: aws.String("oregon-1"), IpAddress: aws.String("10.0.0.1")}))(t)
+	anyw := anywhereFleet(t, api, "custom-limits-1")
+	for _, name := range []string{"lab-1", "lab-2"} {
+		must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: anyw.FleetId, ComputeName: aws.String(name), IpAddress: aws.String("10.1.0.1"), Location: aws.String("custom-limits-1")}))(t)
+	}
+	_, err := api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: anyw.FleetId, ComputeName: aws.String("lab-3"), IpAddress: aws.String("10.1.0.3"), Location: aws.String("custom-limits-1")})
+	apiError(t, err, "LimitExceededException")
+	// A host registering again is no new compute.
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: anyw.FleetId, ComputeName: aws.String("lab-2"), IpAddress: aws.String("10.1.0.2"), Location: aws.String("custom-limits-1")}))(t)
+	must(api.DeregisterCompute(ctx, &gl.DeregisterComputeInput{FleetId: anyw.FleetId, ComputeName: aws.String("lab-1")}))(t)
+	must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: anyw.FleetId, ComputeName: aws.String("lab-3"), IpAddress: aws.String("10.1.0.3"), Location: aws.String("custom-limits-1")}))(t)
+
+	limits := must(api.DescribeEC2InstanceLimits(ctx, &gl.DescribeEC2InstanceLimitsInput{}))(t).EC2InstanceLimits
+	if len(limits) != 1 || limits[0].EC2InstanceType != types.EC2InstanceTypeC5Large || aws.ToInt32(limits[0].InstanceLimit) != 3 ||
+		aws.ToInt32(limits[0].CurrentInstances) != 1 || aws.ToString(limits[0].Location) != "us-west-2" {
+		t.Errorf("limits = %+v", limits)
+	}
+	remote := must(api.DescribeEC2InstanceLimits(ctx, &gl.DescribeEC2InstanceLimitsInput{Location: aws.String("eu-west-1")}))(t).EC2InstanceLimits
+	if len(remote) != 1 || aws.ToInt32(remote[0].CurrentInstances) != 0 || aws.ToString(remote[0].Location) != "eu-west-1" {
+		t.Errorf("limits in eu-west-1 = %+v", remote)
+	}
+	other := must(api.DescribeEC2InstanceLimits(ctx, &gl.DescribeEC2InstanceLimitsInput{EC2InstanceType: types.EC2InstanceTypeM5Large}))(t).EC2InstanceLimits
+	if len(other) != 1 || other[0].EC2InstanceType != types.EC2InstanceTypeM5Large || aws.ToInt32(other[0].CurrentInstances) != 0 || aws.ToInt32(other[0].InstanceLimit) != 3 {
+		t.Errorf("limits of m5.large = %+v", other)
+	}
+	_, err = api.DescribeEC2InstanceLimits(ctx, &gl.DescribeEC2InstanceLimitsInput{Location: aws.String("custom-limits-1")})
+	apiError(t, err, "InvalidRequestException")
+}

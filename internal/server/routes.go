@@ -62,6 +62,8 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"ListCompute":         awsproto.Op(s.ListCompute),
 		"GetComputeAuthToken": awsproto.Op(s.GetComputeAuthToken),
 
+		"DescribeEC2InstanceLimits": awsproto.Op(s.DescribeEC2InstanceLimits),
+
 		"CreateBuild":   awsproto.Op(s.CreateBuild),
 		"DescribeBuild": awsproto.Op(s.DescribeBuild),
 		"ListBuilds":    awsproto.Op(s.ListBuilds),
