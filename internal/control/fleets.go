@@ -219,7 +219,7 @@ func withRuntimeDefaults(rc gamelift.RuntimeConfiguration, computeType string) (
 func (s *Service) fleetLocations(ctx context.Context, computeType string, req []gamelift.LocationConfiguration, existing []store.FleetLocation) ([]store.FleetLocation, error) {
 	var out []store.FleetLocation
 	if existing == nil && computeType == ComputeEC2 {
-		out = append(out, store.FleetLocation{Name: s.region, Status: locationStatusNew})
+		out = append(out, newManagedLocation(s.region))
 	}
 	if computeType == ComputeAnywhere && existing == nil && len(req) == 0 {
 		return nil, gamelift.InvalidRequest("An Anywhere fleet needs at least one custom location in Locations")
@@ -243,7 +243,11 @@ func (s *Service) fleetLocations(ctx context.Context, computeType string, req []
 		case !slices.Contains(awsLocations, name):
 			return nil, gamelift.UnsupportedRegion("Location %s is not a supported location", name)
 		}
-		out = append(out, store.FleetLocation{Name: name, Status: locationStatusNew})
+		if computeType == ComputeEC2 {
+			out = append(out, newManagedLocation(name))
+		} else {
+			out = append(out, store.FleetLocation{Name: name, Status: locationStatusNew})
+		}
 	}
 	return out, nil
 }

@@ -167,3 +167,67 @@ func TestComputeLimit(t *testing.T) {
 	_, err = api.DescribeEC2InstanceLimits(ctx, &gl.DescribeEC2InstanceLimitsInput{Location: aws.String("custom-limits-1")})
 	apiError(t, err, "InvalidRequestException")
 }
+
+func counts(t *testing.T, api *gl.Client, id *string, location string) *types.EC2InstanceCounts {
+	t.Helper()
+	return must(api.DescribeFleetLocationCapacity(context.Background(), &gl.DescribeFleetLocationCapacityInput{FleetId: id, Location: aws.String(location)}))(t).FleetCapacity.InstanceCounts
+}
+
+func sameCounts(c *types.EC2InstanceCounts, desired, minSize, maxSize, active int32) bool {
+	return aws.ToInt32(c.DESIRED) == desired && aws.ToInt32(c.MINIMUM) == minSize && aws.ToInt32(c.MAXIMUM) == maxSize && aws.ToInt32(c.ACTIVE) == active
+}
+
+// A managed fleet location starts as GameLift's do (1 desired, 0 to 1); UpdateFleetCapacity
+// records settings within min <= desired <= max for an ACTIVE fleet location, and the
+// capacity operations report them with the hosts registered.
+func TestUpdateFleetCapacity(t *testing.T) {
+	ctx := context.Background()
+	srv, api := startNoAgent(t, server.Config{MaxComputes: 10})
+	pending := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("pending"), RuntimeConfiguration: runtimeOf("/opt/game/server", 1)}))(t).FleetAttributes.FleetId
+	if c := counts(t, api, pending, "us-west-2"); !sameCounts(c, 1, 0, 1, 0) {
+		t.Errorf("new fleet counts = %+v", *c)
+	}
+	id := activeManagedFleet(t, srv, api, nil)
+	if c := counts(t, api, id, "eu-west-1"); !sameCounts(c, 1, 0, 1, 0) {
+		t.Errorf("new remote location counts = %+v", *c)
+	}
+
+	out := must(api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: id, DesiredInstances: aws.Int32(3), MaxSize: aws.Int32(5),
+		ManagedCapacityConfiguration: &types.ManagedCapacityConfiguration{ZeroCapacityStrategy: types.ZeroCapacityStrategyManual}}))(t)
+	if aws.ToString(out.Location) != "us-west-2" || aws.ToString(out.FleetId) != aws.ToString(id) || out.ManagedCapacityConfiguration == nil {
+		t.Errorf("UpdateFleetCapacity = %+v", out)
+	}
+	home := must(api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetCapacity[0]
+	if c := home.InstanceCounts; !sameCounts(c, 3, 0, 5, 1) || home.ManagedCapacityConfiguration.ZeroCapacityStrategy != types.ZeroCapacityStrategyManual {
+		t.Errorf("home capacity = %+v, %+v", *c, home.ManagedCapacityConfiguration)
+	}
+	must(api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: id, MinSize: aws.Int32(2)}))(t)
+	if c := counts(t, api, id, "us-west-2"); !sameCounts(c, 3, 2, 5, 1) {
+		t.Errorf("after MinSize 2: %+v", *c)
+	}
+
+	for _, bad := range []*gl.UpdateFleetCapacityInput{
+		{FleetId: id, DesiredInstances: aws.Int32(6)},                                     // above MaxSize 5
+		{FleetId: id, DesiredInstances: aws.Int32(1)},                                     // below MinSize 2
+		{FleetId: id, MinSize: aws.Int32(4), MaxSize: aws.Int32(3)},                       // min above max
+		{FleetId: id, DesiredInstances: aws.Int32(1), Location: aws.String("ap-south-1")}, // not a location of the fleet
+		{FleetId: id, MinSize: aws.Int32(0), ManagedCapacityConfiguration: &types.ManagedCapacityConfiguration{ZeroCapacityStrategy: types.ZeroCapacityStrategyScaleToAndFromZero}},
+	} {
+		_, err := api.UpdateFleetCapacity(ctx, bad)
+		apiError(t, err, "InvalidRequestException")
+	}
+	_, err := api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: id, DesiredInstances: aws.Int32(11), MaxSize: aws.Int32(20)})
+	apiError(t, err, "LimitExceededException") // above the instance limit of 10
+	_, err = api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: id, DesiredInstances: aws.Int32(1), Location: aws.String("eu-west-1")})
+	apiError(t, err, "InvalidFleetStatusException") // the location has no host yet: ACTIVATING
+	_, err = api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: pending, DesiredInstances: aws.Int32(1)})
+	apiError(t, err, "InvalidFleetStatusException")
+	_, err = api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000"), DesiredInstances: aws.Int32(1)})
+	apiError(t, err, "NotFoundException")
+	anyw := anywhereFleet(t, api, "custom-capacity-1")
+	_, err = api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: anyw.FleetId, DesiredInstances: aws.Int32(1)})
+	apiError(t, err, "InvalidRequestException")
+	if c := counts(t, api, id, "us-west-2"); !sameCounts(c, 3, 2, 5, 1) {
+		t.Errorf("refused updates changed the settings: %+v", *c)
+	}
+}

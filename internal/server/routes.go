@@ -43,6 +43,7 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"UpdateRuntimeConfiguration":       awsproto.Op(s.UpdateRuntimeConfiguration),
 		"DescribeFleetCapacity":            awsproto.Op(s.DescribeFleetCapacity),
 		"DescribeFleetLocationCapacity":    awsproto.Op(s.DescribeFleetLocationCapacity),
+		"UpdateFleetCapacity":              awsproto.Op(s.UpdateFleetCapacity),
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),
