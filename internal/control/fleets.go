@@ -538,7 +538,7 @@ func (s *Service) DescribeFleetLocationAttributes(ctx context.Context, in *gamel
 		}
 		attrs = append(attrs, gamelift.LocationAttributes{
 			LocationState:  &gamelift.LocationState{Location: gamelift.String(l.Name), Status: gamelift.String(l.Status)},
-			StoppedActions: f.Attributes.StoppedActions,
+			StoppedActions: l.StoppedActions,
 		})
 	}
 	items, token, err := pageSlice(attrs, in.Limit, in.NextToken)

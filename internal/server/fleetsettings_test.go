@@ -231,3 +231,60 @@ func TestUpdateFleetCapacity(t *testing.T) {
 		t.Errorf("refused updates changed the settings: %+v", *c)
 	}
 }
+
+func locationStopped(t *testing.T, api *gl.Client, id *string) map[string][]types.FleetAction {
+	t.Helper()
+	out := must(api.DescribeFleetLocationAttributes(context.Background(), &gl.DescribeFleetLocationAttributesInput{FleetId: id}))(t)
+	m := map[string][]types.FleetAction{}
+	for _, la := range out.LocationAttributes {
+		m[aws.ToString(la.LocationState.Location)] = la.StoppedActions
+		if la.UpdateStatus != "" {
+			t.Errorf("location %s UpdateStatus = %s", aws.ToString(la.LocationState.Location), la.UpdateStatus)
+		}
+	}
+	return m
+}
+
+// StopFleetActions and StartFleetActions record, per location, whether auto-scaling is
+// stopped; the home Region's setting is the fleet's StoppedActions.
+func TestFleetActions(t *testing.T) {
+	ctx := context.Background()
+	_, api := startNoAgent(t, server.Config{})
+	id := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("actions"), RuntimeConfiguration: runtimeOf("/opt/game/server", 1),
+		Locations: []types.LocationConfiguration{{Location: aws.String("eu-west-1")}}}))(t).FleetAttributes.FleetId
+	scaling := []types.FleetAction{types.FleetActionAutoScaling}
+
+	stopped := func() []types.FleetAction {
+		return must(api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetAttributes[0].StoppedActions
+	}
+	out := must(api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: id, Actions: scaling, Location: aws.String("eu-west-1")}))(t)
+	if aws.ToString(out.FleetId) != aws.ToString(id) || !fleetARN.MatchString(aws.ToString(out.FleetArn)) {
+		t.Errorf("StopFleetActions = %+v", out)
+	}
+	if got := locationStopped(t, api, id); len(got["eu-west-1"]) != 1 || len(got["us-west-2"]) != 0 || len(stopped()) != 0 {
+		t.Errorf("after stopping in eu-west-1: locations %v, fleet %v", got, stopped())
+	}
+	must(api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: id, Actions: scaling}))(t)
+	must(api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: id, Actions: scaling}))(t) // again: no repeat
+	if got := stopped(); len(got) != 1 || got[0] != types.FleetActionAutoScaling {
+		t.Errorf("fleet StoppedActions = %v", got)
+	}
+	must(api.StartFleetActions(ctx, &gl.StartFleetActionsInput{FleetId: id, Actions: scaling, Location: aws.String("eu-west-1")}))(t)
+	if got := locationStopped(t, api, id); len(got["eu-west-1"]) != 0 || len(got["us-west-2"]) != 1 {
+		t.Errorf("after starting in eu-west-1: %v", got)
+	}
+	must(api.StartFleetActions(ctx, &gl.StartFleetActionsInput{FleetId: id, Actions: scaling}))(t)
+	if got := stopped(); len(got) != 0 {
+		t.Errorf("fleet StoppedActions after StartFleetActions = %v", got)
+	}
+
+	_, err := api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: id, Actions: scaling, Location: aws.String("ap-south-1")})
+	apiError(t, err, "InvalidRequestException")
+	_, err = api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: id, Actions: []types.FleetAction{"REBOOT"}})
+	apiError(t, err, "InvalidRequestException")
+	_, err = api.StartFleetActions(ctx, &gl.StartFleetActionsInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000"), Actions: scaling})
+	apiError(t, err, "NotFoundException")
+	anyw := anywhereFleet(t, api, "custom-actions-1")
+	_, err = api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: anyw.FleetId, Actions: scaling})
+	apiError(t, err, "InvalidRequestException")
+}

@@ -44,6 +44,8 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribeFleetCapacity":            awsproto.Op(s.DescribeFleetCapacity),
 		"DescribeFleetLocationCapacity":    awsproto.Op(s.DescribeFleetLocationCapacity),
 		"UpdateFleetCapacity":              awsproto.Op(s.UpdateFleetCapacity),
+		"StopFleetActions":                 awsproto.Op(s.StopFleetActions),
+		"StartFleetActions":                awsproto.Op(s.StartFleetActions),
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),

@@ -51,8 +51,6 @@ var unsupported = map[string]string{
 	"PutScalingPolicy":        whyScaling,
 	"DeleteScalingPolicy":     whyScaling,
 	"DescribeScalingPolicies": whyScaling,
-	"StartFleetActions":       whyScaling,
-	"StopFleetActions":        whyScaling,
 
 	"RequestUploadCredentials": whyUpload,
 
