@@ -80,8 +80,9 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"TerminateGameSession":       awsproto.Op(s.TerminateGameSession),
 		"GetGameSessionLogUrl":       awsproto.Op(s.GetGameSessionLogUrl),
 
-		"CreatePlayerSession":    awsproto.Op(s.CreatePlayerSession),
-		"CreatePlayerSessions":   awsproto.Op(s.CreatePlayerSessions),
-		"DescribePlayerSessions": awsproto.Op(s.DescribePlayerSessions),
+		"CreatePlayerSession":        awsproto.Op(s.CreatePlayerSession),
+		"CreatePlayerSessions":       awsproto.Op(s.CreatePlayerSessions),
+		"DescribePlayerSessions":     awsproto.Op(s.DescribePlayerSessions),
+		"GetPlayerConnectionDetails": awsproto.Op(s.GetPlayerConnectionDetails),
 	}
 }
