@@ -66,6 +66,7 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"GetComputeAuthToken": awsproto.Op(s.GetComputeAuthToken),
 
 		"DescribeEC2InstanceLimits": awsproto.Op(s.DescribeEC2InstanceLimits),
+		"DescribeInstances":         awsproto.Op(s.DescribeInstances),
 
 		"CreateBuild":   awsproto.Op(s.CreateBuild),
 		"DescribeBuild": awsproto.Op(s.DescribeBuild),
