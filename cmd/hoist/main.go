@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/access"
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/server"
 )
 
@@ -119,6 +120,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
+	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
 	rest, err := parseFlags(fs, serverHelp, args, stdout)
 	if err != nil {
 		return err
@@ -126,8 +128,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := noArguments(serverHelp, rest); err != nil {
 		return err
 	}
-	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 {
-		return errors.New("--body-budget-mib, --max-conns and --max-sdk-conns must be positive")
+	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 || *maxComputes <= 0 {
+		return errors.New("--body-budget-mib, --max-conns, --max-sdk-conns and --max-computes must be positive")
 	}
 	limits, err := access.ParseLimits(*rateLimit)
 	if err != nil {
@@ -147,7 +149,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, RateLimits: limits}
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

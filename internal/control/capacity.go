@@ -31,18 +31,30 @@ func (s *Service) computeCounts(ctx context.Context, fleetID string) (map[string
 	return counts, nil
 }
 
+// Capacity settings of a new managed fleet location, as GameLift sets them: one instance
+// desired, at least none, at most one.
+const (
+	defaultDesiredInstances = 1
+	defaultMinSize          = 0
+	defaultMaxSize          = 1
+)
+
+func newManagedLocation(name string) store.FleetLocation {
+	return store.FleetLocation{Name: name, Status: locationStatusNew, Desired: defaultDesiredInstances, Min: defaultMinSize, Max: defaultMaxSize}
+}
+
+// capacity reports a fleet location's hosts. ACTIVE (and IDLE) count its registered
+// hosts. A managed fleet reports its capacity settings as set; an Anywhere fleet has none,
+// so its desired and maximum follow the hosts registered.
 func (s *Service) capacity(f store.Fleet, l store.FleetLocation, active int32) gamelift.FleetCapacity {
 	desired, maxSize := l.Desired, l.Max
-	if active > desired {
-		desired = active
-	}
-	if desired > maxSize {
-		maxSize = desired
+	if gamelift.Value(f.Attributes.ComputeType) == ComputeAnywhere {
+		desired, maxSize = max(desired, active), max(maxSize, desired, active)
 	}
 	zero := int32(0)
 	return gamelift.FleetCapacity{
 		FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, InstanceType: f.Attributes.InstanceType,
-		Location: gamelift.String(l.Name),
+		Location: gamelift.String(l.Name), ManagedCapacityConfiguration: l.ManagedCapacity,
 		InstanceCounts: &gamelift.EC2InstanceCounts{
 			DESIRED: &desired, MINIMUM: gamelift.Int32(l.Min), MAXIMUM: &maxSize,
 			PENDING: &zero, ACTIVE: &active, IDLE: &active, TERMINATING: &zero,
@@ -145,4 +157,67 @@ func (s *Service) DescribeFleetLocationUtilization(ctx context.Context, in *game
 	}
 	u := s.utilization(ctx, f, l.Name)
 	return &gamelift.DescribeFleetLocationUtilizationOutput{FleetUtilization: &u}, nil
+}
+
+// UpdateFleetCapacity records a managed fleet location's capacity settings (the home
+// Region when Location is not given). Hoist does not start or stop hosts: the settings
+// are reported by DescribeFleetCapacity and DescribeFleetLocationCapacity, and the hosts
+// that run are those whose agents register.
+func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFleetCapacityInput) (*gamelift.UpdateFleetCapacityOutput, error) {
+	if mc := in.ManagedCapacityConfiguration; mc != nil && gamelift.Value(mc.ZeroCapacityStrategy) == "SCALE_TO_AND_FROM_ZERO" && in.MinSize != nil {
+		return nil, gamelift.InvalidRequest("MinSize cannot be set with the SCALE_TO_AND_FROM_ZERO ZeroCapacityStrategy, which manages it")
+	}
+	if d := gamelift.Value(in.DesiredInstances); int(d) > s.maxComputes {
+		return nil, gamelift.LimitExceeded("DesiredInstances %d is above the instance limit of %d (DescribeEC2InstanceLimits)", d, s.maxComputes)
+	}
+	var name string
+	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
+		id := gamelift.Value(f.Attributes.FleetId)
+		if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 {
+			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: its capacity is the computes you register (RegisterCompute)", id)
+		}
+		l := &f.Locations[0]
+		if in.Location != nil {
+			if l = locationOf(f, *in.Location); l == nil {
+				return gamelift.InvalidRequest("Location %s is not a location of fleet %s", *in.Location, id)
+			}
+		}
+		if l == &f.Locations[0] {
+			if st := gamelift.Value(f.Attributes.Status); st != FleetActive {
+				return gamelift.InvalidFleetStatus("Fleet %s is %s, not ACTIVE", id, st)
+			}
+		} else if l.Status != locationStatusActive {
+			return gamelift.InvalidFleetStatus("Location %s of fleet %s is %s, not ACTIVE", l.Name, id, l.Status)
+		}
+		desired, minSize, maxSize := l.Desired, l.Min, l.Max
+		if in.DesiredInstances != nil {
+			desired = *in.DesiredInstances
+		}
+		if in.MinSize != nil {
+			minSize = *in.MinSize
+		}
+		if in.MaxSize != nil {
+			maxSize = *in.MaxSize
+		}
+		if minSize > maxSize {
+			return gamelift.InvalidRequest("MinSize %d is above MaxSize %d", minSize, maxSize)
+		}
+		if desired < minSize || desired > maxSize {
+			return gamelift.InvalidRequest("DesiredInstances %d must be between MinSize %d and MaxSize %d", desired, minSize, maxSize)
+		}
+		l.Desired, l.Min, l.Max = desired, minSize, maxSize
+		if in.ManagedCapacityConfiguration != nil {
+			l.ManagedCapacity = in.ManagedCapacityConfiguration
+		}
+		name = l.Name
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &gamelift.UpdateFleetCapacityOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, Location: gamelift.String(name)}
+	if l := locationOf(&f, name); l != nil {
+		out.ManagedCapacityConfiguration = l.ManagedCapacity
+	}
+	return out, nil
 }

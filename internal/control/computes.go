@@ -74,7 +74,15 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 		c.InstanceId = &name
 	}
 	rec := store.Compute{Model: c, CertificatePath: gamelift.Value(in.CertificatePath)}
-	err = s.store.Computes().Create(ctx, key, fleetID, rec)
+	s.registerMu.Lock()
+	err = s.checkComputeLimit(ctx, key)
+	if err == nil {
+		err = s.store.Computes().Create(ctx, key, fleetID, rec)
+	}
+	s.registerMu.Unlock()
+	if gamelift.IsCode(err, "LimitExceededException") {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrExists) {
 		// A host registering again (after a restart, say) takes over its registration.
 		_, err = s.store.Computes().Update(ctx, key, func(old *store.Compute) error {

@@ -98,6 +98,13 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	if err != nil {
 		return nil, err
 	}
+	if computeType == ComputeAnywhere && len(in.EC2InboundPermissions) > 0 {
+		return nil, gamelift.InvalidRequest("EC2InboundPermissions apply to managed (EC2) fleets; an Anywhere fleet's hosts set their own ports")
+	}
+	perms, err := inboundPermissions(in.EC2InboundPermissions)
+	if err != nil {
+		return nil, err
+	}
 	locations, err := s.fleetLocations(ctx, computeType, in.Locations, nil)
 	if err != nil {
 		return nil, err
@@ -146,7 +153,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	}
 	attrs.Status = &status
 
-	f := store.Fleet{Attributes: attrs, Runtime: runtime, Locations: locations, Tags: tags}
+	f := store.Fleet{Attributes: attrs, Runtime: runtime, InboundPermissions: perms, Locations: locations, Tags: tags}
 	if err := s.fleets.Create(ctx, id, "", f); err != nil {
 		return nil, fmt.Errorf("create fleet: %w", err)
 	}
@@ -215,7 +222,7 @@ func withRuntimeDefaults(rc gamelift.RuntimeConfiguration, computeType string) (
 func (s *Service) fleetLocations(ctx context.Context, computeType string, req []gamelift.LocationConfiguration, existing []store.FleetLocation) ([]store.FleetLocation, error) {
 	var out []store.FleetLocation
 	if existing == nil && computeType == ComputeEC2 {
-		out = append(out, store.FleetLocation{Name: s.region, Status: locationStatusNew})
+		out = append(out, newManagedLocation(s.region))
 	}
 	if computeType == ComputeAnywhere && existing == nil && len(req) == 0 {
 		return nil, gamelift.InvalidRequest("An Anywhere fleet needs at least one custom location in Locations")
@@ -239,7 +246,11 @@ func (s *Service) fleetLocations(ctx context.Context, computeType string, req []
 		case !slices.Contains(awsLocations, name):
 			return nil, gamelift.UnsupportedRegion("Location %s is not a supported location", name)
 		}
-		out = append(out, store.FleetLocation{Name: name, Status: locationStatusNew})
+		if computeType == ComputeEC2 {
+			out = append(out, newManagedLocation(name))
+		} else {
+			out = append(out, store.FleetLocation{Name: name, Status: locationStatusNew})
+		}
 	}
 	return out, nil
 }
@@ -530,7 +541,7 @@ func (s *Service) DescribeFleetLocationAttributes(ctx context.Context, in *gamel
 		}
 		attrs = append(attrs, gamelift.LocationAttributes{
 			LocationState:  &gamelift.LocationState{Location: gamelift.String(l.Name), Status: gamelift.String(l.Status)},
-			StoppedActions: f.Attributes.StoppedActions,
+			StoppedActions: l.StoppedActions,
 		})
 	}
 	items, token, err := pageSlice(attrs, in.Limit, in.NextToken)

@@ -282,3 +282,30 @@ func toSDK(ps gamelift.PlayerSession) sdkPlayerSession {
 	}
 	return out
 }
+
+// GetPlayerConnectionDetails tells each player where to connect. Hoist has no player
+// gateway, so, as GameLift does where the gateway is disabled, every player gets the game
+// session's own endpoint (its IP address, or its DNS name when it has none, and port) and
+// no gateway token. The session must be ACTIVE.
+func (s *Service) GetPlayerConnectionDetails(ctx context.Context, in *gamelift.GetPlayerConnectionDetailsInput) (*gamelift.GetPlayerConnectionDetailsOutput, error) {
+	gs, err := s.getSession(ctx, in.GameSessionId)
+	if err != nil {
+		return nil, err
+	}
+	m := gs.Model
+	if st := gamelift.Value(m.Status); st != SessionActive {
+		return nil, gamelift.InvalidGameSessionStatus("Game session %s is %s, not ACTIVE", gamelift.Value(m.GameSessionId), st)
+	}
+	host := m.IpAddress
+	if gamelift.Value(host) == "" {
+		host = m.DnsName
+	}
+	out := &gamelift.GetPlayerConnectionDetailsOutput{GameSessionId: m.GameSessionId, PlayerConnectionDetails: []gamelift.PlayerConnectionDetail{}}
+	for _, p := range in.PlayerIds {
+		out.PlayerConnectionDetails = append(out.PlayerConnectionDetails, gamelift.PlayerConnectionDetail{
+			PlayerId:  gamelift.String(p),
+			Endpoints: []gamelift.PlayerConnectionEndpoint{{IpAddress: host, Port: m.Port}},
+		})
+	}
+	return out, nil
+}

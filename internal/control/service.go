@@ -60,8 +60,11 @@ type Config struct {
 	// MaxSessionLogBytes bounds the log content a host agent uploads for one game
 	// session; DefaultMaxSessionLogBytes when zero.
 	MaxSessionLogBytes int64
-	Clock              Clock
-	Logger             *slog.Logger
+	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
+	// DefaultMaxComputes when zero. DescribeEC2InstanceLimits reports it as the limit.
+	MaxComputes int
+	Clock       Clock
+	Logger      *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -78,6 +81,8 @@ type Service struct {
 
 	logDir, logURL, buildDir string
 	maxSessionLogBytes       int64
+	maxComputes              int
+	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
 
 	procs                            processes
 	acts                             activations
@@ -125,6 +130,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		store: c.Store, fleets: newCachedTable(c.Store.Fleets()), aliases: newCachedTable(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
+		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		procs:              newProcesses(),
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,

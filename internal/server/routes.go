@@ -108,9 +108,14 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"UpdateRuntimeConfiguration":       awsproto.Op(s.UpdateRuntimeConfiguration),
 		"DescribeFleetCapacity":            awsproto.Op(s.DescribeFleetCapacity),
 		"DescribeFleetLocationCapacity":    awsproto.Op(s.DescribeFleetLocationCapacity),
+		"UpdateFleetCapacity":              awsproto.Op(s.UpdateFleetCapacity),
+		"StopFleetActions":                 awsproto.Op(s.StopFleetActions),
+		"StartFleetActions":                awsproto.Op(s.StartFleetActions),
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),
+		"DescribeFleetPortSettings":        awsproto.Op(s.DescribeFleetPortSettings),
+		"UpdateFleetPortSettings":          awsproto.Op(s.UpdateFleetPortSettings),
 
 		"CreateAlias":   awsproto.Op(s.CreateAlias),
 		"DescribeAlias": awsproto.Op(s.DescribeAlias),
@@ -125,6 +130,9 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"ListCompute":         awsproto.Op(s.ListCompute),
 		"GetComputeAuthToken": awsproto.Op(s.GetComputeAuthToken),
 
+		"DescribeEC2InstanceLimits": awsproto.Op(s.DescribeEC2InstanceLimits),
+		"DescribeInstances":         awsproto.Op(s.DescribeInstances),
+
 		"CreateBuild":   awsproto.Op(s.CreateBuild),
 		"DescribeBuild": awsproto.Op(s.DescribeBuild),
 		"ListBuilds":    awsproto.Op(s.ListBuilds),
@@ -138,9 +146,10 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"TerminateGameSession":       awsproto.Op(s.TerminateGameSession),
 		"GetGameSessionLogUrl":       awsproto.Op(s.GetGameSessionLogUrl),
 
-		"CreatePlayerSession":    awsproto.Op(s.CreatePlayerSession),
-		"CreatePlayerSessions":   awsproto.Op(s.CreatePlayerSessions),
-		"DescribePlayerSessions": awsproto.Op(s.DescribePlayerSessions),
+		"CreatePlayerSession":        awsproto.Op(s.CreatePlayerSession),
+		"CreatePlayerSessions":       awsproto.Op(s.CreatePlayerSessions),
+		"DescribePlayerSessions":     awsproto.Op(s.DescribePlayerSessions),
+		"GetPlayerConnectionDetails": awsproto.Op(s.GetPlayerConnectionDetails),
 
 		"TagResource":         awsproto.Op(s.TagResource),
 		"UntagResource":       awsproto.Op(s.UntagResource),

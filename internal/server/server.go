@@ -62,6 +62,9 @@ type Config struct {
 	MaxConns, MaxSDKConns int
 	// MaxSessionLogBytes bounds one game session's log archive; 64 MiB when zero.
 	MaxSessionLogBytes int64
+	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
+	// control.DefaultMaxComputes when zero.
+	MaxComputes int
 }
 
 // Defaults of the limits in Config.
@@ -161,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err := control.New(ctx, control.Config{
 		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
-		BuildDir:         filepath.Join(cfg.DataDir, "builds"),
+		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
 	})

@@ -78,6 +78,8 @@ type Location struct {
 type Fleet struct {
 	Attributes gamelift.FleetAttributes
 	Runtime    gamelift.RuntimeConfiguration
+	// InboundPermissions are the fleet's port settings (UpdateFleetPortSettings).
+	InboundPermissions []gamelift.IpPermission `json:",omitempty"`
 	// Locations holds the home Region first, then remote or custom locations.
 	Locations []FleetLocation
 	// Tags are the fleet's tags, in the order first set. Each taggable record keeps its own,
@@ -87,10 +89,15 @@ type Fleet struct {
 
 // FleetLocation is one location of a fleet with its state and capacity settings.
 type FleetLocation struct {
-	Name     string
-	Status   string
-	Desired  int32
-	Min, Max int32
+	Name   string
+	Status string
+	// Desired, Min and Max are the capacity settings (UpdateFleetCapacity), recorded and
+	// reported: Hoist does not start or stop hosts.
+	Desired         int32
+	Min, Max        int32
+	ManagedCapacity *gamelift.ManagedCapacityConfiguration `json:",omitempty"`
+	// StoppedActions are the fleet actions stopped in this location (StopFleetActions).
+	StoppedActions []string `json:",omitempty"`
 }
 
 // Alias is a fleet alias.

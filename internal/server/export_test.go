@@ -1,0 +1,13 @@
+package server
+
+import (
+	"maps"
+	"slices"
+)
+
+// AnsweredOperations lists the operations the server answers (routes.go), for tests.
+func AnsweredOperations() []string { return slices.Sorted(maps.Keys(answered(nil))) }
+
+// UnsupportedOperations maps the operations refused with UnsupportedRegionException to
+// why (unsupported.go), for tests.
+func UnsupportedOperations() map[string]string { return maps.Clone(unsupported) }
