@@ -28,6 +28,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/internal/webhook"
 )
 
 const version = "0.1.0"
@@ -121,6 +122,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
 	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
+	var webhooks []webhook.Target
+	fs.Func("event-webhook", "POST game session placement events (the bodies GameLift sends a queue's SNS topic) to `[QUEUE=]URL`, for that queue or every queue; may be repeated", func(v string) error {
+		t, err := webhook.ParseTarget(v)
+		webhooks = append(webhooks, t)
+		return err
+	})
 	rest, err := parseFlags(fs, serverHelp, args, stdout)
 	if err != nil {
 		return err
@@ -149,7 +156,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits}
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

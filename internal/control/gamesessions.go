@@ -108,40 +108,66 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 	if err := s.admitCreator(fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now); err != nil {
 		return nil, err
 	}
-
-	p, err := s.reserveProcess(fleetID, location, id, f.Runtime, now)
+	gs, err := s.newSession(ctx, f, location, sessionSpec{
+		id: id, custom: custom, name: in.Name, creator: in.CreatorId, data: in.GameSessionData,
+		maxPlayers: *in.MaximumPlayerSessionCount, properties: in.GameProperties,
+	}, now)
+	if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
+		existing, gerr := s.store.GameSessions().Get(ctx, id)
+		if gerr != nil {
+			return nil, fmt.Errorf("read game session: %w", gerr)
+		}
+		return replay(existing, token)
+	}
 	if err != nil {
 		return nil, err
 	}
-	maxPlayers := *in.MaximumPlayerSessionCount
+	s.recordCreator(fleetID, in.CreatorId, now)
+	return &gamelift.CreateGameSessionOutput{GameSession: &gs.Model}, nil
+}
+
+// sessionSpec is what a new game session is made with.
+type sessionSpec struct {
+	id                                  string // its ARN
+	custom                              string // the idempotency token or custom ID it was named with, or ""
+	name, creator, data, matchmakerData *string
+	maxPlayers                          int32
+	properties                          []gamelift.GameProperty
+	// capacitySince, when not 0, refuses capacity that appeared after that generation
+	// (reserveProcessSince).
+	capacitySince uint64
+}
+
+// newSession places a new game session on a free ready process of the fleet location,
+// stores it ACTIVATING and tells the process to start it. FleetCapacityExceededException
+// when no process is free; an error wrapping store.ErrExists when the ID is taken.
+func (s *Service) newSession(ctx context.Context, f store.Fleet, location string, spec sessionSpec, now time.Time) (store.GameSession, error) {
+	fleetID := gamelift.Value(f.Attributes.FleetId)
+	p, err := s.reserveProcessSince(fleetID, location, spec.id, f.Runtime, now, spec.capacitySince)
+	if err != nil {
+		return store.GameSession{}, err
+	}
+	maxPlayers := spec.maxPlayers
 	gs := store.GameSession{
 		Model: gamelift.GameSession{
-			GameSessionId: &id, FleetId: &fleetID, FleetArn: f.Attributes.FleetArn, Name: in.Name,
+			GameSessionId: &spec.id, FleetId: &fleetID, FleetArn: f.Attributes.FleetArn, Name: spec.name,
 			CreationTime: gamelift.At(now), Status: gamelift.String(SessionActivating),
 			CurrentPlayerSessionCount: gamelift.Int32(0), MaximumPlayerSessionCount: &maxPlayers,
-			GameProperties: in.GameProperties, IpAddress: nonEmpty(p.ipAddress), DnsName: nonEmpty(p.dnsName),
+			GameProperties: spec.properties, IpAddress: nonEmpty(p.ipAddress), DnsName: nonEmpty(p.dnsName),
 			Port: gamelift.Int32(p.port), PlayerSessionCreationPolicy: gamelift.String(policyAcceptAll),
-			CreatorId: in.CreatorId, GameSessionData: in.GameSessionData, Location: &location,
+			CreatorId: spec.creator, GameSessionData: spec.data, MatchmakerData: spec.matchmakerData, Location: &location,
 			ComputeName: &p.computeName,
 		},
 		ProtectionPolicy: gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy),
-		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: custom, LogPaths: p.logPaths,
+		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: spec.custom, LogPaths: p.logPaths,
 	}
-	if err := s.store.GameSessions().Create(ctx, id, fleetID, gs); err != nil {
-		s.releaseProcess(p.key, id)
-		if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
-			existing, gerr := s.store.GameSessions().Get(ctx, id)
-			if gerr != nil {
-				return nil, fmt.Errorf("read game session: %w", gerr)
-			}
-			return replay(existing, token)
-		}
-		return nil, fmt.Errorf("create game session: %w", err)
+	if err := s.store.GameSessions().Create(ctx, spec.id, fleetID, gs); err != nil {
+		s.releaseProcess(p.key, spec.id)
+		return store.GameSession{}, fmt.Errorf("create game session: %w", err)
 	}
-	s.recordCreator(fleetID, in.CreatorId, now)
 	s.updateProcessLimits(gs)
 	s.startSession(p, gs)
-	return &gamelift.CreateGameSessionOutput{GameSession: &gs.Model}, nil
+	return gs, nil
 }
 
 func nonEmpty(v string) *string {
@@ -250,6 +276,7 @@ func (s *Service) activateSession(ctx context.Context, id string) error {
 	if err != nil {
 		return notFound(err, "Game session %s not found", id)
 	}
+	s.placementSessionActive(id)
 	return nil
 }
 
@@ -283,6 +310,7 @@ func (s *Service) endSession(ctx context.Context, id, reason string) {
 		return
 	}
 	s.forgetReservations(gs)
+	s.placementSessionEnded(id)
 	s.log.Debug("game session ended", "game_session", id, "reason", reason)
 }
 

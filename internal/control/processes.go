@@ -81,9 +81,22 @@ type placed struct {
 // at random among those whose compute has room for another activation) and gives it the
 // session, all under the registry lock, so no process is ever given two sessions.
 func (s *Service) reserveProcess(fleetID, location, sessionID string, rc gamelift.RuntimeConfiguration, now time.Time) (placed, error) {
+	return s.reserveProcessSince(fleetID, location, sessionID, rc, now, 0)
+}
+
+// errCapacityChanged: capacity appeared since the caller last looked (processes.gen).
+var errCapacityChanged = errors.New("capacity changed")
+
+// reserveProcessSince is reserveProcess for a caller that must not take capacity that
+// appeared after generation since (the placements' pass, which serves the oldest first):
+// errCapacityChanged then. 0 takes any.
+func (s *Service) reserveProcessSince(fleetID, location, sessionID string, rc gamelift.RuntimeConfiguration, now time.Time, since uint64) (placed, error) {
 	timeout := time.Duration(gamelift.Value(rc.GameSessionActivationTimeoutSeconds)) * time.Second
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
+	if since != 0 && s.procs.gen != since {
+		return placed{}, errCapacityChanged
+	}
 	chosen := s.procs.pick(fleetID, location, gamelift.Value(rc.MaxConcurrentGameSessionActivations))
 	if chosen == nil {
 		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
@@ -506,6 +519,7 @@ func (s *Service) watchProcesses(every time.Duration) {
 				s.expireActivations(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
+					s.purgePlacements(s.ctx)
 					s.purgeFleets(s.ctx)
 					s.purgeAuthTokens(s.ctx)
 					s.purgeLogs()

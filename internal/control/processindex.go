@@ -18,6 +18,11 @@ type processes struct {
 	pools map[poolKey]*pool
 	// activating counts the sessions ACTIVATING per fleet compute.
 	activating map[computeRef]int32
+	// freed, when set, is called (under mu; it must not block) when capacity may have
+	// appeared: a process became free, or a compute has one session fewer activating.
+	freed func()
+	// gen counts those moments, from 1.
+	gen uint64
 }
 
 type poolKey struct{ fleet, location string }
@@ -39,7 +44,7 @@ type indexed struct {
 }
 
 func newProcesses() processes {
-	return processes{byKey: map[procKey]*process{}, pools: map[poolKey]*pool{}, activating: map[computeRef]int32{}}
+	return processes{byKey: map[procKey]*process{}, pools: map[poolKey]*pool{}, activating: map[computeRef]int32{}, gen: 1}
 }
 
 // put adds a new process to the registry.
@@ -74,15 +79,26 @@ func (r *processes) sync(p *process) {
 		}
 		p.idx.pool, p.idx.slot = pl, len(pl.free)
 		pl.free = append(pl.free, p)
+		r.signal()
 	}
 	if p.activating != p.idx.inActivating {
 		c := computeRef{p.fleetID, p.computeName}
 		if p.activating {
 			r.activating[c]++
-		} else if r.activating[c]--; r.activating[c] == 0 {
-			delete(r.activating, c)
+		} else {
+			if r.activating[c]--; r.activating[c] == 0 {
+				delete(r.activating, c)
+			}
+			r.signal()
 		}
 		p.idx.inActivating = p.activating
+	}
+}
+
+func (r *processes) signal() {
+	r.gen++
+	if r.freed != nil {
+		r.freed()
 	}
 }
 
@@ -116,4 +132,11 @@ func (r *processes) pick(fleetID, location string, maxActivations int32) *proces
 		return nil
 	}
 	return pl.free[i]
+}
+
+// generation returns the count of moments capacity may have appeared.
+func (r *processes) generation() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen
 }

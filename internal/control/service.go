@@ -63,8 +63,10 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// DefaultMaxComputes when zero. DescribeEC2InstanceLimits reports it as the limit.
 	MaxComputes int
-	Clock       Clock
-	Logger      *slog.Logger
+	// Events receives game session placement events; none are sent when nil.
+	Events EventSink
+	Clock  Clock
+	Logger *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -72,6 +74,7 @@ type Service struct {
 	store       store.Store
 	fleets      *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
 	aliases     *cachedTable[store.Alias]
+	queues      *cachedTable[store.Queue]
 	tagged      map[string]taggedTable // ARN resource type -> where those resources keep their tags
 	region      string
 	sdkEndpoint string
@@ -83,6 +86,9 @@ type Service struct {
 	maxSessionLogBytes       int64
 	maxComputes              int
 	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
+
+	placer placer
+	events EventSink
 
 	procs                            processes
 	acts                             activations
@@ -132,6 +138,9 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		procs:              newProcesses(),
+		queues:             newCachedTable(c.Store.Queues()),
+		placer:             newPlacer(),
+		events:             c.Events,
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
 		creators:         map[string][]time.Time{},
@@ -140,6 +149,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	s.tagged = s.taggedKinds()
+	s.procs.freed = s.placer.wake
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()
 		return nil, err
@@ -148,7 +158,12 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		cancel()
 		return nil, err
 	}
+	if err := s.restorePlacements(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.watchProcesses(c.SweepInterval)
+	s.runPlacements(min(c.SweepInterval, maxPlacementTick))
 	return s, nil
 }
 

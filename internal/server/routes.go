@@ -151,6 +151,14 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribePlayerSessions":     awsproto.Op(s.DescribePlayerSessions),
 		"GetPlayerConnectionDetails": awsproto.Op(s.GetPlayerConnectionDetails),
 
+		"CreateGameSessionQueue":       awsproto.Op(s.CreateGameSessionQueue),
+		"DescribeGameSessionQueues":    awsproto.Op(s.DescribeGameSessionQueues),
+		"UpdateGameSessionQueue":       awsproto.Op(s.UpdateGameSessionQueue),
+		"DeleteGameSessionQueue":       awsproto.Op(s.DeleteGameSessionQueue),
+		"StartGameSessionPlacement":    awsproto.Op(s.StartGameSessionPlacement),
+		"DescribeGameSessionPlacement": awsproto.Op(s.DescribeGameSessionPlacement),
+		"StopGameSessionPlacement":     awsproto.Op(s.StopGameSessionPlacement),
+
 		"TagResource":         awsproto.Op(s.TagResource),
 		"UntagResource":       awsproto.Op(s.UntagResource),
 		"ListTagsForResource": awsproto.Op(s.ListTagsForResource),

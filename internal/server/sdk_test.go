@@ -61,13 +61,21 @@ func newSDKWorld(t testing.TB) *sdkWorld {
 
 func newSDKWorldLogging(t testing.TB, log *slog.Logger) *sdkWorld {
 	t.Helper()
+	return newSDKWorldWith(t, func(c *server.Config) { c.Logger = log })
+}
+
+// newSDKWorldWith is newSDKWorld with its server's configuration edited first.
+func newSDKWorldWith(t testing.TB, edit func(*server.Config)) *sdkWorld {
+	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
 	dataDir := t.TempDir()
-	srv, err := server.Start(ctx, server.Config{
+	cfg := server.Config{
 		Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds, Clock: clock,
-		Logger: log, SweepInterval: 5 * time.Millisecond,
-	})
+		Logger: quietLogger(), SweepInterval: 5 * time.Millisecond,
+	}
+	edit(&cfg)
+	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
+	"github.com/hoist-dev/hoist/internal/webhook"
 )
 
 // Config describes a server to start.
@@ -37,6 +38,9 @@ type Config struct {
 	// kept in DataDir is the first admin key, made on first start. Other keys are made
 	// with the hoist:CreateAccessKey operation (hoist keys create) and kept in the store.
 	Credentials Credentials
+	// EventWebhooks receive game session placement events (what GameLift sends a queue's
+	// SNS topic); none are sent when empty.
+	EventWebhooks []webhook.Target
 	// RateLimits are per-key rate limits on API calls (access.ParseLimits); none when zero.
 	RateLimits access.Limits
 	// Clock is the service's clock; the system clock when nil.
@@ -103,6 +107,7 @@ type Server struct {
 	service    *control.Service
 	log        *slog.Logger
 	stopAgents func()
+	stopEvents func()
 	closeOnce  sync.Once
 	closeErr   error
 	store      *sqlite.Store
@@ -161,8 +166,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	var events control.EventSink
+	var sender *webhook.Sender
+	if len(cfg.EventWebhooks) > 0 {
+		sender = webhook.New(cfg.EventWebhooks, webhook.Options{Logger: cfg.Logger})
+		events = sender
+	}
 	svc, err := control.New(ctx, control.Config{
-		Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
+		Events: events, Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
@@ -172,6 +183,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		ln.Close()
 		return nil, err
+	}
+	stopEvents := func() {}
+	if sender != nil {
+		stopEvents = sender.Close
 	}
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
@@ -209,7 +224,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, store: st, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext,
@@ -275,6 +290,7 @@ func (s *Server) Close(ctx context.Context) error {
 		s.stopAgents() // the local host's processes end first, while the server still answers
 		err := s.http.Shutdown(ctx)
 		s.service.Close()
+		s.stopEvents()
 		s.closeErr = errors.Join(err, s.store.Close())
 	})
 	return s.closeErr

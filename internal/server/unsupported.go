@@ -10,7 +10,7 @@ const (
 	whyFleetIQ     = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
 	whyScaling     = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
 	whyUpload      = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
-	whyQueues      = "game session queues, placements and SearchGameSessions are not built yet"
+	whyQueues      = "SearchGameSessions is not built yet"
 	whyMatchmaking = "FlexMatch is not built yet"
 	whyContainers  = "container fleets are not built yet"
 )
@@ -53,14 +53,7 @@ var unsupported = map[string]string{
 
 	"RequestUploadCredentials": whyUpload,
 
-	"CreateGameSessionQueue":       whyQueues,
-	"DescribeGameSessionQueues":    whyQueues,
-	"UpdateGameSessionQueue":       whyQueues,
-	"DeleteGameSessionQueue":       whyQueues,
-	"StartGameSessionPlacement":    whyQueues,
-	"DescribeGameSessionPlacement": whyQueues,
-	"StopGameSessionPlacement":     whyQueues,
-	"SearchGameSessions":           whyQueues,
+	"SearchGameSessions": whyQueues,
 
 	"AcceptMatch":                       whyMatchmaking,
 	"CreateMatchmakingConfiguration":    whyMatchmaking,

@@ -31,6 +31,10 @@ type Store interface {
 	Builds() Table[Build]
 	// AccessKeys are keyed by access key ID.
 	AccessKeys() Table[AccessKey]
+	// Queues are game session queues, keyed by name.
+	Queues() Table[Queue]
+	// Placements are game session placements, keyed by placement ID.
+	Placements() Table[Placement]
 	Close() error
 }
 
@@ -154,4 +158,19 @@ type AccessKey struct {
 	// * for every operation (an admin key).
 	Allow        []string
 	CreationTime time.Time
+}
+
+// Queue is a game session queue.
+type Queue struct {
+	Model gamelift.GameSessionQueue
+	Tags  []gamelift.Tag `json:",omitempty"`
+}
+
+// Placement is a game session placement (StartGameSessionPlacement) and what it needs to
+// finish: the players to make player sessions for once its session is ACTIVE.
+type Placement struct {
+	Model gamelift.GameSessionPlacement
+	// QueueArn is the queue it was made in; Model has only the queue's name.
+	QueueArn       string
+	DesiredPlayers []gamelift.DesiredPlayerSession `json:",omitempty"`
 }

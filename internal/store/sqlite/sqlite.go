@@ -248,6 +248,10 @@ func (s *Store) AuthTokens() store.Table[store.AuthToken] {
 	return table[store.AuthToken]{s, "auth_token"}
 }
 func (s *Store) Builds() store.Table[store.Build] { return table[store.Build]{s, "build"} }
+func (s *Store) Queues() store.Table[store.Queue] { return table[store.Queue]{s, "queue"} }
+func (s *Store) Placements() store.Table[store.Placement] {
+	return table[store.Placement]{s, "placement"}
+}
 func (s *Store) AccessKeys() store.Table[store.AccessKey] {
 	return table[store.AccessKey]{s, "access_key"}
 }

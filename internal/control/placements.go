@@ -1,0 +1,569 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/placement"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Game session placement statuses, as GameLift has them.
+const (
+	PlacementPending   = "PENDING"
+	PlacementFulfilled = "FULFILLED"
+	PlacementCancelled = "CANCELLED"
+	PlacementTimedOut  = "TIMED_OUT"
+	PlacementFailed    = "FAILED"
+)
+
+const (
+	// maxPendingPlacements bounds the placements waiting at once.
+	maxPendingPlacements = 10000
+	// placementRetention is how long an ended placement is kept (and its ID taken).
+	placementRetention = 30 * 24 * time.Hour
+	// maxPlacementTick bounds the time between two passes over the waiting placements,
+	// which notice timeouts and latency policies relaxing.
+	maxPlacementTick = time.Second
+)
+
+// EventSink receives the events GameLift sends to a queue's SNS topic (PlacementFulfilled
+// and the like), as JSON. Publish must not block.
+type EventSink interface {
+	Publish(queueArn string, event []byte)
+}
+
+// placer holds the placements in flight: those waiting for a free process, oldest first,
+// and those whose game session is ACTIVATING, by session. The store has the placements
+// themselves; this is what the passes and the session hooks need to find them fast, and
+// it is rebuilt from the store at start.
+type placer struct {
+	mu       sync.Mutex
+	waiting  []string          // placement IDs, oldest first
+	awaiting map[string]string // game session ID -> placement ID
+	wakeup   chan struct{}
+}
+
+func newPlacer() placer {
+	return placer{awaiting: map[string]string{}, wakeup: make(chan struct{}, 1)}
+}
+
+// wake asks for a pass over the waiting placements: capacity may have appeared.
+func (p *placer) wake() {
+	select {
+	case p.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+func (p *placer) add(id string) {
+	p.mu.Lock()
+	p.waiting = append(p.waiting, id)
+	p.mu.Unlock()
+}
+
+func (p *placer) drop(id string) {
+	p.mu.Lock()
+	p.waiting = slices.DeleteFunc(p.waiting, func(w string) bool { return w == id })
+	p.mu.Unlock()
+}
+
+func (p *placer) snapshot() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.waiting)
+}
+
+func (p *placer) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiting) + len(p.awaiting)
+}
+
+// await notes that the placement's session, about to be made, is the one to watch.
+func (p *placer) await(sessionID, placementID string) {
+	p.mu.Lock()
+	p.awaiting[sessionID] = placementID
+	p.mu.Unlock()
+}
+
+// take returns and forgets the placement waiting on a session, or "".
+func (p *placer) take(sessionID string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := p.awaiting[sessionID]
+	delete(p.awaiting, sessionID)
+	return id
+}
+
+// StartGameSessionPlacement asks a queue for a new game session. The placement is PENDING
+// until a process is free in one of the queue's fleet locations allowed at that moment
+// and its session is ACTIVE; then FULFILLED.
+func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.StartGameSessionPlacementInput) (*gamelift.StartGameSessionPlacementOutput, error) {
+	q, err := s.getQueue(ctx, in.GameSessionQueueName)
+	if err != nil {
+		return nil, err
+	}
+	if o := in.PriorityConfigurationOverride; o != nil {
+		if len(in.PlayerLatencies) > 0 {
+			return nil, gamelift.InvalidRequest("Give PlayerLatencies or PriorityConfigurationOverride, not both")
+		}
+		if pc := q.Model.PriorityConfiguration; pc == nil || !slices.Contains(pc.PriorityOrder, placement.ByLocation) {
+			return nil, gamelift.InvalidRequest("PriorityConfigurationOverride needs a queue that prioritizes LOCATION; queue %s does not", gamelift.Value(q.Model.Name))
+		}
+		if dupe(o.LocationOrder) {
+			return nil, gamelift.InvalidRequest("PriorityConfigurationOverride.LocationOrder lists a location twice")
+		}
+	}
+	players := map[string]bool{}
+	for _, d := range in.DesiredPlayerSessions {
+		id := gamelift.Value(d.PlayerId)
+		if id == "" || players[id] {
+			return nil, gamelift.InvalidRequest("DesiredPlayerSessions: each needs a PlayerId, and each player is listed once")
+		}
+		players[id] = true
+	}
+	if n := int32(len(players)); n > *in.MaximumPlayerSessionCount {
+		return nil, gamelift.InvalidRequest("DesiredPlayerSessions has %d players; MaximumPlayerSessionCount is %d", n, *in.MaximumPlayerSessionCount)
+	}
+	if s.placer.count() >= maxPendingPlacements {
+		return nil, gamelift.LimitExceeded("%d game session placements are in progress, the most Hoist holds; retry later", maxPendingPlacements)
+	}
+	id := gamelift.Value(in.PlacementId)
+	pl := store.Placement{
+		Model: gamelift.GameSessionPlacement{
+			PlacementId: in.PlacementId, GameSessionQueueName: q.Model.Name, Status: gamelift.String(PlacementPending),
+			GameProperties: in.GameProperties, MaximumPlayerSessionCount: in.MaximumPlayerSessionCount,
+			GameSessionName: in.GameSessionName, PlayerLatencies: in.PlayerLatencies, StartTime: gamelift.At(s.now()),
+			GameSessionData: in.GameSessionData, PriorityConfigurationOverride: in.PriorityConfigurationOverride,
+		},
+		QueueArn: gamelift.Value(q.Model.GameSessionQueueArn), DesiredPlayers: in.DesiredPlayerSessions,
+	}
+	if err := s.store.Placements().Create(ctx, id, "", pl); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil, gamelift.InvalidRequest("PlacementId %s was used before; placement IDs cannot be reused", id)
+		}
+		return nil, fmt.Errorf("create placement: %w", err)
+	}
+	s.placer.add(id)
+	s.placer.wake()
+	return &gamelift.StartGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
+}
+
+// DescribeGameSessionPlacement returns a placement as it is now.
+func (s *Service) DescribeGameSessionPlacement(ctx context.Context, in *gamelift.DescribeGameSessionPlacementInput) (*gamelift.DescribeGameSessionPlacementOutput, error) {
+	id := gamelift.Value(in.PlacementId)
+	pl, err := s.store.Placements().Get(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "Game session placement %s not found", id)
+	}
+	return &gamelift.DescribeGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
+}
+
+// StopGameSessionPlacement cancels a PENDING placement. One whose game session was made
+// already cannot be stopped (TerminateGameSession ends that session), as in GameLift.
+func (s *Service) StopGameSessionPlacement(ctx context.Context, in *gamelift.StopGameSessionPlacementInput) (*gamelift.StopGameSessionPlacementOutput, error) {
+	id := gamelift.Value(in.PlacementId)
+	changed := false
+	pl, err := s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+		changed = false
+		switch st := gamelift.Value(pl.Model.Status); {
+		case st == PlacementCancelled:
+			return nil
+		case st != PlacementPending:
+			return gamelift.InvalidRequest("Game session placement %s is %s; only a PENDING placement can be stopped", id, st)
+		case pl.Model.GameSessionId != nil:
+			return gamelift.InvalidRequest("Game session placement %s has made game session %s already; end it with TerminateGameSession", id, gamelift.Value(pl.Model.GameSessionId))
+		}
+		pl.Model.Status, pl.Model.EndTime = gamelift.String(PlacementCancelled), gamelift.At(s.now())
+		changed = true
+		return nil
+	})
+	if err != nil {
+		return nil, notFound(err, "Game session placement %s not found", id)
+	}
+	if changed {
+		s.placer.drop(id)
+		s.placementEvent(pl, "PlacementCancelled")
+	}
+	return &gamelift.StopGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
+}
+
+// runPlacements passes over the waiting placements whenever capacity may have appeared,
+// and at least every tick.
+func (s *Service) runPlacements(tick time.Duration) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-s.placer.wakeup:
+			case <-t.C:
+			}
+			s.placeWaiting(s.ctx)
+		}
+	}()
+}
+
+// placeWaiting tries every waiting placement, oldest first, so the oldest gets the first
+// process that frees up where it may go.
+//
+// Capacity that appears during a pass must go to the oldest placement that can use it,
+// not to whichever the pass reaches next: each reservation is made only if no capacity
+// appeared since the pass began (processes.gen), and otherwise the pass starts over.
+func (s *Service) placeWaiting(ctx context.Context) {
+	for range maxPassRestarts {
+		now, gen := s.now(), s.procs.generation()
+		restart := false
+		for _, id := range s.placer.snapshot() {
+			if ctx.Err() != nil {
+				return
+			}
+			err := s.tryPlacement(ctx, id, now, gen)
+			if errors.Is(err, errCapacityChanged) {
+				restart = true
+				break
+			}
+			if err != nil {
+				s.log.Error("game session placement", "placement", id, "error", err)
+			}
+		}
+		if !restart {
+			return
+		}
+	}
+	s.placer.wake() // capacity keeps changing: another pass soon
+}
+
+// maxPassRestarts bounds the restarts of one pass over the waiting placements.
+const maxPassRestarts = 8
+
+// tryPlacement ends a placement that timed out or lost its queue, or places its session
+// in the best fleet location with a free process, if there is one.
+func (s *Service) tryPlacement(ctx context.Context, id string, now time.Time, gen uint64) error {
+	pl, err := s.store.Placements().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.placer.drop(id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil {
+		s.placer.drop(id)
+		return nil
+	}
+	q, err := s.queues.Get(ctx, gamelift.Value(pl.Model.GameSessionQueueName))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && gamelift.Value(q.Model.GameSessionQueueArn) != pl.QueueArn) {
+		return s.endPlacement(ctx, id, PlacementFailed, "its queue was deleted")
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := now.Sub(pl.Model.StartTime.Time)
+	if elapsed >= time.Duration(gamelift.Value(q.Model.TimeoutInSeconds))*time.Second {
+		return s.endPlacement(ctx, id, PlacementTimedOut, "")
+	}
+	fleets := map[string]store.Fleet{}
+	for _, c := range placement.Rank(s.queueCandidates(ctx, q, fleets), priorities(q.Model, pl.Model, elapsed)) {
+		f := fleets[c.Fleet]
+		sessionID := s.sessionARN(c.Fleet, "gsess-"+uuid.NewString())
+		s.placer.await(sessionID, id)
+		gs, err := s.newSession(ctx, f, c.Location, sessionSpec{
+			id: sessionID, name: pl.Model.GameSessionName, data: pl.Model.GameSessionData, matchmakerData: pl.Model.MatchmakerData,
+			maxPlayers: gamelift.Value(pl.Model.MaximumPlayerSessionCount), properties: pl.Model.GameProperties,
+			capacitySince: gen,
+		}, now)
+		if err != nil {
+			s.placer.take(sessionID)
+			if gamelift.IsCode(err, "FleetCapacityExceededException") {
+				continue
+			}
+			return err
+		}
+		s.placer.drop(id)
+		m := gs.Model
+		_, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+			pl.Model.GameSessionId, pl.Model.GameSessionArn, pl.Model.GameSessionRegion = m.GameSessionId, m.GameSessionId, m.Location
+			pl.Model.IpAddress, pl.Model.DnsName, pl.Model.Port = m.IpAddress, m.DnsName, m.Port
+			return nil
+		})
+		return err
+	}
+	return nil
+}
+
+// queueCandidates lists the fleet locations a queue's destinations offer now: ACTIVE
+// fleets (aliases resolved; a TERMINAL alias offers none) and their ACTIVE locations
+// that the queue's filter allows. The fleets read are left in fleets.
+func (s *Service) queueCandidates(ctx context.Context, q store.Queue, fleets map[string]store.Fleet) []placement.Candidate {
+	var allowed []string
+	if fc := q.Model.FilterConfiguration; fc != nil {
+		allowed = fc.AllowedLocations
+	}
+	var out []placement.Candidate
+	for i, d := range q.Model.Destinations {
+		m := destinationARN.FindStringSubmatch(gamelift.Value(d.DestinationArn))
+		if m == nil {
+			continue
+		}
+		var f store.Fleet
+		var err error
+		if m[3] == "alias" {
+			f, err = s.resolveAlias(ctx, &m[4])
+		} else {
+			f, err = s.getFleet(ctx, &m[4])
+		}
+		if err != nil || gamelift.Value(f.Attributes.Status) != FleetActive {
+			continue
+		}
+		fleetID := gamelift.Value(f.Attributes.FleetId)
+		fleets[fleetID] = f
+		for _, l := range f.Locations {
+			if l.Status != FleetActive || (len(allowed) > 0 && !slices.Contains(allowed, l.Name)) {
+				continue
+			}
+			out = append(out, placement.Candidate{Fleet: fleetID, Location: l.Name, Destination: i})
+		}
+	}
+	return out
+}
+
+// priorities are the queue's placement rules for one placement, elapsed into its wait.
+func priorities(q gamelift.GameSessionQueue, pl gamelift.GameSessionPlacement, elapsed time.Duration) placement.Priorities {
+	var p placement.Priorities
+	if pc := q.PriorityConfiguration; pc != nil {
+		p.Order, p.LocationOrder = pc.PriorityOrder, pc.LocationOrder
+	}
+	if o := pl.PriorityConfigurationOverride; o != nil {
+		p.LocationOrder = o.LocationOrder
+		p.OnlyListed = gamelift.Value(o.PlacementFallbackStrategy) == "NONE"
+	}
+	if len(pl.PlayerLatencies) > 0 {
+		p.Latencies = map[string]map[string]float64{}
+		for _, l := range pl.PlayerLatencies {
+			player := gamelift.Value(l.PlayerId)
+			if p.Latencies[player] == nil {
+				p.Latencies[player] = map[string]float64{}
+			}
+			p.Latencies[player][gamelift.Value(l.RegionIdentifier)] = float64(gamelift.Value(l.LatencyInMilliseconds))
+		}
+		policies := make([]placement.LatencyPolicy, len(q.PlayerLatencyPolicies))
+		for i, lp := range q.PlayerLatencyPolicies {
+			policies[i] = placement.LatencyPolicy{
+				MaxLatency: float64(gamelift.Value(lp.MaximumIndividualPlayerLatencyMilliseconds)),
+				Duration:   time.Duration(gamelift.Value(lp.PolicyDurationSeconds)) * time.Second,
+			}
+		}
+		p.MaxLatency = placement.LatencyCap(policies, elapsed)
+	}
+	return p
+}
+
+// placementSessionActive fulfils the placement waiting on a session that just became
+// ACTIVE: its players get their player sessions.
+func (s *Service) placementSessionActive(sessionID string) {
+	id := s.placer.take(sessionID)
+	if id == "" {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.fulfil(s.ctx, id, sessionID); err != nil {
+			s.log.Error("fulfil game session placement", "placement", id, "game_session", sessionID, "error", err)
+		}
+	}()
+}
+
+// placementSessionEnded fails the placement waiting on a session that ended before it
+// was ACTIVE, as GameLift does.
+func (s *Service) placementSessionEnded(sessionID string) {
+	id := s.placer.take(sessionID)
+	if id == "" {
+		return
+	}
+	if err := s.endPlacement(s.ctx, id, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
+		s.log.Error("fail game session placement", "placement", id, "error", err)
+	}
+}
+
+func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
+	pl, err := s.store.Placements().Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	players := make([]newPlayer, len(pl.DesiredPlayers))
+	for i, d := range pl.DesiredPlayers {
+		players[i] = newPlayer{id: gamelift.Value(d.PlayerId), data: gamelift.Value(d.PlayerData)}
+	}
+	var made []gamelift.PlayerSession
+	if len(players) > 0 {
+		if made, err = s.reservePlayers(ctx, sessionID, players); err != nil {
+			return errors.Join(err, s.endPlacement(ctx, id, PlacementFailed, "its players could not join: "+err.Error()))
+		}
+	}
+	gs, err := s.store.GameSessions().Get(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	m := gs.Model
+	fulfilled := false
+	pl, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+		fulfilled = false
+		if gamelift.Value(pl.Model.Status) != PlacementPending {
+			return nil
+		}
+		pl.Model.Status, pl.Model.EndTime = gamelift.String(PlacementFulfilled), gamelift.At(s.now())
+		pl.Model.GameSessionId, pl.Model.GameSessionArn, pl.Model.GameSessionRegion = m.GameSessionId, m.GameSessionId, m.Location
+		pl.Model.IpAddress, pl.Model.DnsName, pl.Model.Port = m.IpAddress, m.DnsName, m.Port
+		pl.Model.PlacedPlayerSessions = make([]gamelift.PlacedPlayerSession, len(made))
+		for i, ps := range made {
+			pl.Model.PlacedPlayerSessions[i] = gamelift.PlacedPlayerSession{PlayerId: ps.PlayerId, PlayerSessionId: ps.PlayerSessionId}
+		}
+		fulfilled = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if fulfilled {
+		s.placementEvent(pl, "PlacementFulfilled")
+	}
+	return nil
+}
+
+// endPlacement moves a PENDING placement to a final status and sends its event.
+func (s *Service) endPlacement(ctx context.Context, id, status, why string) error {
+	s.placer.drop(id)
+	ended := false
+	pl, err := s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+		ended = false
+		if gamelift.Value(pl.Model.Status) != PlacementPending {
+			return nil
+		}
+		pl.Model.Status, pl.Model.EndTime = gamelift.String(status), gamelift.At(s.now())
+		ended = true
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ended {
+		s.log.Debug("game session placement ended", "placement", id, "status", status, "why", why)
+		s.placementEvent(pl, map[string]string{PlacementTimedOut: "PlacementTimedOut", PlacementFailed: "PlacementFailed", PlacementCancelled: "PlacementCancelled"}[status])
+	}
+	return nil
+}
+
+// placementEvent sends the event GameLift would publish to the queue's SNS topic, with
+// GameLift's field names (CloudWatch Events form).
+func (s *Service) placementEvent(pl store.Placement, kind string) {
+	if s.events == nil {
+		return
+	}
+	m := pl.Model
+	millis := func(t *gamelift.Timestamp) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	detail := map[string]any{
+		"type": kind, "placementId": gamelift.Value(m.PlacementId),
+		"startTime": millis(m.StartTime), "endTime": millis(m.EndTime),
+	}
+	if kind == "PlacementFulfilled" {
+		players := make([]map[string]string, len(m.PlacedPlayerSessions))
+		for i, p := range m.PlacedPlayerSessions {
+			players[i] = map[string]string{"playerId": gamelift.Value(p.PlayerId), "playerSessionId": gamelift.Value(p.PlayerSessionId)}
+		}
+		detail["port"] = strconv.Itoa(int(gamelift.Value(m.Port)))
+		detail["gameSessionArn"] = gamelift.Value(m.GameSessionArn)
+		detail["ipAddress"] = gamelift.Value(m.IpAddress)
+		detail["dnsName"] = gamelift.Value(m.DnsName)
+		detail["gameSessionRegion"] = gamelift.Value(m.GameSessionRegion)
+		detail["placedPlayerSessions"] = players
+	}
+	if q, err := s.queues.Get(s.ctx, gamelift.Value(m.GameSessionQueueName)); err == nil && q.Model.CustomEventData != nil {
+		detail["customEventData"] = *q.Model.CustomEventData
+	}
+	body, err := json.Marshal(map[string]any{
+		"version": "0", "id": uuid.NewString(), "detail-type": "GameLift Queue Placement Event", "source": "aws.gamelift",
+		"account": AccountID, "time": s.now().Format(time.RFC3339), "region": s.region,
+		"resources": []string{pl.QueueArn}, "detail": detail,
+	})
+	if err != nil {
+		s.log.Error("encode placement event", "error", err)
+		return
+	}
+	s.events.Publish(pl.QueueArn, body)
+}
+
+// restorePlacements rebuilds the placer from the store at start. A placement whose
+// session became ACTIVE or ended while the server was down is settled now.
+func (s *Service) restorePlacements(ctx context.Context) error {
+	page, err := s.store.Placements().List(ctx, store.Query{})
+	if err != nil {
+		return fmt.Errorf("list placements: %w", err)
+	}
+	for _, pl := range page.Items {
+		m := pl.Model
+		id := gamelift.Value(m.PlacementId)
+		if gamelift.Value(m.Status) != PlacementPending {
+			continue
+		}
+		if m.GameSessionId == nil {
+			s.placer.add(id)
+			continue
+		}
+		sessionID := *m.GameSessionId
+		s.placer.await(sessionID, id)
+		gs, err := s.store.GameSessions().Get(ctx, sessionID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.placementSessionEnded(sessionID)
+		case err != nil:
+			return fmt.Errorf("read placement's game session: %w", err)
+		case gamelift.Value(gs.Model.Status) == SessionActive:
+			s.placementSessionActive(sessionID)
+		case gamelift.Value(gs.Model.Status) != SessionActivating:
+			s.placementSessionEnded(sessionID)
+		}
+	}
+	return nil
+}
+
+// purgePlacements deletes placements ended over placementRetention ago; their IDs are
+// free again.
+func (s *Service) purgePlacements(ctx context.Context) {
+	page, err := s.store.Placements().List(ctx, store.Query{})
+	if err != nil {
+		s.log.Error("list placements to purge", "error", err)
+		return
+	}
+	cutoff := s.now().Add(-placementRetention)
+	for _, pl := range page.Items {
+		if t := pl.Model.EndTime; t != nil && t.Before(cutoff) {
+			if err := s.store.Placements().Delete(ctx, gamelift.Value(pl.Model.PlacementId)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				s.log.Error("purge placement", "placement", gamelift.Value(pl.Model.PlacementId), "error", err)
+			}
+		}
+	}
+}

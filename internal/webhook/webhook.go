@@ -1,0 +1,152 @@
+// Package webhook delivers events (GameLift's queue placement events) to HTTP endpoints:
+// POSTed as JSON, retried with back-off, never blocking the code that publishes them.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Target is an endpoint and which queue's events it takes.
+type Target struct {
+	// Queue is a queue name or ARN; "" takes every queue's events.
+	Queue string
+	URL   string
+}
+
+// ParseTarget reads [QUEUE=]URL: an http or https URL, optionally for one queue.
+func ParseTarget(s string) (Target, error) {
+	var t Target
+	t.URL = s
+	if q, u, ok := strings.Cut(s, "="); ok && !strings.Contains(q, "://") {
+		t.Queue, t.URL = q, u
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Target{}, fmt.Errorf("%q: want [QUEUE=]URL with an http:// or https:// URL", s)
+	}
+	return t, nil
+}
+
+func (t Target) takes(queueArn string) bool {
+	return t.Queue == "" || t.Queue == queueArn || strings.HasSuffix(queueArn, ":gamesessionqueue/"+t.Queue)
+}
+
+// Options tune a Sender; zero values take the defaults.
+type Options struct {
+	// Attempts is how many times a delivery is tried (6).
+	Attempts int
+	// Backoff is the wait before the second try, doubling after each (1 s).
+	Backoff time.Duration
+	// Timeout bounds one try (10 s).
+	Timeout time.Duration
+	// MaxInFlight bounds the deliveries under way or waiting to retry; past it new
+	// events are dropped, with a warning (1000).
+	MaxInFlight int
+	Logger      *slog.Logger
+}
+
+// Sender delivers events to its targets.
+type Sender struct {
+	targets []Target
+	opt     Options
+	client  *http.Client
+	slots   chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New returns a Sender for targets; Close stops it.
+func New(targets []Target, o Options) *Sender {
+	if o.Attempts <= 0 {
+		o.Attempts = 6
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 1000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Sender{targets: targets, opt: o, client: &http.Client{Timeout: o.Timeout}, slots: make(chan struct{}, o.MaxInFlight), ctx: ctx, cancel: cancel}
+}
+
+// Publish sends event to every target that takes queueArn's events, in the background.
+func (s *Sender) Publish(queueArn string, event []byte) {
+	for _, t := range s.targets {
+		if !t.takes(queueArn) {
+			continue
+		}
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.opt.Logger.Warn("webhook: too many events waiting to be delivered; dropping one", "url", t.URL, "queue", queueArn)
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.slots }()
+			s.deliver(t.URL, event)
+		}()
+	}
+}
+
+func (s *Sender) deliver(url string, event []byte) {
+	wait := s.opt.Backoff
+	var err error
+	for attempt := 1; attempt <= s.opt.Attempts; attempt++ {
+		if err = s.post(url, event); err == nil {
+			return
+		}
+		if attempt == s.opt.Attempts {
+			break
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+	s.opt.Logger.Warn("webhook: event not delivered", "url", url, "attempts", s.opt.Attempts, "error", err)
+}
+
+func (s *Sender) post(url string, event []byte) error {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(event))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Close stops retrying and waits for deliveries under way to end.
+func (s *Sender) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
