@@ -12,7 +12,7 @@ import (
 
 func TestParseTarget(t *testing.T) {
 	for in, want := range map[string]Target{
-		"http://127.0.0.1:8080/events":           {URL: "http://127.0.0.1:8080/events"},
+		"http://127.0.0.1:8080/events":            {URL: "http://127.0.0.1:8080/events"},
 		"lobby=https://hooks.example.com/x?a=b=c": {Queue: "lobby", URL: "https://hooks.example.com/x?a=b=c"},
 		"https://h.example/x?q=1":                 {URL: "https://h.example/x?q=1"},
 	} {
