@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/wsconn"
 )
 
 // Hello is who a connecting process says it is: the query parameters the SDK sends.
@@ -84,7 +84,8 @@ func IsUpgrade(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// ServeHTTP admits one process and serves its connection until it closes.
+// ServeHTTP admits one process, then returns: the connection lives on in a goroutine of
+// its own (serve) until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	h := Hello{
@@ -96,41 +97,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pID and Authorization query parameters are required", http.StatusUnauthorized)
 		return
 	}
-	log := s.log.With("process", h.ProcessID, "fleet", h.FleetID, "compute", h.ComputeName)
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
-	var err error
-	apart(func() { err = s.backend.Authenticate(ctx, h) })
-	if err != nil {
+	// The values are cut from the query string, which holds the token: the connection
+	// keeps copies of the three it logs, not the query.
+	h.ProcessID, h.FleetID, h.ComputeName = strings.Clone(h.ProcessID), strings.Clone(h.FleetID), strings.Clone(h.ComputeName)
+	c := &conn{s: s, processID: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.backend.Authenticate(ctx, h); err != nil {
 		status, msg := statusOf(err)
-		log.Info("sdk: process refused", "status", status, "reason", msg)
+		c.log().Info("sdk: process refused", "status", status, "reason", msg)
 		http.Error(w, msg, status)
 		return
 	}
-	var ws *websocket.Conn
-	apart(func() { ws, err = websocket.Accept(w, r, nil) })
+	ws, err := wsconn.Upgrade(w, r, wsconn.Options{ReadLimit: MaxFrameBytes, WriteTimeout: writeTimeout})
 	if err != nil {
-		return // Accept has answered the client
+		return // Upgrade has answered the client
 	}
-	ws.SetReadLimit(MaxFrameBytes)
-	c := &conn{ws: ws, log: log}
-	var proc Process
-	apart(func() { proc, err = s.backend.Attach(ctx, h, c) })
+	c.ws = ws
+	proc, err := s.backend.Attach(ctx, h, c)
 	if err != nil {
 		_, msg := statusOf(err)
-		c.log.Info("sdk: process refused", "reason", msg)
-		ws.Close(websocket.StatusPolicyViolation, truncate(msg, 120))
+		c.log().Info("sdk: process refused", "reason", msg)
+		c.closed.Do(func() { ws.Close(wsconn.StatusPolicyViolation, msg) })
+		c.drain()
 		return
 	}
-	c.log.Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
-	defer proc.Detach(ctx)
-	c.serve(ctx, proc)
+	c.log().Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
+	go c.serve(proc)
 }
 
 // apart runs fn on a goroutine of its own and waits for it (a panic in fn is raised again
 // here). A connection's goroutine lives as long as its process stays connected, and a
 // goroutine keeps the stack it grew to: the deep calls (the store, JSON) run apart, so the
-// connection's stays at its first size, half of what an idle process would cost otherwise.
+// connection's stays at its first size.
 func apart(fn func()) {
 	done := make(chan any, 1)
 	go func() {
@@ -142,32 +140,55 @@ func apart(fn func()) {
 	}
 }
 
-// conn is one process's WebSocket.
+// conn is one process's WebSocket. While the process is idle, this, the socket and a
+// goroutine blocked in a read with a shallow stack are all it holds.
 type conn struct {
-	ws     *websocket.Conn
-	log    *slog.Logger
-	closed sync.Once
+	s                               *Server
+	ws                              *wsconn.Conn
+	processID, fleetID, computeName string
+	closed                          sync.Once
 }
 
-func (c *conn) serve(ctx context.Context, proc Process) {
+// log is the server's logger with the process's names (made when something is logged,
+// not kept).
+func (c *conn) log() *slog.Logger {
+	return c.s.log.With("process", c.processID, "fleet", c.fleetID, "compute", c.computeName)
+}
+
+// serve reads the process's frames until its connection ends, answering each apart.
+func (c *conn) serve(proc Process) {
+	ctx := context.Background()
 	tokens, last := float64(frameBurst), time.Now()
 	for {
-		_, frame, err := c.ws.Read(ctx)
+		_, frame, err := c.ws.Read()
 		if err != nil {
-			c.log.Debug("sdk: connection closed", "error", err)
-			c.ws.CloseNow()
+			apart(func() {
+				c.log().Debug("sdk: connection closed", "error", err)
+				proc.Detach(ctx)
+			})
 			return
 		}
 		now := time.Now()
 		tokens = min(frameBurst, tokens+now.Sub(last).Seconds()*framesPerSecond)
 		last = now
 		if tokens < 1 {
-			c.log.Warn("sdk: process sends too fast; closing its connection")
-			c.Close("too many frames")
-			return
+			apart(func() {
+				c.log().Warn("sdk: process sends too fast; closing its connection")
+				c.closed.Do(func() { c.ws.Close(wsconn.StatusNormalClosure, "too many frames") })
+			})
+			continue // Read drops what comes until the process answers the close
 		}
 		tokens--
 		apart(func() { c.answer(ctx, proc, frame) })
+	}
+}
+
+// drain reads until the closing handshake ends.
+func (c *conn) drain() {
+	for {
+		if _, _, err := c.ws.Read(); err != nil {
+			return
+		}
 	}
 }
 
@@ -182,7 +203,7 @@ func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
 	if err != nil {
 		status, msg := statusOf(err)
 		if status >= 500 {
-			c.log.Error("sdk: request failed", "action", env.Action, "error", err)
+			c.log().Error("sdk: request failed", "action", env.Action, "error", err)
 		}
 		c.write(ctx, env, status, msg, nil)
 		return
@@ -190,15 +211,17 @@ func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
 	c.write(ctx, env, http.StatusOK, "", result)
 }
 
+// write sends one frame, within writeTimeout.
 func (c *conn) write(ctx context.Context, env Envelope, status int, msg string, body any) error {
 	b, err := encodeFrame(env, status, msg, body)
 	if err != nil {
-		c.log.Error("sdk: encode frame", "action", env.Action, "error", err)
+		c.log().Error("sdk: encode frame", "action", env.Action, "error", err)
 		b, _ = encodeFrame(env, http.StatusInternalServerError, "internal error", nil)
 	}
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("write %s frame: %w", env.Action, err)
+	}
+	if err := c.ws.Write(wsconn.Text, b); err != nil {
 		return fmt.Errorf("write %s frame: %w", env.Action, err)
 	}
 	return nil
@@ -210,10 +233,10 @@ func (c *conn) Push(ctx context.Context, action string, body any) error {
 	return c.write(ctx, Envelope{Action: action, RequestID: uuid.NewString()}, http.StatusOK, "", body)
 }
 
-// Close implements Peer. It returns at once: the closing handshake, which waits for the
-// process, runs on its own.
+// Close implements Peer. It returns at once: the close frame is sent on a goroutine of its
+// own, and the connection's reader ends the closing handshake.
 func (c *conn) Close(reason string) {
-	c.closed.Do(func() { go c.ws.Close(websocket.StatusNormalClosure, truncate(reason, 120)) })
+	c.closed.Do(func() { go c.ws.Close(wsconn.StatusNormalClosure, truncate(reason, 120)) })
 }
 
 func truncate(s string, n int) string {
