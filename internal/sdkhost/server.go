@@ -84,8 +84,8 @@ func IsUpgrade(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// ServeHTTP admits one process, then returns: the connection lives on in a goroutine of
-// its own (serve) until it closes.
+// ServeHTTP admits one process, then returns: the connection lives on in goroutines of
+// its own (wait) until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	h := Hello{
@@ -122,31 +122,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log().Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
-	go c.serve(proc)
+	c.proc, c.tokens, c.last = proc, frameBurst, time.Since(epoch)
+	go c.wait()
 }
 
-// apart runs fn on a goroutine of its own and waits for it (a panic in fn is raised again
-// here). A connection's goroutine lives as long as its process stays connected, and a
-// goroutine keeps the stack it grew to: the deep calls (the store, JSON) run apart, so the
-// connection's stays at its first size.
-func apart(fn func()) {
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		fn()
-	}()
-	if p := <-done; p != nil {
-		panic(p)
-	}
-}
+// epoch is where conn.last counts from (on the monotonic clock).
+var epoch = time.Now()
 
-// conn is one process's WebSocket. While the process is idle, this, the socket and a
-// goroutine blocked in a read with a shallow stack are all it holds.
+// conn is one process's WebSocket. While the process is idle, this, the socket and one
+// goroutine blocked in wait with a small stack are all it holds.
 type conn struct {
 	s                               *Server
 	ws                              *wsconn.Conn
+	proc                            Process
 	processID, fleetID, computeName string
 	closed                          sync.Once
+
+	// The rate limit: tokens left, and when they were counted (since epoch).
+	tokens float64
+	last   time.Duration
 }
 
 // log is the server's logger with the process's names (made when something is logged,
@@ -155,32 +149,48 @@ func (c *conn) log() *slog.Logger {
 	return c.s.log.With("process", c.processID, "fleet", c.fleetID, "compute", c.computeName)
 }
 
-// serve reads the process's frames until its connection ends, answering each apart.
-func (c *conn) serve(proc Process) {
-	ctx := context.Background()
-	tokens, last := float64(frameBurst), time.Now()
-	for {
-		_, frame, err := c.ws.Read()
-		if err != nil {
-			apart(func() {
-				c.log().Debug("sdk: connection closed", "error", err)
-				proc.Detach(ctx)
-			})
-			return
-		}
-		now := time.Now()
-		tokens = min(frameBurst, tokens+now.Sub(last).Seconds()*framesPerSecond)
-		last = now
-		if tokens < 1 {
-			apart(func() {
-				c.log().Warn("sdk: process sends too fast; closing its connection")
-				c.closed.Do(func() { c.ws.Close(wsconn.StatusNormalClosure, "too many frames") })
-			})
-			continue // Read drops what comes until the process answers the close
-		}
-		tokens--
-		apart(func() { c.answer(ctx, proc, frame) })
+// wait is the connection's idle state: a goroutine blocked until a frame begins to
+// arrive. What arrives is read and answered on the same goroutine, which then starts a
+// new one to wait, and ends: a goroutine keeps the largest stack it grew to, and reading
+// and answering (the store, JSON) grow it far past what waiting needs, so the goroutine
+// that waits is always a fresh one, at the smallest stack.
+func (c *conn) wait() {
+	if err := c.ws.Wait(); err != nil {
+		c.end(err)
+		return
 	}
+	if c.next() {
+		go c.wait()
+	}
+}
+
+// next reads and answers what arrived; false when the connection is over.
+func (c *conn) next() bool {
+	_, frame, err := c.ws.Next()
+	switch {
+	case err != nil:
+		c.end(err)
+		return false
+	case frame == nil: // a control frame, answered
+		return true
+	}
+	now := time.Since(epoch)
+	c.tokens = min(frameBurst, c.tokens+(now-c.last).Seconds()*framesPerSecond)
+	c.last = now
+	if c.tokens < 1 {
+		c.log().Warn("sdk: process sends too fast; closing its connection")
+		c.closed.Do(func() { c.ws.Close(wsconn.StatusNormalClosure, "too many frames") })
+		return true // Next drops what comes until the process answers the close
+	}
+	c.tokens--
+	c.answer(context.Background(), frame)
+	return true
+}
+
+// end tells the backend the connection is gone.
+func (c *conn) end(err error) {
+	c.log().Debug("sdk: connection closed", "error", err)
+	c.proc.Detach(context.Background())
 }
 
 // drain reads until the closing handshake ends.
@@ -193,13 +203,13 @@ func (c *conn) drain() {
 }
 
 // answer handles one request frame and writes its answer.
-func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
+func (c *conn) answer(ctx context.Context, frame []byte) {
 	env, err := decodeEnvelope(frame)
 	if err != nil {
 		c.write(ctx, Envelope{Action: env.Action, RequestID: env.RequestID}, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	result, err := proc.Handle(ctx, env.Action, frame)
+	result, err := c.proc.Handle(ctx, env.Action, frame)
 	if err != nil {
 		status, msg := statusOf(err)
 		if status >= 500 {

@@ -104,7 +104,10 @@ type Conn struct {
 	early []byte // bytes the client sent past the handshake, read before nc
 	opts  Options
 
-	hdr [8]byte // the reader's: a frame header's fixed part, then its extended length
+	// The reader's: a frame header's first two bytes, then its extended length; started
+	// tells that Wait has read the first two.
+	hdr     [8]byte
+	started bool
 
 	wmu        sync.Mutex // serializes frames on the wire
 	closeSent  atomic.Bool
@@ -126,12 +129,45 @@ type frame struct {
 	mask   [4]byte
 }
 
-// Read returns the next data message, answering pings and the peer's close on the way.
-// Any error ends the connection: the socket is closed when Read returns one. A close
-// frame from the peer is answered and returned as a *CloseError. While it waits, Read
-// holds nothing but its small header array: a message's memory is allocated when its
-// frame arrives, and no larger than the frame says (within the read limit).
+// Read returns the next data message, answering pings and the peer's close on the way:
+// Wait and Next until Next returns a message. Any error ends the connection: the socket
+// is closed when Read returns one. A close frame from the peer is answered and returned
+// as a *CloseError.
 func (c *Conn) Read() (MessageType, []byte, error) {
+	for {
+		if err := c.Wait(); err != nil {
+			return 0, nil, err
+		}
+		typ, msg, err := c.Next()
+		if err != nil || typ != 0 {
+			return typ, msg, err
+		}
+	}
+}
+
+// Wait blocks until the next frame begins to arrive (its first two bytes), which Next then
+// reads. It is where an idle connection waits, holding nothing but a small array, and it
+// needs little stack: a server with many idle connections can wait for each on a fresh
+// goroutine and read and handle what arrives on another, whose grown stack goes with it.
+// An error ends the connection.
+func (c *Conn) Wait() error {
+	if c.started {
+		return nil
+	}
+	if err := c.readFull(c.hdr[:2]); err != nil {
+		return c.fail(err)
+	}
+	c.started = true
+	return nil
+}
+
+// Next reads what the frame Wait saw begins (or the next frame, without Wait): a data
+// message, whole, reading the rest of its frames and answering control frames between
+// them; or a control frame on its own, which is answered, and then typ is 0 and msg nil.
+// A message's memory is allocated as its frames arrive, no larger than they say and
+// within the read limit. A close frame from the peer is answered and returned as a
+// *CloseError. Any error ends the connection: the socket is closed when Next returns one.
+func (c *Conn) Next() (MessageType, []byte, error) {
 	var (
 		typ MessageType // of the message being assembled, 0 before its first frame
 		msg []byte
@@ -164,8 +200,7 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 				continue
 			}
 			if c.closeSent.Load() {
-				typ, msg = 0, nil // we are closing: data is dropped while the peer's close is awaited
-				continue
+				return 0, nil, nil // closing: data is dropped while the peer's close is awaited
 			}
 			if msg == nil {
 				msg = []byte{}
@@ -184,6 +219,9 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 			case opClose:
 				return 0, nil, c.closed(p)
 			}
+			if typ == 0 {
+				return 0, nil, nil
+			}
 		default:
 			return 0, nil, c.fail(&ProtocolError{fmt.Sprintf("unknown opcode %d", f.op)})
 		}
@@ -193,7 +231,9 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 // readHeader reads one frame's header and checks what can be checked before its payload.
 func (c *Conn) readHeader() (frame, error) {
 	var f frame
-	if err := c.readFull(c.hdr[:2]); err != nil {
+	if c.started {
+		c.started = false // Wait read the first two bytes
+	} else if err := c.readFull(c.hdr[:2]); err != nil {
 		return f, err
 	}
 	b0, b1 := c.hdr[0], c.hdr[1]
@@ -361,6 +401,7 @@ func (c *Conn) writeFrame(op byte, p []byte) error {
 		c.nc.Close()
 		return fmt.Errorf("websocket: write: %w", err)
 	}
+	c.nc.SetWriteDeadline(time.Time{}) // no timer stays armed while the connection idles
 	return nil
 }
 

@@ -413,3 +413,59 @@ func frameBytes(op byte, fin bool, p []byte, masked bool) []byte {
 	}
 	return b
 }
+
+// Wait then Next: a control frame on its own is answered and gives no message; a message
+// in fragments with a ping between them comes whole.
+func TestWaitThenNext(t *testing.T) {
+	type got struct {
+		typ MessageType
+		msg string
+		err error
+	}
+	events := make(chan got, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Upgrade(w, r, Options{})
+		if err != nil {
+			return
+		}
+		for {
+			if err := c.Wait(); err != nil {
+				events <- got{err: err}
+				return
+			}
+			typ, msg, err := c.Next()
+			events <- got{typ, string(msg), err}
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	rc := dialRaw(t, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	next := func() got {
+		select {
+		case g := <-events:
+			return g
+		case <-time.After(5 * time.Second):
+			t.Fatal("Next did not return")
+			return got{}
+		}
+	}
+	rc.send(opPing, true, []byte("x"))
+	if g := next(); g.typ != 0 || g.msg != "" || g.err != nil {
+		t.Errorf("a ping: Next gave %+v, want nothing", g)
+	}
+	if op, p := rc.recv(); op != opPong || string(p) != "x" {
+		t.Errorf("got opcode %d %q, want a pong", op, p)
+	}
+	rc.send(opBinary, false, []byte("a"))
+	rc.send(opPing, true, nil)
+	rc.send(opContinuation, true, []byte("b"))
+	if g := next(); g.typ != Binary || g.msg != "ab" || g.err != nil {
+		t.Errorf("a fragmented message: Next gave %+v", g)
+	}
+	rc.nc.Close()
+	if g := next(); g.err == nil {
+		t.Errorf("after the client went: %+v", g)
+	}
+}
