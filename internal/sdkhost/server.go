@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/google/uuid"
 
@@ -98,8 +99,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The values are cut from the query string, which holds the token: the connection
-	// keeps copies of the three it logs, not the query.
-	h.ProcessID, h.FleetID, h.ComputeName = strings.Clone(h.ProcessID), strings.Clone(h.FleetID), strings.Clone(h.ComputeName)
+	// keeps copies of the three it logs, not the query; the fleet's and compute's are
+	// the same for many processes, and kept in one copy for all.
+	h.ProcessID = strings.Clone(h.ProcessID)
+	h.FleetID, h.ComputeName = unique.Make(h.FleetID).Value(), unique.Make(h.ComputeName).Value()
 	c := &conn{s: s, processID: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
 	ctx := context.WithoutCancel(r.Context())
 	if err := s.backend.Authenticate(ctx, h); err != nil {
