@@ -114,5 +114,6 @@ func Upgrade(w http.ResponseWriter, r *http.Request, o Options) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("websocket: write the handshake answer: %w", err)
 	}
+	nc.SetWriteDeadline(time.Time{})
 	return c, nil
 }
