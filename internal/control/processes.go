@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unique"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
@@ -219,19 +220,31 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
 		s.procs.put(p)
 	}
-	p.location = gamelift.Value(c.Model.Location)
-	p.ipAddress, p.dnsName = gamelift.Value(c.Model.IpAddress), gamelift.Value(c.Model.DnsName)
-	p.sdk = h.SDKLanguage + " " + h.SDKVersion
+	p.location = shared(gamelift.Value(c.Model.Location))
+	p.ipAddress, p.dnsName = shared(gamelift.Value(c.Model.IpAddress)), shared(gamelift.Value(c.Model.DnsName))
+	p.sdk = shared(h.SDKLanguage + " " + h.SDKVersion)
 	p.peer, p.lastSeen, p.tokenExpires = peer, now, tok.Expires
 	s.procs.sync(p)
-	return &processHandle{s: s, key: key, peer: peer}, nil
+	return &processHandle{s: s, p: p, peer: peer}, nil
 }
 
-// processHandle is the sdkhost.Process of one connection.
+// shared returns s in one copy for all who hold it: a compute's location and address, and
+// the SDK's name, are the same for many processes.
+func shared(s string) string { return unique.Make(s).Value() }
+
+// processHandle is the sdkhost.Process of one connection: its process, while that
+// connection is the process's own.
 type processHandle struct {
 	s    *Service
-	key  procKey
+	p    *process
 	peer sdkhost.Peer
+}
+
+// current returns the handle's process and whether it is still registered and on this
+// connection; the registry's lock is held.
+func (h *processHandle) current() (*process, bool) {
+	p := h.p
+	return p, h.s.procs.byKey[p.key()] == p && p.peer == h.peer
 }
 
 // Detach implements sdkhost.Process: the process stays known for a grace period, so a
@@ -239,8 +252,8 @@ type processHandle struct {
 func (h *processHandle) Detach(ctx context.Context) {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
-	p, ok := h.s.procs.byKey[h.key]
-	if !ok || p.peer != h.peer {
+	p, ok := h.current()
+	if !ok {
 		return
 	}
 	if p.ended && p.gameSessionID == "" {
@@ -258,9 +271,9 @@ func (h *processHandle) Detach(ctx context.Context) {
 func (h *processHandle) with(fn func(p *process) error) error {
 	h.s.procs.mu.Lock()
 	defer h.s.procs.mu.Unlock()
-	p, ok := h.s.procs.byKey[h.key]
-	if !ok || p.peer != h.peer {
-		return gamelift.NotFound("process %s is no longer registered", h.key.id)
+	p, ok := h.current()
+	if !ok {
+		return gamelift.NotFound("process %s is no longer registered", p.id)
 	}
 	defer h.s.procs.sync(p)
 	return fn(p)
@@ -435,7 +448,7 @@ func (h *processHandle) describePlayerSessions(ctx context.Context, frame []byte
 		return nil, err
 	}
 	if hosted == "" {
-		return nil, gamelift.NotFound("process %s hosts no game session", h.key.id)
+		return nil, gamelift.NotFound("process %s hosts no game session", h.p.id)
 	}
 	if req.GameSessionId != "" && req.GameSessionId != hosted {
 		return nil, gamelift.NotFound("game session %q is not hosted by this process", req.GameSessionId)
@@ -472,7 +485,7 @@ func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
 	}
 	c, err := h.s.store.Computes().Get(ctx, key)
 	if err != nil {
-		return nil, notFound(err, "compute of process %s is no longer registered", h.key.id)
+		return nil, notFound(err, "compute of process %s is no longer registered", h.p.id)
 	}
 	if c.CertificatePath == "" {
 		return nil, gamelift.InvalidRequest("compute %s registered no CertificatePath and its fleet generates no certificates", gamelift.Value(c.Model.ComputeName))

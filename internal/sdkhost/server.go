@@ -8,11 +8,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/wsconn"
 )
 
 // Hello is who a connecting process says it is: the query parameters the SDK sends.
@@ -84,7 +85,8 @@ func IsUpgrade(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// ServeHTTP admits one process and serves its connection until it closes.
+// ServeHTTP admits one process, then returns: the connection lives on in goroutines of
+// its own (wait) until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	h := Hello{
@@ -96,93 +98,125 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pID and Authorization query parameters are required", http.StatusUnauthorized)
 		return
 	}
-	log := s.log.With("process", h.ProcessID, "fleet", h.FleetID, "compute", h.ComputeName)
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	defer cancel()
-	var err error
-	apart(func() { err = s.backend.Authenticate(ctx, h) })
-	if err != nil {
+	// The values are cut from the query string, which holds the token: the connection
+	// keeps copies of the three it logs, not the query; the fleet's and compute's are
+	// the same for many processes, and kept in one copy for all.
+	h.ProcessID = strings.Clone(h.ProcessID)
+	h.FleetID, h.ComputeName = unique.Make(h.FleetID).Value(), unique.Make(h.ComputeName).Value()
+	c := &conn{s: s, processID: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.backend.Authenticate(ctx, h); err != nil {
 		status, msg := statusOf(err)
-		log.Info("sdk: process refused", "status", status, "reason", msg)
+		c.log().Info("sdk: process refused", "status", status, "reason", msg)
 		http.Error(w, msg, status)
 		return
 	}
-	var ws *websocket.Conn
-	apart(func() { ws, err = websocket.Accept(w, r, nil) })
+	ws, err := wsconn.Upgrade(w, r, wsconn.Options{ReadLimit: MaxFrameBytes, WriteTimeout: writeTimeout})
 	if err != nil {
-		return // Accept has answered the client
+		return // Upgrade has answered the client
 	}
-	ws.SetReadLimit(MaxFrameBytes)
-	c := &conn{ws: ws, log: log}
-	var proc Process
-	apart(func() { proc, err = s.backend.Attach(ctx, h, c) })
+	c.ws = ws
+	proc, err := s.backend.Attach(ctx, h, c)
 	if err != nil {
 		_, msg := statusOf(err)
-		c.log.Info("sdk: process refused", "reason", msg)
-		ws.Close(websocket.StatusPolicyViolation, truncate(msg, 120))
+		c.log().Info("sdk: process refused", "reason", msg)
+		c.closed.Do(func() { ws.Close(wsconn.StatusPolicyViolation, msg) })
+		c.drain()
 		return
 	}
-	c.log.Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
-	defer proc.Detach(ctx)
-	c.serve(ctx, proc)
+	c.log().Debug("sdk: process connected", "sdk", h.SDKLanguage+" "+h.SDKVersion)
+	c.proc, c.tokens, c.last = proc, frameBurst, time.Since(epoch)
+	go c.wait()
 }
 
-// apart runs fn on a goroutine of its own and waits for it (a panic in fn is raised again
-// here). A connection's goroutine lives as long as its process stays connected, and a
-// goroutine keeps the stack it grew to: the deep calls (the store, JSON) run apart, so the
-// connection's stays at its first size, half of what an idle process would cost otherwise.
-func apart(fn func()) {
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		fn()
-	}()
-	if p := <-done; p != nil {
-		panic(p)
+// epoch is where conn.last counts from (on the monotonic clock).
+var epoch = time.Now()
+
+// conn is one process's WebSocket. While the process is idle, this, the socket and one
+// goroutine blocked in wait with a small stack are all it holds.
+type conn struct {
+	s                               *Server
+	ws                              *wsconn.Conn
+	proc                            Process
+	processID, fleetID, computeName string
+	closed                          sync.Once
+
+	// The rate limit: tokens left, and when they were counted (since epoch).
+	tokens float64
+	last   time.Duration
+}
+
+// log is the server's logger with the process's names (made when something is logged,
+// not kept).
+func (c *conn) log() *slog.Logger {
+	return c.s.log.With("process", c.processID, "fleet", c.fleetID, "compute", c.computeName)
+}
+
+// wait is the connection's idle state: a goroutine blocked until a frame begins to
+// arrive. What arrives is read and answered on the same goroutine, which then starts a
+// new one to wait, and ends: a goroutine keeps the largest stack it grew to, and reading
+// and answering (the store, JSON) grow it far past what waiting needs, so the goroutine
+// that waits is always a fresh one, at the smallest stack.
+func (c *conn) wait() {
+	if err := c.ws.Wait(); err != nil {
+		c.end(err)
+		return
+	}
+	if c.next() {
+		go c.wait()
 	}
 }
 
-// conn is one process's WebSocket.
-type conn struct {
-	ws     *websocket.Conn
-	log    *slog.Logger
-	closed sync.Once
+// next reads and answers what arrived; false when the connection is over.
+func (c *conn) next() bool {
+	_, frame, err := c.ws.Next()
+	switch {
+	case err != nil:
+		c.end(err)
+		return false
+	case frame == nil: // a control frame, answered
+		return true
+	}
+	now := time.Since(epoch)
+	c.tokens = min(frameBurst, c.tokens+(now-c.last).Seconds()*framesPerSecond)
+	c.last = now
+	if c.tokens < 1 {
+		c.log().Warn("sdk: process sends too fast; closing its connection")
+		c.closed.Do(func() { c.ws.Close(wsconn.StatusNormalClosure, "too many frames") })
+		return true // Next drops what comes until the process answers the close
+	}
+	c.tokens--
+	c.answer(context.Background(), frame)
+	return true
 }
 
-func (c *conn) serve(ctx context.Context, proc Process) {
-	tokens, last := float64(frameBurst), time.Now()
+// end tells the backend the connection is gone.
+func (c *conn) end(err error) {
+	c.log().Debug("sdk: connection closed", "error", err)
+	c.proc.Detach(context.Background())
+}
+
+// drain reads until the closing handshake ends.
+func (c *conn) drain() {
 	for {
-		_, frame, err := c.ws.Read(ctx)
-		if err != nil {
-			c.log.Debug("sdk: connection closed", "error", err)
-			c.ws.CloseNow()
+		if _, _, err := c.ws.Read(); err != nil {
 			return
 		}
-		now := time.Now()
-		tokens = min(frameBurst, tokens+now.Sub(last).Seconds()*framesPerSecond)
-		last = now
-		if tokens < 1 {
-			c.log.Warn("sdk: process sends too fast; closing its connection")
-			c.Close("too many frames")
-			return
-		}
-		tokens--
-		apart(func() { c.answer(ctx, proc, frame) })
 	}
 }
 
 // answer handles one request frame and writes its answer.
-func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
+func (c *conn) answer(ctx context.Context, frame []byte) {
 	env, err := decodeEnvelope(frame)
 	if err != nil {
 		c.write(ctx, Envelope{Action: env.Action, RequestID: env.RequestID}, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
-	result, err := proc.Handle(ctx, env.Action, frame)
+	result, err := c.proc.Handle(ctx, env.Action, frame)
 	if err != nil {
 		status, msg := statusOf(err)
 		if status >= 500 {
-			c.log.Error("sdk: request failed", "action", env.Action, "error", err)
+			c.log().Error("sdk: request failed", "action", env.Action, "error", err)
 		}
 		c.write(ctx, env, status, msg, nil)
 		return
@@ -190,15 +224,17 @@ func (c *conn) answer(ctx context.Context, proc Process, frame []byte) {
 	c.write(ctx, env, http.StatusOK, "", result)
 }
 
+// write sends one frame, within writeTimeout.
 func (c *conn) write(ctx context.Context, env Envelope, status int, msg string, body any) error {
 	b, err := encodeFrame(env, status, msg, body)
 	if err != nil {
-		c.log.Error("sdk: encode frame", "action", env.Action, "error", err)
+		c.log().Error("sdk: encode frame", "action", env.Action, "error", err)
 		b, _ = encodeFrame(env, http.StatusInternalServerError, "internal error", nil)
 	}
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("write %s frame: %w", env.Action, err)
+	}
+	if err := c.ws.Write(wsconn.Text, b); err != nil {
 		return fmt.Errorf("write %s frame: %w", env.Action, err)
 	}
 	return nil
@@ -210,10 +246,10 @@ func (c *conn) Push(ctx context.Context, action string, body any) error {
 	return c.write(ctx, Envelope{Action: action, RequestID: uuid.NewString()}, http.StatusOK, "", body)
 }
 
-// Close implements Peer. It returns at once: the closing handshake, which waits for the
-// process, runs on its own.
+// Close implements Peer. It returns at once: the close frame is sent on a goroutine of its
+// own, and the connection's reader ends the closing handshake.
 func (c *conn) Close(reason string) {
-	c.closed.Do(func() { go c.ws.Close(websocket.StatusNormalClosure, truncate(reason, 120)) })
+	c.closed.Do(func() { go c.ws.Close(wsconn.StatusNormalClosure, truncate(reason, 120)) })
 }
 
 func truncate(s string, n int) string {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sdkhost
+
+const raceEnabled = false
