@@ -183,6 +183,42 @@ if server_bin:
     finally:
         proc.kill()
 
+    # A queue places the next session on a second process, with a player session for alice.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env["GAMELIFT_SDK_PROCESS_ID"] = "e2e-queued-" + protocol
+    env["GAMELIFT_SDK_AUTH_TOKEN"] = gl.get_compute_auth_token(FleetId=fleet_id, ComputeName="e2e-host")["AuthToken"]
+    proc = subprocess.Popen([server_bin, "-port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    try:
+        queue = gl.create_game_session_queue(Name="e2e-" + protocol + "-" + suffix, TimeoutInSeconds=30,
+                                             Destinations=[{"DestinationArn": fleet["FleetArn"]}],
+                                             PlayerLatencyPolicies=[{"MaximumIndividualPlayerLatencyMilliseconds": 100}])["GameSessionQueue"]
+        check(queue["GameSessionQueueArn"].endswith(":gamesessionqueue/" + queue["Name"]), "create_game_session_queue")
+        pl = gl.start_game_session_placement(PlacementId="e2e-pl-" + protocol + "-" + suffix, GameSessionQueueName=queue["Name"],
+                                             MaximumPlayerSessionCount=4, DesiredPlayerSessions=[{"PlayerId": "alice"}],
+                                             PlayerLatencies=[{"PlayerId": "alice", "RegionIdentifier": location, "LatencyInMilliseconds": 30}])["GameSessionPlacement"]
+        check(pl["Status"] == "PENDING", "start_game_session_placement returns PENDING")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            pl = gl.describe_game_session_placement(PlacementId=pl["PlacementId"])["GameSessionPlacement"]
+            if pl["Status"] != "PENDING":
+                break
+            time.sleep(0.02)
+        check(pl["Status"] == "FULFILLED" and pl.get("Port") == port and pl.get("GameSessionRegion") == location,
+              "the placement is FULFILLED on the waiting process")
+        placed = pl.get("PlacedPlayerSessions", [])
+        check(len(placed) == 1 and placed[0]["PlayerId"] == "alice", "the placement made alice's player session")
+        if placed:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                f = conn.makefile("rw")
+                f.write("JOIN " + placed[0]["PlayerSessionId"] + "\n")
+                f.flush()
+                check(f.readline().startswith("OK"), "alice joins the placed game session")
+        gl.delete_game_session_queue(Name=queue["Name"])
+    finally:
+        proc.kill()
+
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
     sys.exit(1)
