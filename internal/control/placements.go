@@ -48,13 +48,17 @@ type EventSink interface {
 // it is rebuilt from the store at start.
 type placer struct {
 	mu       sync.Mutex
-	waiting  []string          // placement IDs, oldest first
+	waiting  []store.Placement // oldest first, as stored
+	isIn     map[string]bool   // IDs of the waiting placements
 	awaiting map[string]string // game session ID -> placement ID
 	wakeup   chan struct{}
+	// turn is held while one placement is tried, and by StopGameSessionPlacement, so a
+	// placement is never placed and stopped at once.
+	turn sync.Mutex
 }
 
 func newPlacer() placer {
-	return placer{awaiting: map[string]string{}, wakeup: make(chan struct{}, 1)}
+	return placer{awaiting: map[string]string{}, isIn: map[string]bool{}, wakeup: make(chan struct{}, 1)}
 }
 
 // wake asks for a pass over the waiting placements: capacity may have appeared.
@@ -65,19 +69,30 @@ func (p *placer) wake() {
 	}
 }
 
-func (p *placer) add(id string) {
+func (p *placer) add(pl store.Placement) {
 	p.mu.Lock()
-	p.waiting = append(p.waiting, id)
+	p.waiting = append(p.waiting, pl)
+	p.isIn[gamelift.Value(pl.Model.PlacementId)] = true
 	p.mu.Unlock()
 }
 
 func (p *placer) drop(id string) {
 	p.mu.Lock()
-	p.waiting = slices.DeleteFunc(p.waiting, func(w string) bool { return w == id })
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if !p.isIn[id] {
+		return
+	}
+	delete(p.isIn, id)
+	p.waiting = slices.DeleteFunc(p.waiting, func(w store.Placement) bool { return gamelift.Value(w.Model.PlacementId) == id })
 }
 
-func (p *placer) snapshot() []string {
+func (p *placer) isWaiting(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.isIn[id]
+}
+
+func (p *placer) snapshot() []store.Placement {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.waiting)
@@ -154,7 +169,7 @@ func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.St
 		}
 		return nil, fmt.Errorf("create placement: %w", err)
 	}
-	s.placer.add(id)
+	s.placer.add(pl)
 	s.placer.wake()
 	return &gamelift.StartGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
 }
@@ -173,6 +188,8 @@ func (s *Service) DescribeGameSessionPlacement(ctx context.Context, in *gamelift
 // already cannot be stopped (TerminateGameSession ends that session), as in GameLift.
 func (s *Service) StopGameSessionPlacement(ctx context.Context, in *gamelift.StopGameSessionPlacementInput) (*gamelift.StopGameSessionPlacementOutput, error) {
 	id := gamelift.Value(in.PlacementId)
+	s.placer.turn.Lock()
+	defer s.placer.turn.Unlock()
 	changed := false
 	pl, err := s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
 		changed = false
@@ -228,11 +245,12 @@ func (s *Service) placeWaiting(ctx context.Context) {
 	for range maxPassRestarts {
 		now, gen := s.now(), s.procs.generation()
 		restart := false
-		for _, id := range s.placer.snapshot() {
+		for _, pl := range s.placer.snapshot() {
 			if ctx.Err() != nil {
 				return
 			}
-			err := s.tryPlacement(ctx, id, now, gen)
+			id := gamelift.Value(pl.Model.PlacementId)
+			err := s.tryPlacement(ctx, pl, now, gen)
 			if errors.Is(err, errCapacityChanged) {
 				restart = true
 				break
@@ -253,17 +271,14 @@ const maxPassRestarts = 8
 
 // tryPlacement ends a placement that timed out or lost its queue, or places its session
 // in the best fleet location with a free process, if there is one.
-func (s *Service) tryPlacement(ctx context.Context, id string, now time.Time, gen uint64) error {
-	pl, err := s.store.Placements().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.placer.drop(id)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil {
-		s.placer.drop(id)
+//
+// The waiting placement is as kept in memory: only a pass and StopGameSessionPlacement
+// change a waiting placement, and they take turns.
+func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time.Time, gen uint64) error {
+	s.placer.turn.Lock()
+	defer s.placer.turn.Unlock()
+	id := gamelift.Value(pl.Model.PlacementId)
+	if !s.placer.isWaiting(id) { // stopped since the pass began
 		return nil
 	}
 	q, err := s.queues.Get(ctx, gamelift.Value(pl.Model.GameSessionQueueName))
@@ -530,7 +545,7 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 			continue
 		}
 		if m.GameSessionId == nil {
-			s.placer.add(id)
+			s.placer.add(pl)
 			continue
 		}
 		sessionID := *m.GameSessionId
