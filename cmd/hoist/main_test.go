@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -107,9 +108,18 @@ func TestAgentCommand(t *testing.T) {
 	}
 	fleetID := aws.ToString(fleet.FleetAttributes.FleetId)
 
+	// The agent signs with a key allowed only what README says an agent needs.
+	t.Setenv("HOIST_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("HOIST_SECRET_ACCESS_KEY", creds.SecretAccessKey)
+	out, _, err := runHoist("keys", "create", "--name", "agents", "--allow", "RegisterCompute,DeregisterCompute,GetComputeAuthToken,Describe*",
+		"--endpoint", srv.Endpoint, "--output", "json")
+	var key struct{ AccessKeyId, SecretAccessKey string }
+	if err != nil || json.Unmarshal([]byte(out), &key) != nil {
+		t.Fatalf("make the agent's key: %q, %v", out, err)
+	}
 	agent := exec.Command(self(t), "agent", "--server", srv.Endpoint, "--fleet-id", fleetID, "--compute-name", "box-1",
 		"--location", "custom-agent-1", "--ip", "127.0.0.1", "--log-dir", t.TempDir())
-	agent.Env = append(os.Environ(), "HOIST_TEST_MAIN=1", "HOIST_ACCESS_KEY_ID=AKAGENT", "HOIST_SECRET_ACCESS_KEY=agent-secret")
+	agent.Env = append(os.Environ(), "HOIST_TEST_MAIN=1", "HOIST_ACCESS_KEY_ID="+key.AccessKeyId, "HOIST_SECRET_ACCESS_KEY="+key.SecretAccessKey)
 	var agentLog bytes.Buffer
 	agent.Stderr = &agentLog
 	if err := agent.Start(); err != nil {
