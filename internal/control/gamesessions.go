@@ -133,6 +133,8 @@ type sessionSpec struct {
 	name, creator, data, matchmakerData *string
 	maxPlayers                          int32
 	properties                          []gamelift.GameProperty
+	// placementID names the placement the session is made for, or "".
+	placementID string
 	// capacitySince, when not 0, refuses capacity that appeared after that generation
 	// (reserveProcessSince).
 	capacitySince uint64
@@ -160,6 +162,7 @@ func (s *Service) newSession(ctx context.Context, f store.Fleet, location string
 		},
 		ProtectionPolicy: gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy),
 		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: spec.custom, LogPaths: p.logPaths,
+		PlacementID: spec.placementID,
 	}
 	if err := s.store.GameSessions().Create(ctx, spec.id, fleetID, gs); err != nil {
 		s.releaseProcess(p.key, spec.id)
@@ -263,10 +266,13 @@ func (s *Service) getSession(ctx context.Context, id *string) (store.GameSession
 
 // activateSession moves a session ACTIVATING -> ACTIVE when its process says so.
 func (s *Service) activateSession(ctx context.Context, id string) error {
-	_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+	activated := false
+	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+		activated = false
 		switch st := gamelift.Value(gs.Model.Status); st {
 		case SessionActivating:
 			gs.Model.Status = gamelift.String(SessionActive)
+			activated = true
 		case SessionActive:
 		default:
 			return gamelift.InvalidGameSessionStatus("Game session %s is %s, not ACTIVATING", id, st)
@@ -276,7 +282,9 @@ func (s *Service) activateSession(ctx context.Context, id string) error {
 	if err != nil {
 		return notFound(err, "Game session %s not found", id)
 	}
-	s.placementSessionActive(id)
+	if activated && gs.PlacementID != "" {
+		s.placementSessionActive(gs.PlacementID, id)
+	}
 	return nil
 }
 
@@ -310,7 +318,9 @@ func (s *Service) endSession(ctx context.Context, id, reason string) {
 		return
 	}
 	s.forgetReservations(gs)
-	s.placementSessionEnded(id)
+	if gs.PlacementID != "" {
+		s.placementSessionEnded(gs.PlacementID)
+	}
 	s.log.Debug("game session ended", "game_session", id, "reason", reason)
 }
 

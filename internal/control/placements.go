@@ -42,23 +42,21 @@ type EventSink interface {
 	Publish(queueArn string, event []byte)
 }
 
-// placer holds the placements in flight: those waiting for a free process, oldest first,
-// and those whose game session is ACTIVATING, by session. The store has the placements
-// themselves; this is what the passes and the session hooks need to find them fast, and
-// it is rebuilt from the store at start.
+// placer holds the placements waiting for a free process, oldest first, as stored; it is
+// rebuilt from the store at start. A placement whose game session is made is found from
+// that session (store.GameSession.PlacementID) when the session becomes ACTIVE or ends.
 type placer struct {
-	mu       sync.Mutex
-	waiting  []store.Placement // oldest first, as stored
-	isIn     map[string]bool   // IDs of the waiting placements
-	awaiting map[string]string // game session ID -> placement ID
-	wakeup   chan struct{}
+	mu      sync.Mutex
+	waiting []store.Placement // oldest first, as stored
+	isIn    map[string]bool   // IDs of the waiting placements
+	wakeup  chan struct{}
 	// turn is held while one placement is tried, and by StopGameSessionPlacement, so a
 	// placement is never placed and stopped at once.
 	turn sync.Mutex
 }
 
 func newPlacer() placer {
-	return placer{awaiting: map[string]string{}, isIn: map[string]bool{}, wakeup: make(chan struct{}, 1)}
+	return placer{isIn: map[string]bool{}, wakeup: make(chan struct{}, 1)}
 }
 
 // wake asks for a pass over the waiting placements: capacity may have appeared.
@@ -101,23 +99,7 @@ func (p *placer) snapshot() []store.Placement {
 func (p *placer) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.waiting) + len(p.awaiting)
-}
-
-// await notes that the placement's session, about to be made, is the one to watch.
-func (p *placer) await(sessionID, placementID string) {
-	p.mu.Lock()
-	p.awaiting[sessionID] = placementID
-	p.mu.Unlock()
-}
-
-// take returns and forgets the placement waiting on a session, or "".
-func (p *placer) take(sessionID string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	id := p.awaiting[sessionID]
-	delete(p.awaiting, sessionID)
-	return id
+	return len(p.waiting)
 }
 
 // StartGameSessionPlacement asks a queue for a new game session. The placement is PENDING
@@ -296,14 +278,12 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 	for _, c := range placement.Rank(s.queueCandidates(ctx, q, fleets), priorities(q.Model, pl.Model, elapsed)) {
 		f := fleets[c.Fleet]
 		sessionID := s.sessionARN(c.Fleet, "gsess-"+uuid.NewString())
-		s.placer.await(sessionID, id)
 		gs, err := s.newSession(ctx, f, c.Location, sessionSpec{
 			id: sessionID, name: pl.Model.GameSessionName, data: pl.Model.GameSessionData, matchmakerData: pl.Model.MatchmakerData,
 			maxPlayers: gamelift.Value(pl.Model.MaximumPlayerSessionCount), properties: pl.Model.GameProperties,
-			capacitySince: gen,
+			placementID: id, capacitySince: gen,
 		}, now)
 		if err != nil {
-			s.placer.take(sessionID)
 			if gamelift.IsCode(err, "FleetCapacityExceededException") {
 				continue
 			}
@@ -388,31 +368,23 @@ func priorities(q gamelift.GameSessionQueue, pl gamelift.GameSessionPlacement, e
 	return p
 }
 
-// placementSessionActive fulfils the placement waiting on a session that just became
-// ACTIVE: its players get their player sessions.
-func (s *Service) placementSessionActive(sessionID string) {
-	id := s.placer.take(sessionID)
-	if id == "" {
-		return
-	}
+// placementSessionActive fulfils a placement whose game session just became ACTIVE: its
+// players get their player sessions.
+func (s *Service) placementSessionActive(placementID, sessionID string) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.fulfil(s.ctx, id, sessionID); err != nil {
-			s.log.Error("fulfil game session placement", "placement", id, "game_session", sessionID, "error", err)
+		if err := s.fulfil(s.ctx, placementID, sessionID); err != nil {
+			s.log.Error("fulfil game session placement", "placement", placementID, "game_session", sessionID, "error", err)
 		}
 	}()
 }
 
-// placementSessionEnded fails the placement waiting on a session that ended before it
-// was ACTIVE, as GameLift does.
-func (s *Service) placementSessionEnded(sessionID string) {
-	id := s.placer.take(sessionID)
-	if id == "" {
-		return
-	}
-	if err := s.endPlacement(s.ctx, id, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
-		s.log.Error("fail game session placement", "placement", id, "error", err)
+// placementSessionEnded fails a placement whose game session ended before it was ACTIVE,
+// as GameLift does; a FULFILLED placement stays so.
+func (s *Service) placementSessionEnded(placementID string) {
+	if err := s.endPlacement(s.ctx, placementID, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
+		s.log.Error("fail game session placement", "placement", placementID, "error", err)
 	}
 }
 
@@ -420,6 +392,9 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 	pl, err := s.store.Placements().Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if gamelift.Value(pl.Model.Status) != PlacementPending {
+		return nil
 	}
 	players := make([]newPlayer, len(pl.DesiredPlayers))
 	for i, d := range pl.DesiredPlayers {
@@ -548,18 +523,19 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 			s.placer.add(pl)
 			continue
 		}
+		// Its session was made: settle it if the session moved on while the server was down;
+		// if it is still ACTIVATING, the session's activation or end will.
 		sessionID := *m.GameSessionId
-		s.placer.await(sessionID, id)
 		gs, err := s.store.GameSessions().Get(ctx, sessionID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			s.placementSessionEnded(sessionID)
+			s.placementSessionEnded(id)
 		case err != nil:
 			return fmt.Errorf("read placement's game session: %w", err)
 		case gamelift.Value(gs.Model.Status) == SessionActive:
-			s.placementSessionActive(sessionID)
+			s.placementSessionActive(id, sessionID)
 		case gamelift.Value(gs.Model.Status) != SessionActivating:
-			s.placementSessionEnded(sessionID)
+			s.placementSessionEnded(id)
 		}
 	}
 	return nil

@@ -132,6 +132,8 @@ type GameSession struct {
 	// ProcessID is the server process hosting the session; ComputeName its host.
 	ProcessID   string
 	ComputeName string
+	// PlacementID is the game session placement that made it, if one did.
+	PlacementID string `json:",omitempty"`
 	// IdempotencyToken is the token (or deprecated GameSessionId) it was created with.
 	IdempotencyToken string `json:",omitempty"`
 	// LogPaths are the files the process listed, kept for GetGameSessionLogUrl.
