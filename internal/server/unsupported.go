@@ -10,7 +10,7 @@ const (
 	whyFleetIQ      = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
 	whyScaling      = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
 	whyUpload       = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
-	whyQueues       = "game session queues, placements and SearchGameSessions are not built yet"
+	whyQueues       = "game session queues and placements are not built yet"
 	whyMatchmaking  = "FlexMatch is not built yet"
 	whyContainers   = "container fleets are not built yet"
 	whyInstanceView = "GameLift's instance view is not built yet"
@@ -63,7 +63,6 @@ var unsupported = map[string]string{
 	"StartGameSessionPlacement":    whyQueues,
 	"DescribeGameSessionPlacement": whyQueues,
 	"StopGameSessionPlacement":     whyQueues,
-	"SearchGameSessions":           whyQueues,
 
 	"AcceptMatch":                       whyMatchmaking,
 	"CreateMatchmakingConfiguration":    whyMatchmaking,
