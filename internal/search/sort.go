@@ -1,11 +1,14 @@
 package search
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // Order is a parsed SortExpression. The zero Order sorts by creationTimeMillis ascending.
 // Sessions without the attribute (no name, or not that property) come after all others,
-// in either direction; ties go by game session ID, so the order is total and pages of it
-// are stable.
+// in either direction; ties go oldest first, then by game session ID, so the order is
+// total and pages of it are stable.
 type Order struct {
 	operand operand
 	desc    bool
@@ -51,23 +54,24 @@ func (o Order) String() string {
 	return o.operand.String() + " ASC"
 }
 
-// Cursor is a place in an Order: the sort key of a session and its ID. Sessions after it
-// are the ones a next page holds.
+// Cursor is a place in an Order: a session's sort key, creation time and ID. Sessions
+// after it are the ones a next page holds.
 type Cursor struct {
 	// Null is true when the session had no value to sort by; then Str and Num are unset.
-	Null bool   `json:"n,omitempty"`
-	Str  string `json:"s,omitempty"`
-	Num  int64  `json:"v,omitempty"`
-	ID   string `json:"id"`
+	Null    bool   `json:"n,omitempty"`
+	Str     string `json:"s,omitempty"`
+	Num     int64  `json:"v,omitempty"`
+	Created int64  `json:"t,omitempty"`
+	ID      string `json:"id"`
 }
 
 // CursorOf returns the place of s in the order.
 func (o Order) CursorOf(s *Session) Cursor {
 	v, ok := o.operand.valueOf(s)
 	if !ok {
-		return Cursor{Null: true, ID: s.ID}
+		return Cursor{Null: true, Created: s.CreationTimeMillis, ID: s.ID}
 	}
-	return Cursor{Str: v.str, Num: v.num, ID: s.ID}
+	return Cursor{Str: v.str, Num: v.num, Created: s.CreationTimeMillis, ID: s.ID}
 }
 
 // Compare orders s against a place: negative when s comes before it, zero when s is the
@@ -86,6 +90,9 @@ func (o Order) Compare(s *Session, c Cursor) int {
 			}
 			return r
 		}
+	}
+	if r := cmp.Compare(s.CreationTimeMillis, c.Created); r != 0 {
+		return r
 	}
 	return strings.Compare(s.ID, c.ID)
 }

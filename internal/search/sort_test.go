@@ -23,7 +23,7 @@ func TestSortOrders(t *testing.T) {
 		{"  maximumSessions\tAsc ", "dbac"},
 		{"maximumSessions DESC", "cabd"},
 		{"playerSessionCount ASC", "cdab"},
-		{"hasAvailablePlayerSessions ASC", "bacd"}, // false first, ties by ID
+		{"hasAvailablePlayerSessions ASC", "bacd"}, // false first, ties oldest first
 		{"hasAvailablePlayerSessions DESC", "acdb"},
 		{"gameSessionId DESC", "dcba"},
 		// sessions without the attribute go last, in either direction
@@ -45,6 +45,23 @@ func TestSortOrders(t *testing.T) {
 	}
 	if got := ordered(Order{}); got != "abcd" {
 		t.Errorf("zero Order: %s, want creation order", got)
+	}
+}
+
+// Ties go oldest first, then by ID: not by ID alone.
+func TestSortTies(t *testing.T) {
+	old := &Session{ID: "z", MaximumSessions: 4, CreationTimeMillis: 1}
+	young := &Session{ID: "a", MaximumSessions: 4, CreationTimeMillis: 2}
+	twin := &Session{ID: "b", MaximumSessions: 4, CreationTimeMillis: 2}
+	o, err := ParseSort("maximumSessions DESC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Less(old, young) || !o.Less(young, twin) || o.Less(twin, old) {
+		t.Error("ties are not ordered by creation time, then ID")
+	}
+	if o.Compare(twin, o.CursorOf(twin)) != 0 {
+		t.Error("a session is not at its own place")
 	}
 }
 
