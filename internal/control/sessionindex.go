@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"iter"
+	"maps"
 	"sync"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -20,9 +21,14 @@ type sessionIndex struct {
 	fleet  map[string]string         // game session ID -> fleet ID, for the sessions held
 }
 
+// fleetSessions holds one fleet's ACTIVE sessions in a dense slice, so a search that
+// must read them all reads memory in order, and, for each search.Term, the IDs of the
+// sessions that satisfy it, so a search whose filter requires a term reads only those.
 type fleetSessions struct {
-	mu   sync.RWMutex
-	byID map[string]*indexedSession
+	mu       sync.RWMutex
+	all      []indexedSession
+	pos      map[string]int // ID -> index in all
+	postings map[search.Term]map[string]struct{}
 }
 
 // indexedSession is an ACTIVE session: what a search expression sees, where it runs, and
@@ -30,7 +36,8 @@ type fleetSessions struct {
 type indexedSession struct {
 	search.Session
 	location string
-	model    gamelift.GameSession
+	terms    []search.Term
+	model    *gamelift.GameSession
 }
 
 func newSessionIndex() *sessionIndex {
@@ -45,27 +52,28 @@ func (x *sessionIndex) put(gs store.GameSession) {
 		x.remove(id)
 		return
 	}
-	e := &indexedSession{
+	e := indexedSession{
 		Session: search.Session{
 			ID: id, Name: gamelift.Value(m.Name), Properties: propertyMap(m.GameProperties),
 			MaximumSessions:    int64(gamelift.Value(m.MaximumPlayerSessionCount)),
 			PlayerSessionCount: int64(gamelift.Value(m.CurrentPlayerSessionCount)),
 		},
-		location: gamelift.Value(m.Location), model: m,
+		location: gamelift.Value(m.Location), model: &m,
 	}
 	if m.CreationTime != nil {
 		e.CreationTimeMillis = m.CreationTime.UnixMilli()
 	}
+	e.terms = search.TermsOf(&e.Session)
 	x.mu.Lock()
 	f := x.fleets[fleetID]
 	if f == nil {
-		f = &fleetSessions{byID: map[string]*indexedSession{}}
+		f = &fleetSessions{pos: map[string]int{}, postings: map[search.Term]map[string]struct{}{}}
 		x.fleets[fleetID] = f
 	}
 	x.fleet[id] = fleetID
 	x.mu.Unlock()
 	f.mu.Lock()
-	f.byID[id] = e
+	f.put(e)
 	f.mu.Unlock()
 }
 
@@ -80,8 +88,129 @@ func (x *sessionIndex) remove(id string) {
 		return
 	}
 	f.mu.Lock()
-	delete(f.byID, id)
+	f.remove(id)
 	f.mu.Unlock()
+}
+
+func (f *fleetSessions) put(e indexedSession) {
+	i, ok := f.pos[e.ID]
+	if ok {
+		f.unpost(&f.all[i])
+		f.all[i] = e
+	} else {
+		i = len(f.all)
+		f.all = append(f.all, e)
+		f.pos[e.ID] = i
+	}
+	for _, t := range e.terms {
+		ids := f.postings[t]
+		if ids == nil {
+			ids = map[string]struct{}{}
+			f.postings[t] = ids
+		}
+		ids[e.ID] = struct{}{}
+	}
+}
+
+func (f *fleetSessions) remove(id string) {
+	i, ok := f.pos[id]
+	if !ok {
+		return
+	}
+	f.unpost(&f.all[i])
+	last := len(f.all) - 1
+	if i != last {
+		f.all[i] = f.all[last]
+		f.pos[f.all[i].ID] = i
+	}
+	f.all[last] = indexedSession{}
+	f.all = f.all[:last]
+	delete(f.pos, id)
+}
+
+func (f *fleetSessions) unpost(e *indexedSession) {
+	for _, t := range e.terms {
+		ids := f.postings[t]
+		delete(ids, e.ID)
+		if len(ids) == 0 {
+			delete(f.postings, t)
+		}
+	}
+}
+
+// narrowFraction: a search reads postings when they hold under 1/narrowFraction of the
+// fleet's sessions, and the whole slice otherwise.
+var narrowFraction = 4
+
+// size is how many sessions satisfy t.
+func (f *fleetSessions) size(t search.Term) int {
+	if t.Kind == search.TermID {
+		if _, ok := f.pos[t.Value]; ok {
+			return 1
+		}
+		return 0
+	}
+	return len(f.postings[t])
+}
+
+// has reports whether the session at index i satisfies t.
+func (f *fleetSessions) has(t search.Term, id string) bool {
+	if t.Kind == search.TermID {
+		return t.Value == id
+	}
+	_, ok := f.postings[t][id]
+	return ok
+}
+
+// candidates are the sessions a search reads: those of the terms the filter narrows to
+// (each once), or all of them when it does not narrow, or not to under a quarter of them
+// (reading the slice in order is then faster than picking sessions out of it by ID).
+func (f *fleetSessions) candidates(filter *search.Filter, location string) iter.Seq[*search.Session] {
+	terms, narrowed := filter.Narrow(f.size)
+	if narrowed {
+		total := 0
+		for _, t := range terms {
+			total += f.size(t)
+		}
+		narrowed = total < len(f.all)/narrowFraction
+	}
+	return func(yield func(*search.Session) bool) {
+		visit := func(i int) bool {
+			e := &f.all[i]
+			return location != "" && e.location != location || yield(&e.Session)
+		}
+		if !narrowed {
+			for i := range f.all {
+				if !visit(i) {
+					return
+				}
+			}
+			return
+		}
+		for n, t := range terms {
+			var ids iter.Seq[string]
+			if t.Kind == search.TermID {
+				ids = func(yield func(string) bool) { yield(t.Value) }
+			} else {
+				ids = maps.Keys(f.postings[t])
+			}
+		next:
+			for id := range ids {
+				i, ok := f.pos[id]
+				if !ok {
+					continue
+				}
+				for _, earlier := range terms[:n] { // read by an earlier term already
+					if f.has(earlier, id) {
+						continue next
+					}
+				}
+				if !visit(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // search returns up to n of a fleet's ACTIVE sessions (in one location, or all when
@@ -96,18 +225,11 @@ func (x *sessionIndex) search(fleetID, location string, f *search.Filter, o sear
 	}
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	var all iter.Seq[*search.Session] = func(yield func(*search.Session) bool) {
-		for _, e := range fs.byID {
-			if (location == "" || e.location == location) && !yield(&e.Session) {
-				return
-			}
-		}
-	}
-	page, more := search.Select(all, f, o, after, n)
+	page, more := search.Select(fs.candidates(f, location), f, o, after, n)
 	out := make([]gamelift.GameSession, len(page))
 	var last search.Cursor
 	for i, s := range page {
-		out[i] = fs.byID[s.ID].model
+		out[i] = *fs.all[fs.pos[s.ID]].model
 		last = o.CursorOf(s)
 	}
 	return out, last, more
@@ -123,11 +245,11 @@ func (x *sessionIndex) lookup(fleetID, id string) (search.Session, bool) {
 	}
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	e, ok := fs.byID[id]
+	i, ok := fs.pos[id]
 	if !ok {
 		return search.Session{}, false
 	}
-	return e.Session, true
+	return fs.all[i].Session, true
 }
 
 // indexedSessions is the game session table with every write also applied to the index.
