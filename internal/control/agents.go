@@ -75,7 +75,7 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			return nil, notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
 		}
 		if session != "" && !c.Force {
-			gs, err := s.store.GameSessions().Get(ctx, session)
+			gs, err := s.gameSessions.Get(ctx, session)
 			if err == nil && gs.ProtectionPolicy == protectionFull {
 				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
 			}

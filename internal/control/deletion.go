@@ -135,7 +135,7 @@ func (s *Service) finishDeletion(fleetID string, locations []string) {
 
 // endFleetSessions ends the live game sessions in the fleet's locations chosen by in.
 func (s *Service) endFleetSessions(ctx context.Context, fleetID string, in func(string) bool) error {
-	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: fleetID})
+	page, err := s.gameSessions.List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return fmt.Errorf("list game sessions: %w", err)
 	}

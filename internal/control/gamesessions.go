@@ -90,7 +90,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 	}
 	id := s.sessionARN(fleetID, idPart)
 	if custom != "" {
-		if gs, err := s.store.GameSessions().Get(ctx, id); err == nil {
+		if gs, err := s.gameSessions.Get(ctx, id); err == nil {
 			return replay(gs, token)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("look up idempotency token: %w", err)
@@ -113,7 +113,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 		maxPlayers: *in.MaximumPlayerSessionCount, properties: in.GameProperties,
 	}, now)
 	if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
-		existing, gerr := s.store.GameSessions().Get(ctx, id)
+		existing, gerr := s.gameSessions.Get(ctx, id)
 		if gerr != nil {
 			return nil, fmt.Errorf("read game session: %w", gerr)
 		}
@@ -164,7 +164,7 @@ func (s *Service) newSession(ctx context.Context, f store.Fleet, location string
 		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: spec.custom, LogPaths: p.logPaths,
 		PlacementID: spec.placementID,
 	}
-	if err := s.store.GameSessions().Create(ctx, spec.id, fleetID, gs); err != nil {
+	if err := s.gameSessions.Create(ctx, spec.id, fleetID, gs); err != nil {
 		s.releaseProcess(p.key, spec.id)
 		return store.GameSession{}, fmt.Errorf("create game session: %w", err)
 	}
@@ -257,7 +257,7 @@ func (s *Service) startSession(p placed, gs store.GameSession) {
 
 // getSession loads a game session by ID (ARN).
 func (s *Service) getSession(ctx context.Context, id *string) (store.GameSession, error) {
-	gs, err := s.store.GameSessions().Get(ctx, gamelift.Value(id))
+	gs, err := s.gameSessions.Get(ctx, gamelift.Value(id))
 	if err != nil {
 		return gs, notFound(err, "Game session %s not found", gamelift.Value(id))
 	}
@@ -267,7 +267,7 @@ func (s *Service) getSession(ctx context.Context, id *string) (store.GameSession
 // activateSession moves a session ACTIVATING -> ACTIVE when its process says so.
 func (s *Service) activateSession(ctx context.Context, id string) error {
 	activated := false
-	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+	gs, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 		activated = false
 		switch st := gamelift.Value(gs.Model.Status); st {
 		case SessionActivating:
@@ -292,7 +292,7 @@ func (s *Service) activateSession(ctx context.Context, id string) error {
 // Ending an ended session changes nothing.
 func (s *Service) endSession(ctx context.Context, id, reason string) {
 	now := gamelift.At(s.now())
-	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+	gs, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 		m := &gs.Model
 		was := gamelift.Value(m.Status)
 		if was == SessionTerminated || was == SessionError {
@@ -392,7 +392,7 @@ func (s *Service) findSessions(ctx context.Context, fleetID, sessionID, aliasID,
 	// A page is a page of the fleet's sessions in the store, filtered: it may hold fewer
 	// than Limit, with a NextToken to go on, as AWS's paging allows, and it costs Limit
 	// reads however many sessions the fleet has.
-	page, err := s.store.GameSessions().List(ctx, query(gamelift.Value(f.Attributes.FleetId), limit, token))
+	page, err := s.gameSessions.List(ctx, query(gamelift.Value(f.Attributes.FleetId), limit, token))
 	if err != nil {
 		return nil, nil, pageErr(err)
 	}
@@ -402,7 +402,7 @@ func (s *Service) findSessions(ctx context.Context, fleetID, sessionID, aliasID,
 // UpdateGameSession changes a live session's players limit, name, policies or properties.
 func (s *Service) UpdateGameSession(ctx context.Context, in *gamelift.UpdateGameSessionInput) (*gamelift.UpdateGameSessionOutput, error) {
 	id := gamelift.Value(in.GameSessionId)
-	gs, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+	gs, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 		m := &gs.Model
 		if st := gamelift.Value(m.Status); st != SessionActive && st != SessionActivating {
 			return gamelift.InvalidGameSessionStatus("Game session %s is %s; only ACTIVE or ACTIVATING sessions can be updated", id, st)
@@ -463,7 +463,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		s.endSession(ctx, id, ReasonForceTerminated)
 		s.forceStop(ctx, keyOf(gs))
 	} else {
-		_, err := s.store.GameSessions().Update(ctx, id, func(gs *store.GameSession) error {
+		_, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {
 				gs.Model.Status = gamelift.String(SessionTerminating)
 			}
@@ -483,7 +483,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 
 // purgeSessions deletes sessions ended more than 30 days ago; their tokens are free again.
 func (s *Service) purgeSessions(ctx context.Context) {
-	page, err := s.store.GameSessions().List(ctx, store.Query{})
+	page, err := s.gameSessions.List(ctx, store.Query{})
 	if err != nil {
 		s.log.Error("list game sessions to purge", "error", err)
 		return
@@ -491,7 +491,7 @@ func (s *Service) purgeSessions(ctx context.Context) {
 	cutoff := s.now().Add(-sessionRetention)
 	for _, gs := range page.Items {
 		if t := gs.Model.TerminationTime; t != nil && t.Before(cutoff) {
-			if err := s.store.GameSessions().Delete(ctx, gamelift.Value(gs.Model.GameSessionId)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := s.gameSessions.Delete(ctx, gamelift.Value(gs.Model.GameSessionId)); err != nil && !errors.Is(err, store.ErrNotFound) {
 				s.log.Error("purge game session", "game_session", gamelift.Value(gs.Model.GameSessionId), "error", err)
 			}
 			s.forgetSessionIndex(gs)

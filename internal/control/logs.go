@@ -76,7 +76,7 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive io.
 	}
 	s.log.Debug("game session logs uploaded", "game_session", gamelift.Value(gs.Model.GameSessionId), "compute", c.ComputeName)
 	var replaced string
-	_, err = s.store.GameSessions().Update(ctx, gamelift.Value(gs.Model.GameSessionId), func(gs *store.GameSession) error {
+	_, err = s.gameSessions.Update(ctx, gamelift.Value(gs.Model.GameSessionId), func(gs *store.GameSession) error {
 		replaced, gs.LogArchive = gs.LogArchive, name
 		return nil
 	})
@@ -94,7 +94,7 @@ func (s *Service) StoreProcessLogs(ctx context.Context, c AgentCall, archive io.
 // lastSessionOf finds the most recent game session a process of a compute hosted: a
 // compute speaks for its own processes only.
 func (s *Service) lastSessionOf(ctx context.Context, fleetID, compute, processID string) (store.GameSession, error) {
-	page, err := s.store.GameSessions().List(ctx, store.Query{Parent: fleetID})
+	page, err := s.gameSessions.List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return store.GameSession{}, fmt.Errorf("list game sessions: %w", err)
 	}

@@ -406,7 +406,7 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 			return errors.Join(err, s.endPlacement(ctx, id, PlacementFailed, "its players could not join: "+err.Error()))
 		}
 	}
-	gs, err := s.store.GameSessions().Get(ctx, sessionID)
+	gs, err := s.gameSessions.Get(ctx, sessionID)
 	if err != nil {
 		return err
 	}
@@ -526,7 +526,7 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 		// Its session was made: settle it if the session moved on while the server was down;
 		// if it is still ACTIVATING, the session's activation or end will.
 		sessionID := *m.GameSessionId
-		gs, err := s.store.GameSessions().Get(ctx, sessionID)
+		gs, err := s.gameSessions.Get(ctx, sessionID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.placementSessionEnded(id)

@@ -81,7 +81,7 @@ type newPlayer struct{ id, data string }
 func (s *Service) reservePlayers(ctx context.Context, sessionID string, players []newPlayer) ([]gamelift.PlayerSession, error) {
 	now := gamelift.At(s.now())
 	var made []gamelift.PlayerSession
-	gs, err := s.store.GameSessions().Update(ctx, sessionID, func(gs *store.GameSession) error {
+	gs, err := s.gameSessions.Update(ctx, sessionID, func(gs *store.GameSession) error {
 		made = nil
 		m := &gs.Model
 		if st := gamelift.Value(m.Status); st != SessionActive {
@@ -192,7 +192,7 @@ func (s *Service) findPlayers(ctx context.Context, sessionID, playerID, psessID,
 		}
 		sessions = append(sessions, gs)
 	case playerID != nil:
-		page, err := s.store.GameSessions().List(ctx, store.Query{})
+		page, err := s.gameSessions.List(ctx, store.Query{})
 		if err != nil {
 			return nil, fmt.Errorf("list game sessions: %w", err)
 		}
@@ -214,7 +214,7 @@ func (s *Service) findPlayers(ctx context.Context, sessionID, playerID, psessID,
 // changePlayer moves one player session of a session from one of the statuses in from to
 // status to (the process accepting or removing its player).
 func (s *Service) changePlayer(ctx context.Context, sessionID, psessID string, from []string, to string) error {
-	gs, err := s.store.GameSessions().Update(ctx, sessionID, func(gs *store.GameSession) error {
+	gs, err := s.gameSessions.Update(ctx, sessionID, func(gs *store.GameSession) error {
 		i := slices.IndexFunc(gs.Players, func(ps gamelift.PlayerSession) bool { return gamelift.Value(ps.PlayerSessionId) == psessID })
 		if i < 0 {
 			return gamelift.NotFound("Player session %s not found in game session %s", psessID, sessionID)

@@ -606,17 +606,18 @@ func (s *Service) refreshConnection(ctx context.Context, r refresh) {
 }
 
 // restoreSessions rebuilds what memory holds about stored sessions after a restart: the
-// player index, and for each live session a disconnected placeholder of its process, so
+// player index, the search index of ACTIVE sessions, and for each live session a disconnected placeholder of its process, so
 // the process takes its session back when it reconnects, or the session ends
 // (INTERRUPTED) when the reconnect grace passes.
 func (s *Service) restoreSessions(ctx context.Context) error {
-	page, err := s.store.GameSessions().List(ctx, store.Query{})
+	page, err := s.gameSessions.List(ctx, store.Query{})
 	if err != nil {
 		return fmt.Errorf("list game sessions: %w", err)
 	}
 	now := s.now()
 	for _, gs := range page.Items {
 		s.indexPlayers(gs)
+		s.searchIndex.put(gs)
 		st := gamelift.Value(gs.Model.Status)
 		if st == SessionTerminated || st == SessionError {
 			continue

@@ -71,16 +71,19 @@ type Config struct {
 
 // Service answers the GameLift operations.
 type Service struct {
-	store       store.Store
-	fleets      *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
-	aliases     *cachedTable[store.Alias]
-	queues      *cachedTable[store.Queue]
-	tagged      map[string]taggedTable // ARN resource type -> where those resources keep their tags
-	region      string
-	sdkEndpoint string
-	tokenTTL    time.Duration
-	clock       Clock
-	log         *slog.Logger
+	store   store.Store
+	fleets  *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
+	aliases *cachedTable[store.Alias]
+	queues  *cachedTable[store.Queue]
+	// gameSessions is the store's table of game sessions; its writes keep searchIndex.
+	gameSessions *indexedSessions
+	searchIndex  *sessionIndex
+	tagged       map[string]taggedTable // ARN resource type -> where those resources keep their tags
+	region       string
+	sdkEndpoint  string
+	tokenTTL     time.Duration
+	clock        Clock
+	log          *slog.Logger
 
 	logDir, logURL, buildDir string
 	maxSessionLogBytes       int64
@@ -148,6 +151,8 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		eventBudgets:     map[string]*eventBudget{},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
+	s.searchIndex = newSessionIndex()
+	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex)
 	s.tagged = s.taggedKinds()
 	s.procs.freed = s.placer.wake
 	if err := s.resumeProvisioning(ctx); err != nil {

@@ -215,6 +215,11 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	if st := w.session(t, gs.GameSessionId).Status; st != types.GameSessionStatusActive {
 		t.Errorf("after restart the session is %s", st)
 	}
+	// The search index is rebuilt from the store: the session is found as it was.
+	found := must(w.api.SearchGameSessions(ctx, &gl.SearchGameSessionsInput{FleetId: &w.fleetID, FilterExpression: aws.String("playerSessionCount = 1")}))(t)
+	if len(found.GameSessions) != 1 || aws.ToString(found.GameSessions[0].GameSessionId) != aws.ToString(gs.GameSessionId) {
+		t.Errorf("after restart SearchGameSessions finds %d sessions", len(found.GameSessions))
+	}
 	replay := must(w.createSession(ctx, "survive-1", 8))(t) // other parameters: still a replay
 	if aws.ToString(replay.GameSessionId) != aws.ToString(gs.GameSessionId) || aws.ToInt32(replay.MaximumPlayerSessionCount) != 4 {
 		t.Errorf("the token placed a new session after restart: %s", aws.ToString(replay.GameSessionId))

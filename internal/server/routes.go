@@ -142,6 +142,7 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"CreateGameSession":          awsproto.Op(s.CreateGameSession),
 		"DescribeGameSessions":       awsproto.Op(s.DescribeGameSessions),
 		"DescribeGameSessionDetails": awsproto.Op(s.DescribeGameSessionDetails),
+		"SearchGameSessions":         awsproto.Op(s.SearchGameSessions),
 		"UpdateGameSession":          awsproto.Op(s.UpdateGameSession),
 		"TerminateGameSession":       awsproto.Op(s.TerminateGameSession),
 		"GetGameSessionLogUrl":       awsproto.Op(s.GetGameSessionLogUrl),

@@ -10,7 +10,6 @@ const (
 	whyFleetIQ     = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
 	whyScaling     = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
 	whyUpload      = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
-	whyQueues      = "SearchGameSessions is not built yet"
 	whyMatchmaking = "FlexMatch is not built yet"
 	whyContainers  = "container fleets are not built yet"
 )
@@ -52,8 +51,6 @@ var unsupported = map[string]string{
 	"DescribeScalingPolicies": whyScaling,
 
 	"RequestUploadCredentials": whyUpload,
-
-	"SearchGameSessions": whyQueues,
 
 	"AcceptMatch":                       whyMatchmaking,
 	"CreateMatchmakingConfiguration":    whyMatchmaking,
