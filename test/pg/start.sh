@@ -12,7 +12,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-dir=${1:-$(mktemp -d)}
+dir=${1:-}
+if [ -z "$dir" ]; then
+  dir=$(mktemp -d)
+  echo "cluster in $dir; stop it with test/pg/stop.sh $dir" >&2
+fi
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$(pg_bindir)
