@@ -113,7 +113,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
 	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the generated credentials, builds, logs and the SQLite database")
-	storeURL := fs.String("store", "", "`URL` of a PostgreSQL database to keep state in, which several servers may share: postgres://user:password@host:5432/hoist (HOIST_STORE when not given); SQLite in the data directory when neither is set")
+	storeURL := fs.String("store", "", "`URL` of a PostgreSQL database to keep state in: postgres://user:password@host:5432/hoist (HOIST_STORE when not given); SQLite in the data directory when neither is set")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log every failed request")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")

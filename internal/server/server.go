@@ -33,7 +33,7 @@ type Config struct {
 	// SQLite database unless Store names another.
 	DataDir string
 	// Store is the URL of the database state is kept in: postgres://... (or postgresql://)
-	// for PostgreSQL, which several servers may share; empty for SQLite in DataDir.
+	// for PostgreSQL; empty for SQLite in DataDir.
 	Store string
 	// Region is the home Region of every fleet and appears in every ARN.
 	Region string

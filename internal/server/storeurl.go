@@ -12,8 +12,7 @@ import (
 )
 
 // openStore opens the store rawURL names: a postgres:// or postgresql:// URL is a
-// PostgreSQL database, which several servers may share; an empty one is SQLite in the
-// data directory.
+// PostgreSQL database; an empty one is SQLite in the data directory.
 func openStore(ctx context.Context, rawURL, dataDir string) (store.Store, error) {
 	if rawURL == "" {
 		return sqlite.Open(ctx, filepath.Join(dataDir, "hoist.db"))
