@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -25,7 +26,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// updates holds a slot per Update transaction under way. An Update holds its connection
 	// while fn runs, and fn may read the store, which takes another; capping Updates at
-	// half the pool leaves connections for those reads, so Updates cannot starve each other.
+	// three quarters of the pool leaves connections for those reads (and for creates and
+	// deletes), so Updates cannot starve each other. (Half the pool made game session
+	// activations, each an Update, queue behind creates under hoist bench.)
 	updates chan struct{}
 }
 
@@ -76,7 +79,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL pool: %w", err)
 	}
-	s := &Store{pool: pool, updates: make(chan struct{}, max(1, cfg.MaxConns/2))}
+	s := &Store{pool: pool, updates: make(chan struct{}, max(1, cfg.MaxConns*3/4))}
 	if err := s.check(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -207,6 +210,8 @@ func (t table[T]) Get(ctx context.Context, key string) (T, error) {
 
 // Update locks the row (SELECT ... FOR UPDATE) for the rest of its transaction, so an
 // update of the same key from this process or another replica waits for it to commit.
+// The transaction takes two round trips, not four: BEGIN goes with the SELECT, and the
+// UPDATE with the COMMIT, each pair as one pipelined batch.
 func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T, error) {
 	var v T
 	select {
@@ -215,33 +220,51 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 	case <-ctx.Done():
 		return v, fmt.Errorf("update %s %s: %w", t.kind, key, ctx.Err())
 	}
-	tx, err := t.s.pool.Begin(ctx)
+	conn, err := t.s.pool.Acquire(ctx)
 	if err != nil {
-		return v, fmt.Errorf("update %s %s: begin: %w", t.kind, key, err)
+		return v, fmt.Errorf("update %s %s: %w", t.kind, key, err)
 	}
-	defer tx.Rollback(ctx) // after Commit, a no-op
+	// A connection left inside a transaction is closed by the pool, never reused; rolling
+	// back keeps it, after fn refused the change.
+	defer conn.Release()
+	rollback := func() { conn.Exec(ctx, `ROLLBACK`) }
+
 	var body []byte
-	err = tx.QueryRow(ctx, `SELECT body FROM records WHERE kind = $1 AND key = $2 FOR UPDATE`, t.kind, key).Scan(&body)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return v, fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
-	}
-	if err != nil {
+	read := &pgx.Batch{}
+	read.Queue(`BEGIN`)
+	read.Queue(`SELECT body FROM records WHERE kind = $1 AND key = $2 FOR UPDATE`, t.kind, key).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&body)
+	})
+	if err := conn.SendBatch(ctx, read).Close(); err != nil {
+		rollback()
+		if errors.Is(err, pgx.ErrNoRows) {
+			return v, fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
+		}
 		return v, fmt.Errorf("get %s %s: %w", t.kind, key, err)
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
+		rollback()
 		return v, fmt.Errorf("decode %s %s: %w", t.kind, key, err)
 	}
 	if err := fn(&v); err != nil {
+		rollback()
 		return v, err
 	}
 	if body, err = json.Marshal(v); err != nil {
+		rollback()
 		return v, fmt.Errorf("encode %s %s: %w", t.kind, key, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE records SET body = $1 WHERE kind = $2 AND key = $3`, body, t.kind, key); err != nil {
+	write := &pgx.Batch{}
+	write.Queue(`UPDATE records SET body = $1 WHERE kind = $2 AND key = $3`, body, t.kind, key)
+	write.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" { // a failed transaction's COMMIT answers ROLLBACK
+			return fmt.Errorf("commit answered %s", tag)
+		}
+		return nil
+	})
+	if err := conn.SendBatch(ctx, write).Close(); err != nil {
+		rollback()
 		return v, fmt.Errorf("update %s %s: %w", t.kind, key, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return v, fmt.Errorf("update %s %s: commit: %w", t.kind, key, err)
 	}
 	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,4 +245,54 @@ func eventually(t *testing.T, fn func() error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// BenchmarkCreate is one durable write: an INSERT committed (synchronous_commit on).
+func BenchmarkCreate(b *testing.B) {
+	s := openBench(b)
+	gs := store.GameSession{Model: gamelift.GameSession{Status: gamelift.String("ACTIVATING")}}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.GameSessions().Create(context.Background(), fmt.Sprint(i), "fleet-1", gs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUpdateParallel is many goroutines each updating keys of their own, as game
+// sessions activating at once do: a transaction with a row lock, a read and a write each.
+func BenchmarkUpdateParallel(b *testing.B) {
+	s := openBench(b)
+	ctx := context.Background()
+	const keys = 1000
+	gs := store.GameSession{Model: gamelift.GameSession{Status: gamelift.String("ACTIVATING")}}
+	for i := range keys {
+		if err := s.GameSessions().Create(ctx, fmt.Sprint(i), "fleet-1", gs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_, err := s.GameSessions().Update(ctx, fmt.Sprint(n.Add(1)%keys), func(gs *store.GameSession) error {
+				gs.Model.Status = gamelift.String("ACTIVE")
+				return nil
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func openBench(b *testing.B) *postgres.Store {
+	s, err := postgres.Open(context.Background(), pgtest.Database(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
