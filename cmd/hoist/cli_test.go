@@ -31,7 +31,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"--help"}, []string{"usage: hoist <command>", "quickstart", "build upload"}},
 		{[]string{"help"}, []string{"usage: hoist <command>"}},
 		{[]string{"-h"}, []string{"usage: hoist <command>"}},
-		{[]string{"server", "--help"}, []string{"hoist server: run", "--addr HOST:PORT", "--data-dir DIRECTORY", "--no-local-agent", "--local-locations", "credentials:"}},
+		{[]string{"server", "--help"}, []string{"hoist server: run", "--addr HOST:PORT", "--data-dir DIRECTORY", "--store URL", "--no-local-agent", "--local-locations", "credentials:"}},
 		{[]string{"help", "server"}, []string{"hoist server: run", "--addr HOST:PORT"}},
 		{[]string{"agent", "--help"}, []string{"hoist agent: run", "--fleet-id ID", "--compute-name NAME", "--location LOCATION", "HOIST_ACCESS_KEY_ID"}},
 		{[]string{"quickstart", "-h"}, []string{"hoist quickstart: see Hoist work", "--addr HOST:PORT", "--once", "credentials: none"}},

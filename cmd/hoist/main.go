@@ -2,7 +2,7 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
@@ -112,7 +112,8 @@ var serverHelp = help{
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
-	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the database, builds, logs and generated credentials")
+	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the generated credentials, builds, logs and the SQLite database")
+	storeURL := fs.String("store", "", "`URL` of a PostgreSQL database to keep state in: postgres://user:password@host:5432/hoist (HOIST_STORE when not given); SQLite in the data directory when neither is set")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log every failed request")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
@@ -155,7 +156,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"limit", soft, "need", need)
 	}
 
-	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Region: *region, Logger: log, NoLocalAgent: *noAgent,
+	if *storeURL == "" {
+		*storeURL = os.Getenv("HOIST_STORE") // in the environment, a password stays out of ps
+	}
+	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")

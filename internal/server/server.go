@@ -22,7 +22,6 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
-	"github.com/hoist-dev/hoist/internal/store/sqlite"
 	"github.com/hoist-dev/hoist/internal/webhook"
 )
 
@@ -30,8 +29,12 @@ import (
 type Config struct {
 	// Addr is the host:port to listen on; port 0 picks a free one.
 	Addr string
-	// DataDir holds the database and the generated credentials.
+	// DataDir holds the generated credentials, builds and game session logs, and the
+	// SQLite database unless Store names another.
 	DataDir string
+	// Store is the URL of the database state is kept in: postgres://... (or postgresql://)
+	// for PostgreSQL; empty for SQLite in DataDir.
+	Store string
 	// Region is the home Region of every fleet and appears in every ARN.
 	Region string
 	// Credentials, when set, are an admin key pair, always accepted; otherwise the pair
@@ -110,7 +113,7 @@ type Server struct {
 	stopEvents func()
 	closeOnce  sync.Once
 	closeErr   error
-	store      *sqlite.Store
+	store      store.Store
 	done       chan error
 }
 
@@ -155,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	})
 
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hoist.db"))
+	st, err := openStore(ctx, cfg.Store, cfg.DataDir)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -248,7 +251,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // key; a key pair given in the configuration is made sure to be an admin key at every
 // start, while one kept in the data directory is not brought back once deleted (rotated
 // away with hoist keys delete).
-func openKeys(ctx context.Context, st *sqlite.Store, creds Credentials, given bool, cfg Config) (*access.Keyring, error) {
+func openKeys(ctx context.Context, st store.Store, creds Credentials, given bool, cfg Config) (*access.Keyring, error) {
 	first := store.AccessKey{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}
 	keys, err := access.Open(ctx, access.Config{
 		Keys: st.AccessKeys(), Operations: operationNames(), Limits: cfg.RateLimits,

@@ -1,4 +1,4 @@
 // Package store defines Hoist's durable state: the records the control plane keeps and the
-// Store interface every backend (SQLite now, PostgreSQL later) implements. The conformance
-// suite in storetest pins the contract.
+// Store interface every backend (sqlite, postgres) implements. The conformance suite in
+// storetest pins the contract.
 package store
