@@ -199,6 +199,22 @@ func (k *Keyring) Create(ctx context.Context, name string, allow []string) (stor
 	return key, nil
 }
 
+// Named returns the key named name, with its secret, making it (allowed allow) if there is
+// none: a key the servers themselves use, such as the one replicas sign their calls to
+// each other with.
+func (k *Keyring) Named(ctx context.Context, name string, allow []string) (store.AccessKey, error) {
+	page, err := k.cfg.Keys.List(ctx, store.Query{})
+	if err != nil {
+		return store.AccessKey{}, fmt.Errorf("list access keys: %w", err)
+	}
+	for _, key := range page.Items {
+		if key.Name == name {
+			return key, nil
+		}
+	}
+	return k.Create(ctx, name, allow)
+}
+
 // List returns every key, oldest first, without secrets.
 func (k *Keyring) List(ctx context.Context) ([]store.AccessKey, error) {
 	page, err := k.cfg.Keys.List(ctx, store.Query{})

@@ -108,7 +108,7 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 	if err := s.admitCreator(fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now); err != nil {
 		return nil, err
 	}
-	gs, err := s.newSession(ctx, f, location, sessionSpec{
+	gs, err := s.placeSession(ctx, f, location, sessionSpec{
 		id: id, custom: custom, name: in.Name, creator: in.CreatorId, data: in.GameSessionData,
 		maxPlayers: *in.MaximumPlayerSessionCount, properties: in.GameProperties,
 	}, now)
@@ -162,7 +162,7 @@ func (s *Service) newSession(ctx context.Context, f store.Fleet, location string
 		},
 		ProtectionPolicy: gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy),
 		ProcessID:        p.id, ComputeName: p.computeName, IdempotencyToken: spec.custom, LogPaths: p.logPaths,
-		PlacementID: spec.placementID,
+		PlacementID: spec.placementID, Replica: s.replicas.id,
 	}
 	if err := s.gameSessions.Create(ctx, spec.id, fleetID, gs); err != nil {
 		s.releaseProcess(p.key, spec.id)
@@ -291,8 +291,17 @@ func (s *Service) activateSession(ctx context.Context, id string) error {
 // endSession ends a session: TERMINATED with reason (or none), its players COMPLETED.
 // Ending an ended session changes nothing.
 func (s *Service) endSession(ctx context.Context, id, reason string) {
+	s.endSessionOf(ctx, id, reason, false)
+}
+
+// endSessionOf is endSession; with mineOnly, it leaves a session whose process another
+// replica holds now (the process moved there).
+func (s *Service) endSessionOf(ctx context.Context, id, reason string, mineOnly bool) {
 	now := gamelift.At(s.now())
 	gs, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
+		if mineOnly && s.replicated() && gs.Replica != s.replicas.id {
+			return errAlreadyEnded
+		}
 		m := &gs.Model
 		was := gamelift.Value(m.Status)
 		if was == SessionTerminated || was == SessionError {

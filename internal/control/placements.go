@@ -278,7 +278,7 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 	for _, c := range placement.Rank(s.queueCandidates(ctx, q, fleets), priorities(q.Model, pl.Model, elapsed)) {
 		f := fleets[c.Fleet]
 		sessionID := s.sessionARN(c.Fleet, "gsess-"+uuid.NewString())
-		gs, err := s.newSession(ctx, f, c.Location, sessionSpec{
+		gs, err := s.placeSession(ctx, f, c.Location, sessionSpec{
 			id: sessionID, name: pl.Model.GameSessionName, data: pl.Model.GameSessionData, matchmakerData: pl.Model.MatchmakerData,
 			maxPlayers: gamelift.Value(pl.Model.MaximumPlayerSessionCount), properties: pl.Model.GameProperties,
 			placementID: id, capacitySince: gen,

@@ -208,6 +208,9 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 	}
 	now := s.now()
 	key := procKey{h.FleetID, h.ComputeName, h.ProcessID}
+	if err := s.adoptMovedProcess(ctx, key); err != nil {
+		return nil, err
+	}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	p, ok := s.procs.byKey[key]
@@ -576,7 +579,7 @@ func (s *Service) sweepProcesses(ctx context.Context) {
 	s.procs.mu.Unlock()
 	for _, e := range ends {
 		if e.session != "" {
-			s.endSession(ctx, e.session, e.reason)
+			s.endSessionOf(ctx, e.session, e.reason, true)
 		}
 	}
 	for _, key := range timedOut {
@@ -614,30 +617,67 @@ func (s *Service) restoreSessions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list game sessions: %w", err)
 	}
-	now := s.now()
+	var live map[string]bool
+	if s.replicated() {
+		if live, err = s.liveReplicas(ctx); err != nil {
+			return err
+		}
+	}
 	for _, gs := range page.Items {
 		s.indexPlayers(gs)
 		s.searchIndex.put(gs)
-		st := gamelift.Value(gs.Model.Status)
-		if st == SessionTerminated || st == SessionError {
+		if sessionEnded(gs) {
 			continue
 		}
-		fleetID := gamelift.Value(gs.Model.FleetId)
-		timeout := defaultActivationTimeout * time.Second
-		if f, err := s.fleets.Get(ctx, fleetID); err == nil {
-			timeout = time.Duration(gamelift.Value(f.Runtime.GameSessionActivationTimeoutSeconds)) * time.Second
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("read fleet %s: %w", fleetID, err)
+		if s.replicated() && gs.Replica != s.replicas.id {
+			// Another live replica's process: not this one's to watch. A dead one's: this
+			// replica takes it over, unless another does first.
+			if live[gs.Replica] {
+				continue
+			}
+			var ok bool
+			if gs, ok, err = s.claimSession(ctx, gamelift.Value(gs.Model.GameSessionId), gs.Replica); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
 		}
-		s.procs.put(&process{
-			id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
-			ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
-			port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: now,
-			gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: st == SessionActivating,
-			activationExpires: gs.Model.CreationTime.Add(timeout),
-			players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
-		})
+		if err := s.adoptSession(ctx, gs); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+func sessionEnded(gs store.GameSession) bool {
+	st := gamelift.Value(gs.Model.Status)
+	return st == SessionTerminated || st == SessionError
+}
+
+// adoptSession puts the process of a session this server watches in its registry,
+// disconnected: the process has the reconnect grace to come back to this server before
+// its session is INTERRUPTED. A process the registry has already is left as it is.
+func (s *Service) adoptSession(ctx context.Context, gs store.GameSession) error {
+	fleetID := gamelift.Value(gs.Model.FleetId)
+	timeout := defaultActivationTimeout * time.Second
+	if f, err := s.fleets.Get(ctx, fleetID); err == nil {
+		timeout = time.Duration(gamelift.Value(f.Runtime.GameSessionActivationTimeoutSeconds)) * time.Second
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read fleet %s: %w", fleetID, err)
+	}
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	if _, ok := s.procs.byKey[keyOf(gs)]; ok {
+		return nil
+	}
+	s.procs.put(&process{
+		id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
+		ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
+		port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: s.now(),
+		gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: gamelift.Value(gs.Model.Status) == SessionActivating,
+		activationExpires: gs.Model.CreationTime.Add(timeout),
+		players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
+	})
 	return nil
 }
 

@@ -65,8 +65,13 @@ type Config struct {
 	MaxComputes int
 	// Events receives game session placement events; none are sent when nil.
 	Events EventSink
-	Clock  Clock
-	Logger *slog.Logger
+	// Peers, when set, reaches the other replicas sharing Store: this replica records
+	// itself as ReplicaID at ReplicaURL and places sessions on the others' processes when
+	// it has none free. Nil for a server alone on its store.
+	Peers                 Peers
+	ReplicaID, ReplicaURL string
+	Clock                 Clock
+	Logger                *slog.Logger
 }
 
 // Service answers the GameLift operations.
@@ -90,8 +95,9 @@ type Service struct {
 	maxComputes              int
 	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
 
-	placer placer
-	events EventSink
+	placer   placer
+	events   EventSink
+	replicas replicas
 
 	procs                            processes
 	acts                             activations
@@ -144,6 +150,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		queues:             newCachedTable(c.Store.Queues()),
 		placer:             newPlacer(),
 		events:             c.Events,
+		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
 		creators:         map[string][]time.Time{},
@@ -164,6 +171,10 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		return nil, err
 	}
 	if err := s.restorePlacements(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := s.runReplicaHeartbeat(ctx); err != nil {
 		cancel()
 		return nil, err
 	}

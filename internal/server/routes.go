@@ -18,6 +18,7 @@ import (
 func operations(s *control.Service, keys *access.Keyring) map[string]awsproto.Handler {
 	ops := answered(s)
 	maps.Copy(ops, keyOperations(keys))
+	maps.Copy(ops, replicaOperations(s))
 	for _, op := range gamelift.ModelOperations {
 		if _, ok := ops[op]; !ok {
 			why := unsupported[op]
@@ -32,7 +33,7 @@ func operations(s *control.Service, keys *access.Keyring) map[string]awsproto.Ha
 
 // operationNames are the names a key's allow list may match: GameLift's and Hoist's own.
 func operationNames() []string {
-	return slices.Concat(gamelift.ModelOperations, slices.Collect(maps.Keys(keyOperations(nil))))
+	return slices.Concat(gamelift.ModelOperations, slices.Collect(maps.Keys(keyOperations(nil))), slices.Collect(maps.Keys(replicaOperations(nil))))
 }
 
 // AccessKey is how Hoist's key operations show a key; the secret only when it is made.

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
@@ -35,6 +37,13 @@ type Config struct {
 	// Store is the URL of the database state is kept in: postgres://... (or postgresql://)
 	// for PostgreSQL; empty for SQLite in DataDir.
 	Store string
+	// AdvertiseURL is where the other replicas on a shared store reach this server's API;
+	// its own listening address when empty.
+	AdvertiseURL string
+	// SDKEndpoint is the ws:// URL computes are told to connect their processes to
+	// (RegisterCompute's GameLiftServiceSdkEndpoint): with replicas, the load balancer's or
+	// DNS name's; this server's own when empty.
+	SDKEndpoint string
 	// Region is the home Region of every fleet and appears in every ARN.
 	Region string
 	// Credentials, when set, are an admin key pair, always accepted; otherwise the pair
@@ -169,6 +178,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
+	// On a shared store the server is one of several replicas: it records itself there,
+	// and places sessions on the others' processes when it has none free.
+	var peers control.Peers
+	replicaID, replicaURL := uuid.NewString(), cmp.Or(cfg.AdvertiseURL, "http://"+addr)
+	if cfg.Store != "" {
+		key, err := keys.Named(ctx, replicaKeyName, []string{replicaOpAllow})
+		if err != nil {
+			st.Close()
+			ln.Close()
+			return nil, err
+		}
+		peers = newPeerClient(key, cfg.Region)
+	}
+	sdkEndpoint := cmp.Or(cfg.SDKEndpoint, "ws://"+addr)
 	var events control.EventSink
 	var sender *webhook.Sender
 	if len(cfg.EventWebhooks) > 0 {
@@ -176,7 +199,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		events = sender
 	}
 	svc, err := control.New(ctx, control.Config{
-		Events: events, Store: st, Region: cfg.Region, SDKEndpoint: "ws://" + addr, Clock: cfg.Clock, Logger: cfg.Logger,
+		Events: events, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
+		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
@@ -226,7 +250,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	})
 	s := &Server{
-		Endpoint: "http://" + addr, SDKEndpoint: "ws://" + addr, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
+		Endpoint: "http://" + addr, SDKEndpoint: sdkEndpoint, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
 		service: svc, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,

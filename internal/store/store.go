@@ -35,6 +35,8 @@ type Store interface {
 	Queues() Table[Queue]
 	// Placements are game session placements, keyed by placement ID.
 	Placements() Table[Placement]
+	// Replicas are the servers sharing this store, keyed by replica ID.
+	Replicas() Table[Replica]
 	Close() error
 }
 
@@ -132,6 +134,9 @@ type GameSession struct {
 	// ProcessID is the server process hosting the session; ComputeName its host.
 	ProcessID   string
 	ComputeName string
+	// Replica is the server whose process registry holds its process, when several share
+	// the store.
+	Replica string `json:",omitempty"`
 	// PlacementID is the game session placement that made it, if one did.
 	PlacementID string `json:",omitempty"`
 	// IdempotencyToken is the token (or deprecated GameSessionId) it was created with.
@@ -175,4 +180,12 @@ type Placement struct {
 	// QueueArn is the queue it was made in; Model has only the queue's name.
 	QueueArn       string
 	DesiredPlayers []gamelift.DesiredPlayerSession `json:",omitempty"`
+}
+
+// Replica is a server sharing the store with others: where the others reach it, and when
+// it last said it was alive.
+type Replica struct {
+	ID        string
+	URL       string
+	Heartbeat time.Time
 }

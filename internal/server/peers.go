@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Replicas call each other as Hoist operations of the API (Hoist.ReplicaPlaceSession),
+// signed with SigV4 like any call, with a key kept in the store that every replica reads
+// and that is allowed only these operations.
+const (
+	replicaKeyName = "replicas"
+	replicaOpAllow = "hoist:Replica*"
+	// peerCallTimeout bounds one call to another replica.
+	peerCallTimeout = 5 * time.Second
+)
+
+// replicaOperations are the operations replicas call on each other.
+func replicaOperations(svc *control.Service) map[string]awsproto.Handler {
+	return map[string]awsproto.Handler{
+		awsproto.HoistOperation("ReplicaPlaceSession"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var req control.PeerPlacement
+			if err := decode(&req); err != nil {
+				return nil, err
+			}
+			gs, err := svc.PlaceForPeer(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"GameSession": gs}, nil
+		},
+	}
+}
+
+// peerClient implements control.Peers over HTTP.
+type peerClient struct {
+	creds  aws.Credentials
+	region string
+	client *http.Client
+}
+
+func newPeerClient(key store.AccessKey, region string) *peerClient {
+	return &peerClient{
+		creds:  aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey},
+		region: region,
+		client: &http.Client{Timeout: peerCallTimeout},
+	}
+}
+
+// PlaceSession implements control.Peers.
+func (p *peerClient) PlaceSession(ctx context.Context, url string, req control.PeerPlacement) (store.GameSession, error) {
+	var out struct{ GameSession store.GameSession }
+	err := p.call(ctx, url, "ReplicaPlaceSession", req, &out)
+	return out.GameSession, err
+}
+
+func (p *peerClient) call(ctx context.Context, url, op string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(url, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	r.Header.Set("X-Amz-Target", "Hoist."+op)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, p.creds, r, hex.EncodeToString(sum[:]), "gamelift", p.region, time.Now()); err != nil {
+		return err
+	}
+	resp, err := p.client.Do(r)
+	if err != nil {
+		return fmt.Errorf("call replica %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("call replica %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Type == "" {
+			return fmt.Errorf("call replica %s: HTTP %d", url, resp.StatusCode)
+		}
+		return &gamelift.Error{Code: e.Type, Message: e.Message, Status: resp.StatusCode}
+	}
+	return json.Unmarshal(b, out)
+}

@@ -1,0 +1,126 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/internal/store/postgres/pgtest"
+)
+
+// startReplicas starts n servers on one PostgreSQL database.
+func startReplicas(t *testing.T, n int) []*server.Server {
+	t.Helper()
+	db := pgtest.Database(t)
+	var out []*server.Server
+	for range n {
+		srv, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Store: db,
+			Credentials: testCreds, Logger: quietLogger(), NoLocalAgent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close(context.Background()) })
+		out = append(out, srv)
+	}
+	return out
+}
+
+// Three replicas on one PostgreSQL, each with game server processes connected to it:
+// creates through every replica, in parallel, reach processes on the others, and no
+// process is given two sessions; placements through a queue do too.
+func TestReplicasPlaceOnEachOthersProcesses(t *testing.T) {
+	ctx := context.Background()
+	replicas := startReplicas(t, 3)
+	admin := client(replicas[0].Endpoint, testCreds.SecretAccessKey)
+	fa := anywhereFleet(t, admin, "custom-sdk-1")
+	fleetID := aws.ToString(fa.FleetId)
+
+	// Three computes, each connecting its processes to one replica.
+	const perReplica = 4
+	var procs []*gameProcess
+	for i, r := range replicas {
+		name := fmt.Sprintf("host-%d", i)
+		must(admin.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String(name),
+			IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}))(t)
+		tok := aws.ToString(must(admin.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String(name)}))(t).AuthToken)
+		w := &sdkWorld{srv: r, api: client(r.Endpoint, testCreds.SecretAccessKey), fleetID: fleetID, compute: name, tok: tok}
+		for j := range perReplica {
+			procs = append(procs, startProcess(t, w, fmt.Sprintf("proc-%d-%d", i, j), 7600+i*10+j, true))
+		}
+	}
+
+	// Twelve creates, four through each replica, at once: all twelve processes get one.
+	var wg sync.WaitGroup
+	ids := make([]string, len(procs))
+	errs := make([]error, len(procs))
+	for i := range procs {
+		c := client(replicas[i%3].Endpoint, testCreds.SecretAccessKey)
+		wg.Go(func() {
+			out, err := c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: aws.String(fleetID), Location: aws.String("custom-sdk-1"),
+				MaximumPlayerSessionCount: aws.Int32(2), IdempotencyToken: aws.String(fmt.Sprint("t-", i))})
+			errs[i] = err
+			if err == nil {
+				ids[i] = aws.ToString(out.GameSession.GameSessionId)
+			}
+		})
+	}
+	wg.Wait()
+	ports := map[int32]string{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create %d through replica %d: %v", i, i%3, err)
+		}
+	}
+	for _, id := range ids {
+		var gs types.GameSession
+		eventually(t, "session "+id+" is ACTIVE", func() bool {
+			out := must(admin.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: aws.String(id)}))(t).GameSessions
+			gs = out[0]
+			return gs.Status == types.GameSessionStatusActive
+		})
+		if other, ok := ports[aws.ToInt32(gs.Port)]; ok {
+			t.Errorf("sessions %s and %s share the process on port %d", id, other, aws.ToInt32(gs.Port))
+		}
+		ports[aws.ToInt32(gs.Port)] = id
+	}
+	_, err := client(replicas[1].Endpoint, testCreds.SecretAccessKey).CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: aws.String(fleetID),
+		Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+	apiError(t, err, "FleetCapacityExceededException")
+
+	// A token replayed through another replica answers the same session.
+	again := must(client(replicas[2].Endpoint, testCreds.SecretAccessKey).CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: aws.String(fleetID),
+		Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2), IdempotencyToken: aws.String("t-0")}))(t).GameSession
+	if aws.ToString(again.GameSessionId) != ids[0] {
+		t.Errorf("t-0 through replica 2 = %s, want %s", aws.ToString(again.GameSessionId), ids[0])
+	}
+
+	// A placement made through replica 0 waits, then lands on a process that connects to
+	// replica 2.
+	must(admin.CreateGameSessionQueue(ctx, &gl.CreateGameSessionQueueInput{Name: aws.String("lobby"),
+		Destinations: []types.GameSessionQueueDestination{{DestinationArn: fa.FleetArn}}}))(t)
+	must(admin.StartGameSessionPlacement(ctx, &gl.StartGameSessionPlacementInput{PlacementId: aws.String("across"),
+		GameSessionQueueName: aws.String("lobby"), MaximumPlayerSessionCount: aws.Int32(2)}))(t)
+	tok := aws.ToString(must(admin.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("host-2")}))(t).AuthToken)
+	startProcess(t, &sdkWorld{srv: replicas[2], fleetID: fleetID, compute: "host-2", tok: tok}, "proc-late", 7699, true)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pl := must(admin.DescribeGameSessionPlacement(ctx, &gl.DescribeGameSessionPlacementInput{PlacementId: aws.String("across")}))(t).GameSessionPlacement
+		if pl.Status == types.GameSessionPlacementStateFulfilled {
+			if aws.ToInt32(pl.Port) != 7699 {
+				t.Errorf("placed on port %d, want the late process's", aws.ToInt32(pl.Port))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("placement through replica 0 onto replica 2's process: %s", pl.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
