@@ -114,6 +114,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
 	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the generated credentials, builds, logs and the SQLite database")
 	storeURL := fs.String("store", "", "`URL` of a PostgreSQL database to keep state in: postgres://user:password@host:5432/hoist (HOIST_STORE when not given); SQLite in the data directory when neither is set")
+	advertiseURL := fs.String("advertise-url", "", "with replicas on a shared store: the `URL` the other replicas reach this one's API at (default: its own listening address)")
+	sdkEndpoint := fs.String("sdk-endpoint", "", "the ws:// `URL` computes are told to connect their game server processes to (RegisterCompute's GameLiftServiceSdkEndpoint); with replicas, the load balancer's or DNS name's (default: this server's own)")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log every failed request")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
@@ -160,7 +162,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		*storeURL = os.Getenv("HOIST_STORE") // in the environment, a password stays out of ps
 	}
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks}
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

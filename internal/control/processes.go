@@ -179,6 +179,7 @@ func (s *Service) forceStop(ctx context.Context, key procKey) {
 func (s *Service) forgetProcessLocked(p *process, reason string) string {
 	s.log.Info("server process removed", "process", p.id, "fleet", p.fleetID, "reason", reason)
 	s.procs.remove(p)
+	s.forgetReady(p.key())
 	if p.peer != nil {
 		p.peer.Close(reason)
 	}
@@ -211,6 +212,10 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 	if err := s.adoptMovedProcess(ctx, key); err != nil {
 		return nil, err
 	}
+	ready, err := s.readyBefore(ctx, key)
+	if err != nil {
+		return nil, err
+	}
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	p, ok := s.procs.byKey[key]
@@ -221,6 +226,9 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		}
 	default:
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
+		if ready != nil { // it called ProcessReady before, with another server
+			p.ready, p.port, p.logPaths = true, ready.Port, ready.LogPaths
+		}
 		s.procs.put(p)
 	}
 	p.location = shared(gamelift.Value(c.Model.Location))
@@ -262,6 +270,7 @@ func (h *processHandle) Detach(ctx context.Context) {
 	if p.ended && p.gameSessionID == "" {
 		// It called ProcessEnding: nothing to resume.
 		h.s.procs.remove(p)
+		h.s.forgetReady(p.key())
 		h.s.log.Debug("server process ended", "process", p.id, "fleet", p.fleetID)
 		return
 	}
@@ -340,6 +349,7 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		})
 		if err == nil {
 			h.s.processReady(ctx, fleetID, location)
+			err = h.s.recordReady(ctx, h.p, int32(req.Port), req.LogPaths)
 		}
 		return nil, err
 	case "HeartbeatServerProcess":
@@ -370,6 +380,9 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			p.gameSessionID, p.activating = "", false
 			return nil
 		})
+		if err == nil {
+			h.s.forgetReady(h.p.key())
+		}
 		if err == nil && session != "" {
 			h.s.endSession(ctx, session, "")
 		}
@@ -682,3 +695,54 @@ func (s *Service) adoptSession(ctx context.Context, gs store.GameSession) error 
 }
 
 var _ sdkhost.Backend = (*Service)(nil)
+
+// recordReady keeps in the store that a process is ready, so a server it connects to
+// later (after a restart, or another replica) knows it can host a session.
+func (s *Service) recordReady(ctx context.Context, p *process, port int32, logPaths []string) error {
+	rec := store.Process{FleetID: p.fleetID, ComputeName: p.computeName, ProcessID: p.id, Port: port, LogPaths: logPaths}
+	key := store.ProcessKey(p.fleetID, p.computeName, p.id)
+	_, err := s.store.Processes().Update(ctx, key, func(r *store.Process) error {
+		*r = rec
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		if err = s.store.Processes().Create(ctx, key, p.fleetID, rec); errors.Is(err, store.ErrExists) {
+			err = nil // made by a call that raced with this one
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("record ready process: %w", err)
+	}
+	return nil
+}
+
+// forgetReady drops a process's record, in the background: the process is gone.
+func (s *Service) forgetReady(k procKey) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := s.store.Processes().Delete(s.ctx, store.ProcessKey(k.fleet, k.compute, k.id))
+		if err != nil && !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil {
+			s.log.Warn("forget ready process", "process", k.id, "error", err)
+		}
+	}()
+}
+
+// readyBefore returns the record of a process that called ProcessReady with another
+// server (or before a restart), or nil. A process this server knows needs none.
+func (s *Service) readyBefore(ctx context.Context, k procKey) (*store.Process, error) {
+	s.procs.mu.Lock()
+	_, known := s.procs.byKey[k]
+	s.procs.mu.Unlock()
+	if known {
+		return nil, nil
+	}
+	rec, err := s.store.Processes().Get(ctx, store.ProcessKey(k.fleet, k.compute, k.id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ready process: %w", err)
+	}
+	return &rec, nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -37,6 +38,9 @@ type Store interface {
 	Placements() Table[Placement]
 	// Replicas are the servers sharing this store, keyed by replica ID.
 	Replicas() Table[Replica]
+	// Processes are the server processes that called ProcessReady and have not ended,
+	// keyed by ProcessKey, with the fleet ID as parent.
+	Processes() Table[Process]
 	Close() error
 }
 
@@ -188,4 +192,19 @@ type Replica struct {
 	ID        string
 	URL       string
 	Heartbeat time.Time
+}
+
+// Process is a server process that is ready to host game sessions: what a server that did
+// not see it call ProcessReady (after a restart, or another replica) needs to know when it
+// connects again.
+type Process struct {
+	FleetID, ComputeName, ProcessID string
+	Port                            int32
+	LogPaths                        []string `json:",omitempty"`
+}
+
+// ProcessKey is the key of a process in Processes: process IDs are unique within their
+// fleet and compute only.
+func ProcessKey(fleetID, computeName, processID string) string {
+	return fmt.Sprintf("%s/%d:%s/%s", fleetID, len(computeName), computeName, processID)
 }

@@ -159,6 +159,9 @@ func (s *Store) AuthTokens() store.Table[store.AuthToken] {
 }
 func (s *Store) Builds() store.Table[store.Build] { return table[store.Build]{s, "build"} }
 func (s *Store) Queues() store.Table[store.Queue] { return table[store.Queue]{s, "queue"} }
+func (s *Store) Processes() store.Table[store.Process] {
+	return table[store.Process]{s, "process"}
+}
 func (s *Store) Replicas() store.Table[store.Replica] {
 	return table[store.Replica]{s, "replica"}
 }
