@@ -71,3 +71,11 @@ func (c *cachedTable[T]) Invalidate(key string) {
 	c.gen++
 	c.mu.Unlock()
 }
+
+// InvalidateAll empties the cache.
+func (c *cachedTable[T]) InvalidateAll() {
+	c.mu.Lock()
+	clear(c.items)
+	c.gen++
+	c.mu.Unlock()
+}

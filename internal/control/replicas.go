@@ -311,3 +311,57 @@ func (s *Service) takeOver(ctx context.Context) error {
 	}
 	return nil
 }
+
+// changeFeed is a store shared with other servers that tells which records they change.
+type changeFeed interface {
+	Changes(ctx context.Context, fn func(kind, key string)) error
+}
+
+// followChanges keeps what this replica holds in memory true to the changes other replicas
+// make: cached fleets, aliases and queues are dropped, game sessions are indexed again for
+// SearchGameSessions, and waiting placements are tried again when a process became ready or
+// a session changed elsewhere.
+func (s *Service) followChanges() {
+	feed, ok := s.store.(changeFeed)
+	if !ok || !s.replicated() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		feed.Changes(s.ctx, s.changed)
+	}()
+}
+
+// The kinds of record the stores keep (their table names).
+const (
+	kindFleet       = "fleet"
+	kindAlias       = "alias"
+	kindQueue       = "queue"
+	kindGameSession = "game_session"
+	kindProcess     = "process"
+)
+
+func (s *Service) changed(kind, key string) {
+	switch kind {
+	case "": // changes may have been missed
+		s.fleets.InvalidateAll()
+		s.aliases.InvalidateAll()
+		s.queues.InvalidateAll()
+		s.placer.wake()
+	case kindFleet:
+		s.fleets.Invalidate(key)
+	case kindAlias:
+		s.aliases.Invalidate(key)
+	case kindQueue:
+		s.queues.Invalidate(key)
+		s.placer.wake()
+	case kindGameSession:
+		if err := s.gameSessions.Refresh(s.ctx, key); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("index a game session changed by another replica", "game_session", key, "error", err)
+		}
+		s.placer.wake()
+	case kindProcess:
+		s.placer.wake()
+	}
+}

@@ -178,6 +178,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		cancel()
 		return nil, err
 	}
+	s.followChanges()
 	s.watchProcesses(c.SweepInterval)
 	s.runPlacements(min(c.SweepInterval, maxPlacementTick))
 	return s, nil

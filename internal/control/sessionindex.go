@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"iter"
 	"maps"
@@ -301,4 +302,19 @@ func (t *indexedSessions) Delete(ctx context.Context, key string) error {
 		t.index.remove(key)
 	}
 	return err
+}
+
+// Refresh reads a session another server changed and indexes it as it now is.
+func (t *indexedSessions) Refresh(ctx context.Context, key string) error {
+	defer t.lock(key).Unlock()
+	v, err := t.Table.Get(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t.index.remove(key)
+	case err != nil:
+		return err
+	default:
+		t.index.put(v)
+	}
+	return nil
 }

@@ -101,6 +101,28 @@ func TestReplicasPlaceOnEachOthersProcesses(t *testing.T) {
 		t.Errorf("t-0 through replica 2 = %s, want %s", aws.ToString(again.GameSessionId), ids[0])
 	}
 
+	// Every replica's SearchGameSessions sees the sessions the others made and activated.
+	for i, r := range replicas {
+		c := client(r.Endpoint, testCreds.SecretAccessKey)
+		eventually(t, fmt.Sprint("replica ", i, " finds the 12 sessions"), func() bool {
+			out, err := c.SearchGameSessions(ctx, &gl.SearchGameSessionsInput{FleetId: aws.String(fleetID), FilterExpression: aws.String("maximumSessions = 2"), Limit: aws.Int32(20)})
+			return err == nil && len(out.GameSessions) == 12
+		})
+	}
+	// A change made through one replica is seen by the others' caches: an alias made
+	// TERMINAL through replica 0 refuses creates through replica 1.
+	alias := must(admin.CreateAlias(ctx, &gl.CreateAliasInput{Name: aws.String("live"), RoutingStrategy: &types.RoutingStrategy{
+		Type: types.RoutingStrategyTypeSimple, FleetId: aws.String(fleetID)}}))(t).Alias
+	c1 := client(replicas[1].Endpoint, testCreds.SecretAccessKey)
+	_, err = c1.CreateGameSession(ctx, &gl.CreateGameSessionInput{AliasId: alias.AliasId, Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+	apiError(t, err, "FleetCapacityExceededException") // resolved, and cached by replica 1
+	must(admin.UpdateAlias(ctx, &gl.UpdateAliasInput{AliasId: alias.AliasId, RoutingStrategy: &types.RoutingStrategy{
+		Type: types.RoutingStrategyTypeTerminal, Message: aws.String("closed")}}))(t)
+	eventually(t, "replica 1 sees the alias TERMINAL", func() bool {
+		_, err := c1.CreateGameSession(ctx, &gl.CreateGameSessionInput{AliasId: alias.AliasId, Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+		return errorCode(err) == "TerminalRoutingStrategyException"
+	})
+
 	// A placement made through replica 0 waits, then lands on a process that connects to
 	// replica 2.
 	must(admin.CreateGameSessionQueue(ctx, &gl.CreateGameSessionQueueInput{Name: aws.String("lobby"),

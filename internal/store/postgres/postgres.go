@@ -30,6 +30,10 @@ type Store struct {
 	// deletes), so Updates cannot starve each other. (Half the pool made game session
 	// activations, each an Update, queue behind creates under hoist bench.)
 	updates chan struct{}
+	// origin names this Store's connections (application_name), so Changes can tell the
+	// changes others made from its own; listenConfig opens the connection Changes listens on.
+	origin       string
+	listenConfig *pgx.ConnConfig
 }
 
 // DefaultMaxConns bounds the pool unless the URL sets pool_max_conns.
@@ -56,6 +60,17 @@ var migrations = []string{
 	);
 	CREATE UNIQUE INDEX records_by_seq ON records (kind, seq);
 	CREATE INDEX records_by_parent ON records (kind, parent, seq);`,
+	// Every committed change of a record is announced on the channel hoist_changes as
+	// "<origin> <kind> <key>", origin being the application_name of the connection that
+	// made it (each Store sets its own), so a server hears the changes other servers make.
+	`CREATE FUNCTION hoist_announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM pg_notify('hoist_changes', current_setting('application_name') || ' ' ||
+			COALESCE(NEW.kind, OLD.kind) || ' ' || COALESCE(NEW.key, OLD.key));
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER records_changed AFTER INSERT OR UPDATE OR DELETE ON records
+		FOR EACH ROW EXECUTE FUNCTION hoist_announce_change();`,
 }
 
 // migrationLock is the advisory lock key that serializes migrations between replicas
@@ -75,11 +90,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	origin := "hoist-" + randomHex(8)
+	cfg.ConnConfig.RuntimeParams["application_name"] = origin
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL pool: %w", err)
 	}
-	s := &Store{pool: pool, updates: make(chan struct{}, max(1, cfg.MaxConns*3/4))}
+	s := &Store{pool: pool, updates: make(chan struct{}, max(1, cfg.MaxConns*3/4)), origin: origin, listenConfig: cfg.ConnConfig.Copy()}
 	if err := s.check(ctx); err != nil {
 		pool.Close()
 		return nil, err
