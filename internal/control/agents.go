@@ -71,7 +71,7 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			session = p.gameSessionID
 		}
 		s.procs.mu.Unlock()
-		if !mine {
+		if !mine && !s.replicated() {
 			return nil, notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
 		}
 		if session != "" && !c.Force {
@@ -79,6 +79,16 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			if err == nil && gs.ProtectionPolicy == protectionFull {
 				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, session)
 			}
+		}
+		if !mine { // connected to another replica, if to any
+			if gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId); err == nil && !c.Force &&
+				!sessionEnded(gs) && gs.ProtectionPolicy == protectionFull {
+				return nil, gamelift.Conflict("process %s hosts game session %s, which has FullProtection", c.ProcessId, gamelift.Value(gs.Model.GameSessionId))
+			}
+			if !s.endRemoteProcess(ctx, key, false) {
+				return nil, notFoundf("process %s is not connected from compute %s", c.ProcessId, c.ComputeName)
+			}
+			return nil, nil
 		}
 		s.askProcessToEnd(key)
 		return nil, nil

@@ -111,7 +111,7 @@ func (s *Service) fleetLocation(ctx context.Context, fleetID *string, location s
 }
 
 func (s *Service) utilization(ctx context.Context, f store.Fleet, location string) gamelift.FleetUtilization {
-	u := s.processUsage(gamelift.Value(f.Attributes.FleetId), location)
+	u := s.usage(ctx, gamelift.Value(f.Attributes.FleetId), location)
 	return gamelift.FleetUtilization{
 		FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, Location: gamelift.String(location),
 		ActiveServerProcessCount:  gamelift.Int32(u.ActiveServerProcesses),
@@ -132,7 +132,7 @@ func (s *Service) DescribeFleetUtilization(ctx context.Context, in *gamelift.Des
 	for _, f := range fleets {
 		var sum Usage
 		for _, l := range f.Locations {
-			u := s.processUsage(gamelift.Value(f.Attributes.FleetId), l.Name)
+			u := s.usage(ctx, gamelift.Value(f.Attributes.FleetId), l.Name)
 			sum.ActiveServerProcesses += u.ActiveServerProcesses
 			sum.ActiveGameSessions += u.ActiveGameSessions
 			sum.CurrentPlayerSessions += u.CurrentPlayerSessions

@@ -140,6 +140,14 @@ func (s *Service) askProcessToEnd(key procKey) {
 		peer = p.peer
 	}
 	s.procs.mu.Unlock()
+	if !ok && s.replicated() { // another replica may hold it
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.endRemoteProcess(s.ctx, key, false)
+		}()
+		return
+	}
 	if peer == nil {
 		return
 	}
@@ -160,10 +168,15 @@ func (s *Service) askProcessToEnd(key procKey) {
 func (s *Service) forceStop(ctx context.Context, key procKey) {
 	s.procs.mu.Lock()
 	var peer sdkhost.Peer
-	if p, ok := s.procs.byKey[key]; ok {
+	p, ok := s.procs.byKey[key]
+	if ok {
 		peer = p.peer
 	}
 	s.procs.mu.Unlock()
+	if !ok {
+		s.endRemoteProcess(ctx, key, true) // another replica may hold it
+		return
+	}
 	if peer != nil {
 		peer.Push(ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
 	}

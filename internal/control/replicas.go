@@ -35,6 +35,18 @@ type Peers interface {
 	// processes: the session, or the replica's GameLift error (FleetCapacityExceeded
 	// when it has no free process there).
 	PlaceSession(ctx context.Context, url string, req PeerPlacement) (store.GameSession, error)
+	// EndProcess asks the replica at url to tell one of its processes to end
+	// (TerminateProcess), or, with force, to stop it at once; found is false when the
+	// process is not connected there.
+	EndProcess(ctx context.Context, url string, req PeerProcess) (found bool, err error)
+	// Usage returns what runs in a fleet location on the replica at url.
+	Usage(ctx context.Context, url, fleetID, location string) (Usage, error)
+}
+
+// PeerProcess names a process for another replica to act on.
+type PeerProcess struct {
+	FleetID, ComputeName, ProcessID string
+	Force                           bool
 }
 
 // PeerPlacement is a new game session for another replica's processes.
@@ -364,4 +376,67 @@ func (s *Service) changed(kind, key string) {
 	case kindProcess:
 		s.placer.wake()
 	}
+}
+
+// EndProcessForPeer tells a process this replica holds to end, or stops it, for another
+// replica; false when the process is not connected here.
+func (s *Service) EndProcessForPeer(ctx context.Context, req PeerProcess) bool {
+	key := procKey{req.FleetID, req.ComputeName, req.ProcessID}
+	s.procs.mu.Lock()
+	_, ok := s.procs.byKey[key]
+	s.procs.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if req.Force {
+		s.forceStop(ctx, key)
+	} else {
+		s.askProcessToEnd(key)
+	}
+	return true
+}
+
+// UsageForPeer is what this replica's processes run in a fleet location.
+func (s *Service) UsageForPeer(fleetID, location string) Usage {
+	return s.processUsage(fleetID, location)
+}
+
+// endRemoteProcess asks the other replicas to end (or stop) a process this one does not
+// hold, in the background; it reports whether one held it, to wait for if the caller must.
+func (s *Service) endRemoteProcess(ctx context.Context, key procKey, force bool) bool {
+	if !s.replicated() {
+		return false
+	}
+	req := PeerProcess{FleetID: key.fleet, ComputeName: key.compute, ProcessID: key.id, Force: force}
+	for _, p := range s.livePeers(ctx) {
+		found, err := s.replicas.peers.EndProcess(ctx, p.URL, req)
+		if err != nil {
+			s.log.Warn("end a process through another replica", "replica", p.ID, "process", key.id, "error", err)
+			continue
+		}
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// usage is what runs in a fleet location across all replicas.
+func (s *Service) usage(ctx context.Context, fleetID, location string) Usage {
+	u := s.processUsage(fleetID, location)
+	if !s.replicated() {
+		return u
+	}
+	for _, p := range s.livePeers(ctx) {
+		pu, err := s.replicas.peers.Usage(ctx, p.URL, fleetID, location)
+		if err != nil {
+			s.log.Warn("usage of another replica", "replica", p.ID, "error", err)
+			continue
+		}
+		u.ActiveServerProcesses += pu.ActiveServerProcesses
+		u.ActiveGameSessions += pu.ActiveGameSessions
+		u.CurrentPlayerSessions += pu.CurrentPlayerSessions
+		u.MaximumPlayerSessions += pu.MaximumPlayerSessions
+	}
+	return u
 }

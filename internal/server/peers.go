@@ -45,6 +45,20 @@ func replicaOperations(svc *control.Service) map[string]awsproto.Handler {
 			}
 			return map[string]any{"GameSession": gs}, nil
 		},
+		awsproto.HoistOperation("ReplicaEndProcess"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var req control.PeerProcess
+			if err := decode(&req); err != nil {
+				return nil, err
+			}
+			return map[string]bool{"Found": svc.EndProcessForPeer(ctx, req)}, nil
+		},
+		awsproto.HoistOperation("ReplicaUsage"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var req struct{ FleetID, Location string }
+			if err := decode(&req); err != nil {
+				return nil, err
+			}
+			return svc.UsageForPeer(req.FleetID, req.Location), nil
+		},
 	}
 }
 
@@ -68,6 +82,20 @@ func (p *peerClient) PlaceSession(ctx context.Context, url string, req control.P
 	var out struct{ GameSession store.GameSession }
 	err := p.call(ctx, url, "ReplicaPlaceSession", req, &out)
 	return out.GameSession, err
+}
+
+// EndProcess implements control.Peers.
+func (p *peerClient) EndProcess(ctx context.Context, url string, req control.PeerProcess) (bool, error) {
+	var out struct{ Found bool }
+	err := p.call(ctx, url, "ReplicaEndProcess", req, &out)
+	return out.Found, err
+}
+
+// Usage implements control.Peers.
+func (p *peerClient) Usage(ctx context.Context, url, fleetID, location string) (control.Usage, error) {
+	var out control.Usage
+	err := p.call(ctx, url, "ReplicaUsage", map[string]string{"FleetID": fleetID, "Location": location}, &out)
+	return out, err
 }
 
 func (p *peerClient) call(ctx context.Context, url, op string, in, out any) error {

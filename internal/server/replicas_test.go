@@ -101,12 +101,29 @@ func TestReplicasPlaceOnEachOthersProcesses(t *testing.T) {
 		t.Errorf("t-0 through replica 2 = %s, want %s", aws.ToString(again.GameSessionId), ids[0])
 	}
 
+	// Any replica reports the processes and sessions of all of them.
+	for i, r := range replicas {
+		u := must(client(r.Endpoint, testCreds.SecretAccessKey).DescribeFleetUtilization(ctx, &gl.DescribeFleetUtilizationInput{FleetIds: []string{fleetID}}))(t).FleetUtilization[0]
+		if aws.ToInt32(u.ActiveServerProcessCount) != 12 || aws.ToInt32(u.ActiveGameSessionCount) != 12 {
+			t.Errorf("replica %d: %d processes, %d sessions; want 12 and 12", i, aws.ToInt32(u.ActiveServerProcessCount), aws.ToInt32(u.ActiveGameSessionCount))
+		}
+	}
+	// TerminateGameSession through replica 0 reaches a process on replica 2.
+	last := procs[len(procs)-1]
+	lastID := ports[7600+2*10+perReplica-1]
+	must(admin.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: aws.String(lastID), TerminationMode: types.TerminationModeTriggerOnProcessTerminate}))(t)
+	select {
+	case <-last.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the process on replica 2 was not told to end")
+	}
+
 	// Every replica's SearchGameSessions sees the sessions the others made and activated.
 	for i, r := range replicas {
 		c := client(r.Endpoint, testCreds.SecretAccessKey)
-		eventually(t, fmt.Sprint("replica ", i, " finds the 12 sessions"), func() bool {
+		eventually(t, fmt.Sprint("replica ", i, " finds the 11 sessions still ACTIVE"), func() bool {
 			out, err := c.SearchGameSessions(ctx, &gl.SearchGameSessionsInput{FleetId: aws.String(fleetID), FilterExpression: aws.String("maximumSessions = 2"), Limit: aws.Int32(20)})
-			return err == nil && len(out.GameSessions) == 12
+			return err == nil && len(out.GameSessions) == 11
 		})
 	}
 	// A change made through one replica is seen by the others' caches: an alias made
