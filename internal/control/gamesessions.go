@@ -105,13 +105,17 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 		return nil, err
 	}
 	now := s.now()
-	if err := s.admitCreator(fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now); err != nil {
+	release, err := s.takeCreatorSlot(ctx, fleetID, f.Attributes.ResourceCreationLimitPolicy, in.CreatorId, now)
+	if err != nil {
 		return nil, err
 	}
 	gs, err := s.placeSession(ctx, f, location, sessionSpec{
 		id: id, custom: custom, name: in.Name, creator: in.CreatorId, data: in.GameSessionData,
 		maxPlayers: *in.MaximumPlayerSessionCount, properties: in.GameProperties,
 	}, now)
+	if err != nil {
+		release() // nothing was created: the slot is the creator's again
+	}
 	if errors.Is(err, store.ErrExists) { // the same token, created a moment ago
 		existing, gerr := s.gameSessions.Get(ctx, id)
 		if gerr != nil {
@@ -122,7 +126,6 @@ func (s *Service) CreateGameSession(ctx context.Context, in *gamelift.CreateGame
 	if err != nil {
 		return nil, err
 	}
-	s.recordCreator(fleetID, in.CreatorId, now)
 	return &gamelift.CreateGameSessionOutput{GameSession: &gs.Model}, nil
 }
 
@@ -202,38 +205,72 @@ func propertyMap(props []gamelift.GameProperty) map[string]string {
 	return m
 }
 
-// admitCreator enforces the fleet's resource creation limit policy for a CreatorId, or,
-// without a policy, one new session a second per CreatorId.
-func (s *Service) admitCreator(fleetID string, policy *gamelift.ResourceCreationLimitPolicy, creator *string, now time.Time) error {
+// takeCreatorSlot enforces the fleet's resource creation limit policy for a CreatorId, or,
+// without a policy, one new session a second per CreatorId: it counts a creation now,
+// unless the creator is at its limit (LimitExceededException). release gives the slot
+// back, for a creation that did not happen. Servers sharing a store count together.
+func (s *Service) takeCreatorSlot(ctx context.Context, fleetID string, policy *gamelift.ResourceCreationLimitPolicy, creator *string, now time.Time) (release func(), err error) {
 	limit, period := 1, creatorInterval
 	if policy != nil && gamelift.Value(policy.PolicyPeriodInMinutes) > 0 {
 		if creator == nil {
-			return gamelift.InvalidRequest("Fleet %s has a resource creation limit policy: CreatorId is required", fleetID)
+			return nil, gamelift.InvalidRequest("Fleet %s has a resource creation limit policy: CreatorId is required", fleetID)
 		}
 		limit, period = int(gamelift.Value(policy.NewGameSessionsPerCreator)), time.Duration(gamelift.Value(policy.PolicyPeriodInMinutes))*time.Minute
 	}
 	if creator == nil {
-		return nil
+		return func() {}, nil
 	}
-	s.creatorsMu.Lock()
-	defer s.creatorsMu.Unlock()
 	key := fleetID + "/" + *creator
-	recent := slices.DeleteFunc(s.creators[key], func(t time.Time) bool { return now.Sub(t) >= period })
-	s.creators[key] = recent
-	if len(recent) >= limit {
-		return gamelift.LimitExceeded("Creator %s has created %d game sessions in fleet %s in the last %s, the limit", *creator, len(recent), fleetID, period)
+	take := func(times []time.Time) ([]time.Time, error) {
+		recent := slices.DeleteFunc(times, func(t time.Time) bool { return now.Sub(t) >= period })
+		if len(recent) >= limit {
+			return recent, gamelift.LimitExceeded("Creator %s has created %d game sessions in fleet %s in the last %s, the limit", *creator, len(recent), fleetID, period)
+		}
+		return append(recent, now), nil
 	}
-	return nil
-}
-
-func (s *Service) recordCreator(fleetID string, creator *string, now time.Time) {
-	if creator == nil {
-		return
+	giveBack := func(times []time.Time) []time.Time {
+		if i := slices.IndexFunc(times, now.Equal); i >= 0 {
+			return slices.Delete(times, i, i+1)
+		}
+		return times
 	}
-	s.creatorsMu.Lock()
-	defer s.creatorsMu.Unlock()
-	key := fleetID + "/" + *creator
-	s.creators[key] = append(s.creators[key], now)
+	if !s.replicated() {
+		s.creatorsMu.Lock()
+		defer s.creatorsMu.Unlock()
+		times, err := take(s.creators[key])
+		s.creators[key] = times
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			s.creatorsMu.Lock()
+			s.creators[key] = giveBack(s.creators[key])
+			s.creatorsMu.Unlock()
+		}, nil
+	}
+	update := func(fn func(*store.Creator) error) error {
+		_, err := s.store.Creators().Update(ctx, key, fn)
+		if errors.Is(err, store.ErrNotFound) {
+			var c store.Creator
+			if err = fn(&c); err == nil {
+				if err = s.store.Creators().Create(ctx, key, fleetID, c); errors.Is(err, store.ErrExists) {
+					_, err = s.store.Creators().Update(ctx, key, fn) // made meanwhile by another replica
+				}
+			}
+		}
+		return err
+	}
+	err = update(func(c *store.Creator) error {
+		times, err := take(c.Times)
+		c.Times = times
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		update(func(c *store.Creator) error { c.Times = giveBack(c.Times); return nil })
+	}, nil
 }
 
 // startSession tells the process to start the session it was given.

@@ -162,4 +162,20 @@ func TestReplicasPlaceOnEachOthersProcesses(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+
+	// A CreatorId's limit is counted across replicas.
+	must(admin.UpdateFleetAttributes(ctx, &gl.UpdateFleetAttributesInput{FleetId: aws.String(fleetID),
+		ResourceCreationLimitPolicy: &types.ResourceCreationLimitPolicy{NewGameSessionsPerCreator: aws.Int32(1), PolicyPeriodInMinutes: aws.Int32(5)}}))(t)
+	tok1 := aws.ToString(must(admin.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("host-1")}))(t).AuthToken)
+	startProcess(t, &sdkWorld{srv: replicas[1], fleetID: fleetID, compute: "host-1", tok: tok1}, "proc-late-1", 7698, true)
+	startProcess(t, &sdkWorld{srv: replicas[1], fleetID: fleetID, compute: "host-1", tok: tok1}, "proc-late-2", 7697, true)
+	byCreator := func(r *server.Server) error {
+		_, err := client(r.Endpoint, testCreds.SecretAccessKey).CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: aws.String(fleetID),
+			Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2), CreatorId: aws.String("carol")})
+		return err
+	}
+	eventually(t, "replica 0 sees the policy and creates for carol", func() bool { return byCreator(replicas[0]) == nil })
+	if err := byCreator(replicas[2]); errorCode(err) != "LimitExceededException" {
+		t.Errorf("carol's second session, through replica 2: %v, want LimitExceededException", err)
+	}
 }

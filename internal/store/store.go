@@ -36,6 +36,9 @@ type Store interface {
 	Queues() Table[Queue]
 	// Placements are game session placements, keyed by placement ID.
 	Placements() Table[Placement]
+	// Creators are the recent game session creations of each CreatorId, keyed by
+	// fleet ID and CreatorId, for servers that share the store to count them together.
+	Creators() Table[Creator]
 	// Replicas are the servers sharing this store, keyed by replica ID.
 	Replicas() Table[Replica]
 	// Processes are the server processes that called ProcessReady and have not ended,
@@ -207,4 +210,9 @@ type Process struct {
 // fleet and compute only.
 func ProcessKey(fleetID, computeName, processID string) string {
 	return fmt.Sprintf("%s/%d:%s/%s", fleetID, len(computeName), computeName, processID)
+}
+
+// Creator is when a CreatorId made its recent game sessions in a fleet.
+type Creator struct {
+	Times []time.Time
 }

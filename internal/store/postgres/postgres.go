@@ -179,6 +179,9 @@ func (s *Store) Queues() store.Table[store.Queue] { return table[store.Queue]{s,
 func (s *Store) Processes() store.Table[store.Process] {
 	return table[store.Process]{s, "process"}
 }
+func (s *Store) Creators() store.Table[store.Creator] {
+	return table[store.Creator]{s, "creator"}
+}
 func (s *Store) Replicas() store.Table[store.Replica] {
 	return table[store.Replica]{s, "replica"}
 }
