@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fleets := fs.Int("fleets", 1, "Anywhere `fleets`, each in its own custom location, the processes spread over them")
 	fs.Var(&computes, "computes", "`computes` the processes are spread over (default max(--fleets, --procs/100))")
 	dials := fs.Int("dials", 200, "processes connecting at once")
-	endpoint := fs.String("endpoint", "", "a running server's API endpoint `URL`; without it the bench starts one in this process")
+	endpoint := fs.String("endpoint", "", "a running server's API endpoint `URL`, or several (replicas on one store), comma-separated (computes and clients then take turns over them); without it the bench starts a server in this process")
 	region := fs.String("region", "us-west-2", "`Region` to sign requests for")
 	inProcess := fs.Bool("procs-in-process", false, "run the simulated processes in this process rather than a child (two descriptors per process here)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process during the create phase to `file` (the server's side when in-process)")

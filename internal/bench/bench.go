@@ -255,10 +255,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // processes' plan and the CreateGameSession bodies: session j goes to the fleet of process
 // j, so no fleet is asked for more sessions than it has processes.
 func setUp(ctx context.Context, cfg Config, endpoint string) (Plan, [][]byte, error) {
-	api := gl.New(gl.Options{
-		Region: cfg.Region, BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(cfg.Credentials.AccessKeyID, cfg.Credentials.SecretAccessKey, ""),
-	})
+	var apis []*gl.Client
+	for _, e := range strings.Split(endpoint, ",") {
+		apis = append(apis, gl.New(gl.Options{
+			Region: cfg.Region, BaseEndpoint: aws.String(e), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(cfg.Credentials.AccessKeyID, cfg.Credentials.SecretAccessKey, ""),
+		}))
+	}
+	api := apis[0]
 	run := randomHex(3) // names that do not collide with an earlier run on the same server
 	fleets := make([]string, cfg.Fleets)
 	locations := make([]string, cfg.Fleets)
@@ -283,6 +287,9 @@ func setUp(ctx context.Context, cfg Config, endpoint string) (Plan, [][]byte, er
 		g.Go(func() error {
 			f := k % cfg.Fleets
 			name := fmt.Sprintf("bench-%s-c%d", run, k)
+			// With several endpoints (replicas), each compute registers through the next, so
+			// its processes connect to that replica.
+			api := apis[k%len(apis)]
 			reg, err := api.RegisterCompute(gctx, &gl.RegisterComputeInput{FleetId: &fleets[f], ComputeName: &name,
 				IpAddress: aws.String("127.0.0.1"), Location: &locations[f]})
 			if err != nil {
@@ -292,7 +299,7 @@ func setUp(ctx context.Context, cfg Config, endpoint string) (Plan, [][]byte, er
 			if err != nil {
 				return fmt.Errorf("bench: compute auth token: %w", err)
 			}
-			plan.Computes[k] = ComputePlan{Endpoint: cmp.Or(aws.ToString(reg.Compute.GameLiftServiceSdkEndpoint), wsURL(endpoint)),
+			plan.Computes[k] = ComputePlan{Endpoint: cmp.Or(aws.ToString(reg.Compute.GameLiftServiceSdkEndpoint), wsURL(strings.Split(endpoint, ",")[k%len(apis)])),
 				FleetID: fleets[f], ComputeName: name, AuthToken: aws.ToString(tok.AuthToken)}
 			return nil
 		})

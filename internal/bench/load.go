@@ -86,7 +86,9 @@ func (s signedClients) drive(ctx context.Context, endpoint string, bodies [][]by
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	begin := time.Now()
-	for range clients {
+	endpoints := strings.Split(endpoint, ",")
+	for c := range clients {
+		endpoint := endpoints[c%len(endpoints)] // with several (replicas), the clients take turns
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
