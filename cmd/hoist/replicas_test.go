@@ -155,6 +155,19 @@ func TestReplicaKilledMidBurst(t *testing.T) {
 		}}))
 	}
 
+	// A placement waits on replica 2 for a fleet with no process yet.
+	_, err = api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-ha-2")})
+	must(err)
+	empty, err := api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("later"), ComputeType: types.ComputeTypeAnywhere,
+		Locations: []types.LocationConfiguration{{Location: aws.String("custom-ha-2")}}})
+	must(err)
+	_, err = api.CreateGameSessionQueue(ctx, &gl.CreateGameSessionQueueInput{Name: aws.String("later"),
+		Destinations: []types.GameSessionQueueDestination{{DestinationArn: empty.FleetAttributes.FleetArn}}})
+	must(err)
+	_, err = replicas[2].api.StartGameSessionPlacement(ctx, &gl.StartGameSessionPlacementInput{PlacementId: aws.String("orphan"),
+		GameSessionQueueName: aws.String("later"), MaximumPlayerSessionCount: aws.Int32(2)})
+	must(err)
+
 	// The burst: three workers per replica, creating until each has made its share.
 	var created sync.Map // game session ID -> true, for every create answered 200
 	var calls atomic.Int64
@@ -230,6 +243,34 @@ func TestReplicaKilledMidBurst(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The placement replica 2 was making is taken over by a live replica and placed when a
+	// process for its fleet arrives.
+	emptyID := aws.ToString(empty.FleetAttributes.FleetId)
+	_, err = api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: &emptyID, ComputeName: aws.String("box-2"),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-ha-2")})
+	must(err)
+	tok2, err := api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: &emptyID, ComputeName: aws.String("box-2")})
+	must(err)
+	late, err := gameserver.Connect(ctx, gameserver.ServerParameters{WebSocketURL: "ws://" + lb.ln.Addr().String(), ProcessID: "late",
+		HostID: "box-2", FleetID: emptyID, AuthToken: aws.ToString(tok2.AuthToken)}, gameserver.Options{Logger: slog.New(slog.DiscardHandler)})
+	must(err)
+	t.Cleanup(func() { late.Destroy() })
+	must(late.ProcessReady(ctx, gameserver.ProcessParameters{Port: 9100, OnStartGameSession: func(gameserver.GameSession) {
+		late.ActivateGameSession(context.Background())
+	}}))
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		out, err := survivor.DescribeGameSessionPlacement(ctx, &gl.DescribeGameSessionPlacementInput{PlacementId: aws.String("orphan")})
+		must(err)
+		if out.GameSessionPlacement.Status == types.GameSessionPlacementStateFulfilled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed replica's placement is %s", out.GameSessionPlacement.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	for id, sessions := range hosted {

@@ -144,6 +144,7 @@ func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.St
 			GameSessionData: in.GameSessionData, PriorityConfigurationOverride: in.PriorityConfigurationOverride,
 		},
 		QueueArn: gamelift.Value(q.Model.GameSessionQueueArn), DesiredPlayers: in.DesiredPlayerSessions,
+		Replica: s.replicas.id,
 	}
 	if err := s.store.Placements().Create(ctx, id, "", pl); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -291,11 +292,24 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 		}
 		s.placer.drop(id)
 		m := gs.Model
+		orphan := false
 		_, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+			// Stopped meanwhile, or placed by another replica: this session is not the
+			// placement's. (Its own activation may have FULFILLED it already.)
+			st := gamelift.Value(pl.Model.Status)
+			orphan = (pl.Model.GameSessionId != nil && *pl.Model.GameSessionId != sessionID) || (st != PlacementPending && st != PlacementFulfilled)
+			if orphan {
+				return nil
+			}
 			pl.Model.GameSessionId, pl.Model.GameSessionArn, pl.Model.GameSessionRegion = m.GameSessionId, m.GameSessionId, m.Location
 			pl.Model.IpAddress, pl.Model.DnsName, pl.Model.Port = m.IpAddress, m.DnsName, m.Port
 			return nil
 		})
+		if err == nil && orphan {
+			s.log.Warn("a placement ended while its game session was being made; ending that session", "placement", id, "game_session", sessionID)
+			s.endSession(ctx, sessionID, "")
+			s.askProcessToEnd(keyOf(gs))
+		}
 		return err
 	}
 	return nil
@@ -513,6 +527,12 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list placements: %w", err)
 	}
+	var live map[string]bool
+	if s.replicated() {
+		if live, err = s.liveReplicas(ctx); err != nil {
+			return err
+		}
+	}
 	for _, pl := range page.Items {
 		m := pl.Model
 		id := gamelift.Value(m.PlacementId)
@@ -520,6 +540,18 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 			continue
 		}
 		if m.GameSessionId == nil {
+			if s.replicated() && pl.Replica != s.replicas.id {
+				// Another live replica's to place; a stopped one's, this one takes over.
+				if live[pl.Replica] {
+					continue
+				}
+				var ok bool
+				if pl, ok, err = s.claimPlacement(ctx, id, pl.Replica); err != nil {
+					return err
+				} else if !ok {
+					continue
+				}
+			}
 			s.placer.add(pl)
 			continue
 		}
@@ -556,5 +588,37 @@ func (s *Service) purgePlacements(ctx context.Context) {
 				s.log.Error("purge placement", "placement", gamelift.Value(pl.Model.PlacementId), "error", err)
 			}
 		}
+	}
+}
+
+// claimPlacement makes this replica the one placing a waiting placement that replica from
+// had; ok is false when another claimed it first, or it is no longer waiting.
+func (s *Service) claimPlacement(ctx context.Context, id, from string) (pl store.Placement, ok bool, err error) {
+	pl, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
+		if pl.Replica != from || gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil {
+			return errClaimed
+		}
+		pl.Replica = s.replicas.id
+		return nil
+	})
+	switch {
+	case errors.Is(err, errClaimed) || errors.Is(err, store.ErrNotFound):
+		return pl, false, nil
+	case err != nil:
+		return pl, false, fmt.Errorf("claim placement %s: %w", id, err)
+	}
+	return pl, true, nil
+}
+
+// placementChanged follows a change another replica made to a placement: one no longer
+// waiting, or now another's, leaves this replica's waiting list.
+func (s *Service) placementChanged(ctx context.Context, id string) {
+	if !s.placer.isWaiting(id) {
+		return
+	}
+	pl, err := s.store.Placements().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (gamelift.Value(pl.Model.Status) != PlacementPending ||
+		pl.Model.GameSessionId != nil || pl.Replica != s.replicas.id)) {
+		s.placer.drop(id)
 	}
 }

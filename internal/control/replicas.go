@@ -316,6 +316,23 @@ func (s *Service) takeOver(ctx context.Context) error {
 			s.log.Info("took over a game session from a replica that stopped", "game_session", gamelift.Value(gs.Model.GameSessionId), "replica", gs.Replica)
 		}
 	}
+	placements, err := s.store.Placements().List(ctx, store.Query{})
+	if err != nil {
+		return fmt.Errorf("list placements: %w", err)
+	}
+	for _, pl := range placements.Items {
+		if gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil || !slices.Contains(dead, pl.Replica) {
+			continue
+		}
+		claimed, ok, err := s.claimPlacement(ctx, gamelift.Value(pl.Model.PlacementId), pl.Replica)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.placer.add(claimed)
+			s.placer.wake()
+		}
+	}
 	for _, id := range dead {
 		if err := s.store.Replicas().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("forget replica %s: %w", id, err)
@@ -352,6 +369,7 @@ const (
 	kindQueue       = "queue"
 	kindGameSession = "game_session"
 	kindProcess     = "process"
+	kindPlacement   = "placement"
 )
 
 func (s *Service) changed(kind, key string) {
@@ -375,6 +393,8 @@ func (s *Service) changed(kind, key string) {
 		s.placer.wake()
 	case kindProcess:
 		s.placer.wake()
+	case kindPlacement:
+		s.placementChanged(s.ctx, key)
 	}
 }
 

@@ -187,6 +187,8 @@ type Placement struct {
 	// QueueArn is the queue it was made in; Model has only the queue's name.
 	QueueArn       string
 	DesiredPlayers []gamelift.DesiredPlayerSession `json:",omitempty"`
+	// Replica is the server that tries to place it, when several share the store.
+	Replica string `json:",omitempty"`
 }
 
 // Replica is a server sharing the store with others: where the others reach it, and when
