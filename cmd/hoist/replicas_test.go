@@ -279,3 +279,38 @@ func TestReplicaKilledMidBurst(t *testing.T) {
 		}
 	}
 }
+
+// A managed fleet made through one replica, its host's agent on another: the fleet becomes
+// ACTIVE when a process there is ready, and a session asked of the first replica lands on
+// that process.
+func TestAgentOnAnotherReplica(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.Database(t)
+	a, b := startReplicaProc(t, db), startReplicaProc(t, db)
+	fleet, err := a.api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("managed"),
+		RuntimeConfiguration: &types.RuntimeConfiguration{ServerProcesses: []types.ServerProcess{{
+			LaunchPath: aws.String(self(t)), Parameters: aws.String(exampleGameServer + " -port 0"), ConcurrentExecutions: aws.Int32(1)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetID := aws.ToString(fleet.FleetAttributes.FleetId)
+	agent := exec.Command(self(t), "agent", "--server", b.endpoint, "--fleet-id", fleetID, "--compute-name", "box-b", "--ip", "127.0.0.1", "--log-dir", t.TempDir())
+	agent.Dir = t.TempDir()
+	agent.Env = append(os.Environ(), "HOIST_TEST_MAIN=1", "HOIST_ACCESS_KEY_ID=AKREPLICA", "HOIST_SECRET_ACCESS_KEY=replica-secret")
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { agent.Process.Kill(); agent.Wait() }()
+	waitFor(t, "the fleet is ACTIVE, seen through the replica that made it", func() bool {
+		d, err := a.api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{fleetID}})
+		return err == nil && d.FleetAttributes[0].Status == types.FleetStatusActive
+	})
+	gs, err := a.api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: &fleetID, MaximumPlayerSessionCount: aws.Int32(2)})
+	if err != nil {
+		t.Fatalf("a session through the other replica: %v", err)
+	}
+	waitFor(t, "the session is ACTIVE", func() bool {
+		d, err := a.api.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSession.GameSessionId})
+		return err == nil && d.GameSessions[0].Status == types.GameSessionStatusActive
+	})
+}

@@ -79,10 +79,19 @@ func (s *Service) processReady(ctx context.Context, fleetID, location string) {
 	s.acts.mu.Lock()
 	_, waiting := s.acts.waiting[k]
 	s.acts.mu.Unlock()
-	if !waiting {
+	if waiting {
+		s.settleLocation(ctx, k, FleetActive, "")
 		return
 	}
-	s.settleLocation(ctx, k, FleetActive, "")
+	// With replicas, another one may be watching the location (its fleet was made there):
+	// the store says whether it still waits.
+	if s.replicated() {
+		if f, err := s.fleets.Get(ctx, fleetID); err == nil {
+			if l := locationOf(&f, location); l != nil && l.Status == locationStatusActivate {
+				s.settleInStore(ctx, k, FleetActive)
+			}
+		}
+	}
 }
 
 // launchFailed counts a failed launch (a bad path, a crash, a failed install script) on
@@ -134,6 +143,12 @@ func (s *Service) settleLocation(ctx context.Context, k fleetLocationKey, status
 		s.event(ctx, k.fleet, eventActivationFailed, why)
 		s.log.Warn("fleet location activation failed", "fleet", k.fleet, "location", k.location, "why", why)
 	}
+	s.settleInStore(ctx, k, status)
+}
+
+// settleInStore moves a fleet location that is ACTIVATING to status, with its event; a
+// location settled already (by another replica, say) is left as it is.
+func (s *Service) settleInStore(ctx context.Context, k fleetLocationKey, status string) {
 	fleetChanged := false
 	_, err := s.fleets.Update(ctx, k.fleet, func(f *store.Fleet) error {
 		fleetChanged = false
