@@ -86,9 +86,7 @@ func (s *Service) DeleteFleetLocations(ctx context.Context, in *gamelift.DeleteF
 // nil) in the background, then completes the deletion. It is resumed after a restart.
 func (s *Service) finishDeletion(fleetID string, locations []string) {
 	in := func(location string) bool { return locations == nil || slices.Contains(locations, location) }
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		ctx := s.ctx
 		s.acts.mu.Lock()
 		for k := range s.acts.waiting {
@@ -130,7 +128,7 @@ func (s *Service) finishDeletion(fleetID string, locations []string) {
 			s.event(ctx, fleetID, eventFleetDeleted, "Fleet "+fleetID+" deleted")
 		}
 		s.log.Info("fleet deleted", "fleet", fleetID, "locations", locations)
-	}()
+	})
 }
 
 // endFleetSessions ends the live game sessions in the fleet's locations chosen by in.

@@ -268,9 +268,7 @@ func locationStates(ls []store.FleetLocation) []gamelift.LocationState {
 // each step completes as soon as it is recorded; each host downloads and installs the
 // build itself. The fleet's locations then wait for a ready process (activation.go).
 func (s *Service) provision(id string) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		ctx := s.ctx
 		for {
 			if ctx.Err() != nil {
@@ -310,7 +308,7 @@ func (s *Service) provision(id string) {
 			}
 			s.awaitReady(id, locationNames(f.Locations))
 		}
-	}()
+	})
 }
 
 // activateLocations says, for each remote location, what it waits for: a host that serves it.

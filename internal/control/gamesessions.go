@@ -283,13 +283,11 @@ func (s *Service) startSession(p placed, gs store.GameSession) {
 		"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
 		"GameProperties": propertyMap(m.GameProperties),
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		if err := p.peer.Push(s.ctx, "CreateGameSession", msg); err != nil {
 			s.log.Warn("push CreateGameSession; the activation timeout will end the session", "process", p.id, "error", err)
 		}
-	}()
+	})
 }
 
 // getSession loads a game session by ID (ARN).

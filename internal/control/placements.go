@@ -385,13 +385,11 @@ func priorities(q gamelift.GameSessionQueue, pl gamelift.GameSessionPlacement, e
 // placementSessionActive fulfils a placement whose game session just became ACTIVE: its
 // players get their player sessions.
 func (s *Service) placementSessionActive(placementID, sessionID string) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		if err := s.fulfil(s.ctx, placementID, sessionID); err != nil {
 			s.log.Error("fulfil game session placement", "placement", placementID, "game_session", sessionID, "error", err)
 		}
-	}()
+	})
 }
 
 // placementSessionEnded fails a placement whose game session ended before it was ACTIVE,

@@ -141,26 +141,22 @@ func (s *Service) askProcessToEnd(key procKey) {
 	}
 	s.procs.mu.Unlock()
 	if !ok && s.replicated() { // another replica may hold it
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.goBackground(func() {
 			s.endRemoteProcess(s.ctx, key, false)
-		}()
+		})
 		return
 	}
 	if peer == nil {
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
 		if err != nil {
 			// The process is gone already (it ended, or its host is shutting down): the
 			// sweep forgets it if it does not come back.
 			s.log.Debug("push TerminateProcess", "process", key.id, "fleet", key.fleet, "error", err)
 		}
-	}()
+	})
 }
 
 // forceStop ends a process now: it is told to terminate (TerminateProcess, so a game
@@ -731,14 +727,12 @@ func (s *Service) recordReady(ctx context.Context, p *process, port int32, logPa
 
 // forgetReady drops a process's record, in the background: the process is gone.
 func (s *Service) forgetReady(k procKey) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goBackground(func() {
 		err := s.store.Processes().Delete(s.ctx, store.ProcessKey(k.fleet, k.compute, k.id))
 		if err != nil && !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil {
 			s.log.Warn("forget ready process", "process", k.id, "error", err)
 		}
-	}()
+	})
 }
 
 // readyBefore returns the record of a process that called ProcessReady with another

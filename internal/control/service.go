@@ -118,6 +118,9 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// bgMu orders goBackground before Close's wait: once closed, no work starts.
+	bgMu   sync.Mutex
+	closed bool
 }
 
 // New returns a Service and resumes work an earlier run left unfinished (fleets still
@@ -186,6 +189,9 @@ func New(ctx context.Context, c Config) (*Service, error) {
 
 // Close stops background work, closes every process connection, and waits.
 func (s *Service) Close() {
+	s.bgMu.Lock()
+	s.closed = true
+	s.bgMu.Unlock()
 	s.cancel()
 	s.procs.mu.Lock()
 	for _, p := range s.procs.byKey {
@@ -253,3 +259,18 @@ func nonNil[T any](s []T) []T {
 
 func invalidf(format string, args ...any) error  { return gamelift.InvalidRequest(format, args...) }
 func notFoundf(format string, args ...any) error { return gamelift.NotFound(format, args...) }
+
+// goBackground runs fn on a goroutine Close waits for; once Close has begun, fn does not
+// run (the work was for a service that is stopping).
+func (s *Service) goBackground(fn func()) {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
