@@ -316,7 +316,11 @@ func (e *expr) eval(m *matchView) value {
 
 // applyInner applies an aggregation at the innermost list level.
 func applyInner(fn string, v value, depth int) value {
-	if depth > 1 {
+	innermost := 1
+	if fn == "set_intersection" {
+		innermost = 2 // a list of string lists
+	}
+	if depth > innermost {
 		out := make([]value, len(v.list))
 		for i, sub := range v.list {
 			out[i] = applyInner(fn, sub, depth-1)

@@ -75,8 +75,9 @@ func Match(rs *RuleSet, tickets []Ticket, now time.Time) Result {
 }
 
 type ticketPool struct {
-	tickets []*pticket // eligible tickets, oldest first
-	latency bool       // the rule set has latency rules
+	tickets   []*pticket // eligible tickets, oldest first
+	latency   bool       // the rule set has latency rules
+	firstFree int        // every ticket before it is used
 }
 
 type pticket struct {

@@ -69,7 +69,11 @@ func selectAge(rs *RuleSet, oldest, newest float64) float64 {
 func candidates(rs *RuleSet, pool *ticketPool, ai int, pr *params) []*pticket {
 	anchor := pool.tickets[ai]
 	var cs []*pticket
-	for i, t := range pool.tickets {
+	for pool.firstFree < len(pool.tickets) && pool.tickets[pool.firstFree].used {
+		pool.firstFree++
+	}
+	for i := pool.firstFree; i < len(pool.tickets); i++ {
+		t := pool.tickets[i]
 		if i == ai || t.used || (len(rs.batches) > 0 && !rs.batchCompatible(anchor, t, pr)) {
 			continue
 		}
