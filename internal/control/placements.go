@@ -444,6 +444,7 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 	}
 	if fulfilled {
 		s.placementEvent(pl, "PlacementFulfilled")
+		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
 	}
 	return nil
 }
@@ -470,6 +471,7 @@ func (s *Service) endPlacement(ctx context.Context, id, status, why string) erro
 	if ended {
 		s.log.Debug("game session placement ended", "placement", id, "status", status, "why", why)
 		s.placementEvent(pl, map[string]string{PlacementTimedOut: "PlacementTimedOut", PlacementFailed: "PlacementFailed", PlacementCancelled: "PlacementCancelled"}[status])
+		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
 	}
 	return nil
 }

@@ -96,6 +96,7 @@ type Service struct {
 	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
 
 	placer   placer
+	matcher  matcher
 	events   EventSink
 	replicas replicas
 
@@ -152,6 +153,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		procs:              newProcesses(),
 		queues:             newCachedTable(c.Store.Queues()),
 		placer:             newPlacer(),
+		matcher:            newMatcher(),
 		events:             c.Events,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
@@ -184,6 +186,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s.followChanges()
 	s.watchProcesses(c.SweepInterval)
 	s.runPlacements(min(c.SweepInterval, maxPlacementTick))
+	s.runMatchmaking(min(c.SweepInterval, matchTick))
 	return s, nil
 }
 

@@ -70,6 +70,19 @@ var Operations = []string{
 	"TagResource",
 	"UntagResource",
 	"ListTagsForResource",
+	"ValidateMatchmakingRuleSet",
+	"CreateMatchmakingRuleSet",
+	"DescribeMatchmakingRuleSets",
+	"DeleteMatchmakingRuleSet",
+	"CreateMatchmakingConfiguration",
+	"DescribeMatchmakingConfigurations",
+	"UpdateMatchmakingConfiguration",
+	"DeleteMatchmakingConfiguration",
+	"StartMatchmaking",
+	"DescribeMatchmaking",
+	"StopMatchmaking",
+	"AcceptMatch",
+	"StartMatchBackfill",
 }
 
 // ModelOperations lists every operation of the GameLift model, answered or not.
@@ -215,6 +228,15 @@ var ModelErrors = []string{
 	"UnsupportedRegionException",
 }
 
+type AcceptMatchInput struct {
+	AcceptanceType *string  `json:"AcceptanceType,omitzero"`
+	PlayerIds      []string `json:"PlayerIds,omitzero"`
+	TicketId       *string  `json:"TicketId,omitzero"`
+}
+
+type AcceptMatchOutput struct {
+}
+
 type Alias struct {
 	AliasArn        *string          `json:"AliasArn,omitzero"`
 	AliasId         *string          `json:"AliasId,omitzero"`
@@ -227,6 +249,13 @@ type Alias struct {
 
 type AnywhereConfiguration struct {
 	Cost *string `json:"Cost,omitzero"`
+}
+
+type AttributeValue struct {
+	N   *float64           `json:"N,omitzero"`
+	S   *string            `json:"S,omitzero"`
+	SDM map[string]float64 `json:"SDM,omitzero"`
+	SL  []string           `json:"SL,omitzero"`
 }
 
 type AwsCredentials struct {
@@ -392,6 +421,38 @@ type CreateLocationOutput struct {
 	Location *LocationModel `json:"Location,omitzero"`
 }
 
+type CreateMatchmakingConfigurationInput struct {
+	AcceptanceRequired       *bool          `json:"AcceptanceRequired,omitzero"`
+	AcceptanceTimeoutSeconds *int32         `json:"AcceptanceTimeoutSeconds,omitzero"`
+	AdditionalPlayerCount    *int32         `json:"AdditionalPlayerCount,omitzero"`
+	BackfillMode             *string        `json:"BackfillMode,omitzero"`
+	CustomEventData          *string        `json:"CustomEventData,omitzero"`
+	Description              *string        `json:"Description,omitzero"`
+	FlexMatchMode            *string        `json:"FlexMatchMode,omitzero"`
+	GameProperties           []GameProperty `json:"GameProperties,omitzero"`
+	GameSessionData          *string        `json:"GameSessionData,omitzero"`
+	GameSessionQueueArns     []string       `json:"GameSessionQueueArns,omitzero"`
+	Name                     *string        `json:"Name,omitzero"`
+	NotificationTarget       *string        `json:"NotificationTarget,omitzero"`
+	RequestTimeoutSeconds    *int32         `json:"RequestTimeoutSeconds,omitzero"`
+	RuleSetName              *string        `json:"RuleSetName,omitzero"`
+	Tags                     []Tag          `json:"Tags,omitzero"`
+}
+
+type CreateMatchmakingConfigurationOutput struct {
+	Configuration *MatchmakingConfiguration `json:"Configuration,omitzero"`
+}
+
+type CreateMatchmakingRuleSetInput struct {
+	Name        *string `json:"Name,omitzero"`
+	RuleSetBody *string `json:"RuleSetBody,omitzero"`
+	Tags        []Tag   `json:"Tags,omitzero"`
+}
+
+type CreateMatchmakingRuleSetOutput struct {
+	RuleSet *MatchmakingRuleSet `json:"RuleSet,omitzero"`
+}
+
 type CreatePlayerSessionInput struct {
 	GameSessionId *string `json:"GameSessionId,omitzero"`
 	PlayerData    *string `json:"PlayerData,omitzero"`
@@ -447,6 +508,20 @@ type DeleteLocationInput struct {
 }
 
 type DeleteLocationOutput struct {
+}
+
+type DeleteMatchmakingConfigurationInput struct {
+	Name *string `json:"Name,omitzero"`
+}
+
+type DeleteMatchmakingConfigurationOutput struct {
+}
+
+type DeleteMatchmakingRuleSetInput struct {
+	Name *string `json:"Name,omitzero"`
+}
+
+type DeleteMatchmakingRuleSetOutput struct {
 }
 
 type DeregisterComputeInput struct {
@@ -644,6 +719,37 @@ type DescribeInstancesOutput struct {
 	NextToken *string    `json:"NextToken,omitzero"`
 }
 
+type DescribeMatchmakingConfigurationsInput struct {
+	Limit       *int32   `json:"Limit,omitzero"`
+	Names       []string `json:"Names,omitzero"`
+	NextToken   *string  `json:"NextToken,omitzero"`
+	RuleSetName *string  `json:"RuleSetName,omitzero"`
+}
+
+type DescribeMatchmakingConfigurationsOutput struct {
+	Configurations []MatchmakingConfiguration `json:"Configurations,omitzero"`
+	NextToken      *string                    `json:"NextToken,omitzero"`
+}
+
+type DescribeMatchmakingInput struct {
+	TicketIds []string `json:"TicketIds,omitzero"`
+}
+
+type DescribeMatchmakingOutput struct {
+	TicketList []MatchmakingTicket `json:"TicketList,omitzero"`
+}
+
+type DescribeMatchmakingRuleSetsInput struct {
+	Limit     *int32   `json:"Limit,omitzero"`
+	Names     []string `json:"Names,omitzero"`
+	NextToken *string  `json:"NextToken,omitzero"`
+}
+
+type DescribeMatchmakingRuleSetsOutput struct {
+	NextToken *string              `json:"NextToken,omitzero"`
+	RuleSets  []MatchmakingRuleSet `json:"RuleSets,omitzero"`
+}
+
 type DescribePlayerSessionsInput struct {
 	GameSessionId             *string `json:"GameSessionId,omitzero"`
 	Limit                     *int32  `json:"Limit,omitzero"`
@@ -787,6 +893,15 @@ type GameSession struct {
 	Status                      *string        `json:"Status,omitzero"`
 	StatusReason                *string        `json:"StatusReason,omitzero"`
 	TerminationTime             *Timestamp     `json:"TerminationTime,omitzero"`
+}
+
+type GameSessionConnectionInfo struct {
+	DnsName               *string                `json:"DnsName,omitzero"`
+	GameSessionArn        *string                `json:"GameSessionArn,omitzero"`
+	IpAddress             *string                `json:"IpAddress,omitzero"`
+	MatchedPlayerSessions []MatchedPlayerSession `json:"MatchedPlayerSessions,omitzero"`
+	PlayerGatewayStatus   *string                `json:"PlayerGatewayStatus,omitzero"`
+	Port                  *int32                 `json:"Port,omitzero"`
 }
 
 type GameSessionDetail struct {
@@ -995,6 +1110,52 @@ type ManagedCapacityConfiguration struct {
 	ZeroCapacityStrategy          *string `json:"ZeroCapacityStrategy,omitzero"`
 }
 
+type MatchedPlayerSession struct {
+	PlayerId        *string `json:"PlayerId,omitzero"`
+	PlayerSessionId *string `json:"PlayerSessionId,omitzero"`
+}
+
+type MatchmakingConfiguration struct {
+	AcceptanceRequired       *bool          `json:"AcceptanceRequired,omitzero"`
+	AcceptanceTimeoutSeconds *int32         `json:"AcceptanceTimeoutSeconds,omitzero"`
+	AdditionalPlayerCount    *int32         `json:"AdditionalPlayerCount,omitzero"`
+	BackfillMode             *string        `json:"BackfillMode,omitzero"`
+	ConfigurationArn         *string        `json:"ConfigurationArn,omitzero"`
+	CreationTime             *Timestamp     `json:"CreationTime,omitzero"`
+	CustomEventData          *string        `json:"CustomEventData,omitzero"`
+	Description              *string        `json:"Description,omitzero"`
+	FlexMatchMode            *string        `json:"FlexMatchMode,omitzero"`
+	GameProperties           []GameProperty `json:"GameProperties,omitzero"`
+	GameSessionData          *string        `json:"GameSessionData,omitzero"`
+	GameSessionQueueArns     []string       `json:"GameSessionQueueArns,omitzero"`
+	Name                     *string        `json:"Name,omitzero"`
+	NotificationTarget       *string        `json:"NotificationTarget,omitzero"`
+	RequestTimeoutSeconds    *int32         `json:"RequestTimeoutSeconds,omitzero"`
+	RuleSetArn               *string        `json:"RuleSetArn,omitzero"`
+	RuleSetName              *string        `json:"RuleSetName,omitzero"`
+}
+
+type MatchmakingRuleSet struct {
+	CreationTime *Timestamp `json:"CreationTime,omitzero"`
+	RuleSetArn   *string    `json:"RuleSetArn,omitzero"`
+	RuleSetBody  *string    `json:"RuleSetBody,omitzero"`
+	RuleSetName  *string    `json:"RuleSetName,omitzero"`
+}
+
+type MatchmakingTicket struct {
+	ConfigurationArn          *string                    `json:"ConfigurationArn,omitzero"`
+	ConfigurationName         *string                    `json:"ConfigurationName,omitzero"`
+	EndTime                   *Timestamp                 `json:"EndTime,omitzero"`
+	EstimatedWaitTime         *int32                     `json:"EstimatedWaitTime,omitzero"`
+	GameSessionConnectionInfo *GameSessionConnectionInfo `json:"GameSessionConnectionInfo,omitzero"`
+	Players                   []Player                   `json:"Players,omitzero"`
+	StartTime                 *Timestamp                 `json:"StartTime,omitzero"`
+	Status                    *string                    `json:"Status,omitzero"`
+	StatusMessage             *string                    `json:"StatusMessage,omitzero"`
+	StatusReason              *string                    `json:"StatusReason,omitzero"`
+	TicketId                  *string                    `json:"TicketId,omitzero"`
+}
+
 type PingBeacon struct {
 	UDPEndpoint *UDPEndpoint `json:"UDPEndpoint,omitzero"`
 }
@@ -1002,6 +1163,13 @@ type PingBeacon struct {
 type PlacedPlayerSession struct {
 	PlayerId        *string `json:"PlayerId,omitzero"`
 	PlayerSessionId *string `json:"PlayerSessionId,omitzero"`
+}
+
+type Player struct {
+	LatencyInMs      map[string]int32          `json:"LatencyInMs,omitzero"`
+	PlayerAttributes map[string]AttributeValue `json:"PlayerAttributes,omitzero"`
+	PlayerId         *string                   `json:"PlayerId,omitzero"`
+	Team             *string                   `json:"Team,omitzero"`
 }
 
 type PlayerConnectionDetail struct {
@@ -1159,6 +1327,27 @@ type StartGameSessionPlacementOutput struct {
 	GameSessionPlacement *GameSessionPlacement `json:"GameSessionPlacement,omitzero"`
 }
 
+type StartMatchBackfillInput struct {
+	ConfigurationName *string  `json:"ConfigurationName,omitzero"`
+	GameSessionArn    *string  `json:"GameSessionArn,omitzero"`
+	Players           []Player `json:"Players,omitzero"`
+	TicketId          *string  `json:"TicketId,omitzero"`
+}
+
+type StartMatchBackfillOutput struct {
+	MatchmakingTicket *MatchmakingTicket `json:"MatchmakingTicket,omitzero"`
+}
+
+type StartMatchmakingInput struct {
+	ConfigurationName *string  `json:"ConfigurationName,omitzero"`
+	Players           []Player `json:"Players,omitzero"`
+	TicketId          *string  `json:"TicketId,omitzero"`
+}
+
+type StartMatchmakingOutput struct {
+	MatchmakingTicket *MatchmakingTicket `json:"MatchmakingTicket,omitzero"`
+}
+
 type StopFleetActionsInput struct {
 	Actions  []string `json:"Actions,omitzero"`
 	FleetId  *string  `json:"FleetId,omitzero"`
@@ -1176,6 +1365,13 @@ type StopGameSessionPlacementInput struct {
 
 type StopGameSessionPlacementOutput struct {
 	GameSessionPlacement *GameSessionPlacement `json:"GameSessionPlacement,omitzero"`
+}
+
+type StopMatchmakingInput struct {
+	TicketId *string `json:"TicketId,omitzero"`
+}
+
+type StopMatchmakingOutput struct {
 }
 
 type Tag struct {
@@ -1304,6 +1500,27 @@ type UpdateGameSessionQueueOutput struct {
 	GameSessionQueue *GameSessionQueue `json:"GameSessionQueue,omitzero"`
 }
 
+type UpdateMatchmakingConfigurationInput struct {
+	AcceptanceRequired       *bool          `json:"AcceptanceRequired,omitzero"`
+	AcceptanceTimeoutSeconds *int32         `json:"AcceptanceTimeoutSeconds,omitzero"`
+	AdditionalPlayerCount    *int32         `json:"AdditionalPlayerCount,omitzero"`
+	BackfillMode             *string        `json:"BackfillMode,omitzero"`
+	CustomEventData          *string        `json:"CustomEventData,omitzero"`
+	Description              *string        `json:"Description,omitzero"`
+	FlexMatchMode            *string        `json:"FlexMatchMode,omitzero"`
+	GameProperties           []GameProperty `json:"GameProperties,omitzero"`
+	GameSessionData          *string        `json:"GameSessionData,omitzero"`
+	GameSessionQueueArns     []string       `json:"GameSessionQueueArns,omitzero"`
+	Name                     *string        `json:"Name,omitzero"`
+	NotificationTarget       *string        `json:"NotificationTarget,omitzero"`
+	RequestTimeoutSeconds    *int32         `json:"RequestTimeoutSeconds,omitzero"`
+	RuleSetName              *string        `json:"RuleSetName,omitzero"`
+}
+
+type UpdateMatchmakingConfigurationOutput struct {
+	Configuration *MatchmakingConfiguration `json:"Configuration,omitzero"`
+}
+
 type UpdateRuntimeConfigurationInput struct {
 	FleetId              *string               `json:"FleetId,omitzero"`
 	RuntimeConfiguration *RuntimeConfiguration `json:"RuntimeConfiguration,omitzero"`
@@ -1311,6 +1528,14 @@ type UpdateRuntimeConfigurationInput struct {
 
 type UpdateRuntimeConfigurationOutput struct {
 	RuntimeConfiguration *RuntimeConfiguration `json:"RuntimeConfiguration,omitzero"`
+}
+
+type ValidateMatchmakingRuleSetInput struct {
+	RuleSetBody *string `json:"RuleSetBody,omitzero"`
+}
+
+type ValidateMatchmakingRuleSetOutput struct {
+	Valid *bool `json:"Valid,omitzero"`
 }
 
 // DeleteFleetOutput is empty: the operation answers with no members.
@@ -1322,8 +1547,28 @@ type DeleteAliasOutput struct{}
 // DeleteBuildOutput is empty: the operation answers with no members.
 type DeleteBuildOutput struct{}
 
+func (s *AcceptMatchInput) validate(v *Validator, path string) {
+	v.String(path+"acceptanceType", s.AcceptanceType, true, noBound, noBound, nil, enumAcceptanceType)
+	v.Required(path+"playerIds", s.PlayerIds != nil)
+	for i1 := range s.PlayerIds {
+		v.String(listPath(path+"playerIds", i1), &s.PlayerIds[i1], false, 1, 1024, nil, nil)
+	}
+	v.String(path+"ticketId", s.TicketId, true, noBound, 128, patMatchmakingIdStringModel, nil)
+}
+
 func (s *AnywhereConfiguration) validate(v *Validator, path string) {
 	v.String(path+"cost", s.Cost, true, 1, 11, patNonNegativeLimitedLengthDouble, nil)
+}
+
+func (s *AttributeValue) validate(v *Validator, path string) {
+	v.String(path+"s", s.S, false, 1, 100, nil, nil)
+	for k1, v1 := range s.SDM {
+		_ = v1
+		v.String(path+"sDM"+".key", &k1, false, 1, 100, nil, nil)
+	}
+	for i1 := range s.SL {
+		v.String(listPath(path+"sL", i1), &s.SL[i1], false, 1, 100, nil, nil)
+	}
 }
 
 func (s *CertificateConfiguration) validate(v *Validator, path string) {
@@ -1485,6 +1730,47 @@ func (s *CreateLocationInput) validate(v *Validator, path string) {
 	}
 }
 
+func (s *CreateMatchmakingConfigurationInput) validate(v *Validator, path string) {
+	v.Required(path+"acceptanceRequired", s.AcceptanceRequired != nil)
+	v.Int32(path+"acceptanceTimeoutSeconds", s.AcceptanceTimeoutSeconds, false, 1, 600)
+	v.Int32(path+"additionalPlayerCount", s.AdditionalPlayerCount, false, 0, noBound)
+	v.String(path+"backfillMode", s.BackfillMode, false, noBound, noBound, nil, enumBackfillMode)
+	v.String(path+"customEventData", s.CustomEventData, false, 0, 256, nil, nil)
+	v.String(path+"description", s.Description, false, 1, 1024, nil, nil)
+	v.String(path+"flexMatchMode", s.FlexMatchMode, false, noBound, noBound, nil, enumFlexMatchMode)
+	if s.GameProperties != nil {
+		v.Length(path+"gameProperties", len(s.GameProperties), noBound, 16)
+	}
+	for i1 := range s.GameProperties {
+		(&s.GameProperties[i1]).validate(v, listPath(path+"gameProperties", i1)+".")
+	}
+	v.String(path+"gameSessionData", s.GameSessionData, false, 1, 4096, nil, nil)
+	for i1 := range s.GameSessionQueueArns {
+		v.String(listPath(path+"gameSessionQueueArns", i1), &s.GameSessionQueueArns[i1], false, 1, 512, patArnStringModel, nil)
+	}
+	v.String(path+"name", s.Name, true, noBound, 128, patMatchmakingIdStringModel, nil)
+	v.String(path+"notificationTarget", s.NotificationTarget, false, 0, 300, patSnsArnStringModel, nil)
+	v.Int32(path+"requestTimeoutSeconds", s.RequestTimeoutSeconds, true, 1, 43200)
+	v.String(path+"ruleSetName", s.RuleSetName, true, 1, 256, patMatchmakingRuleSetName, nil)
+	if s.Tags != nil {
+		v.Length(path+"tags", len(s.Tags), 0, 200)
+	}
+	for i1 := range s.Tags {
+		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
+	}
+}
+
+func (s *CreateMatchmakingRuleSetInput) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, noBound, 128, patMatchmakingIdStringModel, nil)
+	v.String(path+"ruleSetBody", s.RuleSetBody, true, 1, 65535, nil, nil)
+	if s.Tags != nil {
+		v.Length(path+"tags", len(s.Tags), 0, 200)
+	}
+	for i1 := range s.Tags {
+		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
+	}
+}
+
 func (s *CreatePlayerSessionInput) validate(v *Validator, path string) {
 	v.String(path+"gameSessionId", s.GameSessionId, true, 1, 512, patArnStringModel, nil)
 	v.String(path+"playerData", s.PlayerData, false, 1, 2048, nil, nil)
@@ -1535,6 +1821,14 @@ func (s *DeleteGameSessionQueueInput) validate(v *Validator, path string) {
 
 func (s *DeleteLocationInput) validate(v *Validator, path string) {
 	v.String(path+"locationName", s.LocationName, true, 1, 128, patCustomLocationNameOrArnModel, nil)
+}
+
+func (s *DeleteMatchmakingConfigurationInput) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, 1, 256, patMatchmakingConfigurationName, nil)
+}
+
+func (s *DeleteMatchmakingRuleSetInput) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, 1, 256, patMatchmakingRuleSetName, nil)
 }
 
 func (s *DeregisterComputeInput) validate(v *Validator, path string) {
@@ -1666,6 +1960,33 @@ func (s *DescribeInstancesInput) validate(v *Validator, path string) {
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 }
 
+func (s *DescribeMatchmakingConfigurationsInput) validate(v *Validator, path string) {
+	v.Int32(path+"limit", s.Limit, false, 1, noBound)
+	for i1 := range s.Names {
+		v.String(listPath(path+"names", i1), &s.Names[i1], false, 1, 256, patMatchmakingConfigurationName, nil)
+	}
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+	v.String(path+"ruleSetName", s.RuleSetName, false, 1, 256, patMatchmakingRuleSetName, nil)
+}
+
+func (s *DescribeMatchmakingInput) validate(v *Validator, path string) {
+	v.Required(path+"ticketIds", s.TicketIds != nil)
+	for i1 := range s.TicketIds {
+		v.String(listPath(path+"ticketIds", i1), &s.TicketIds[i1], false, noBound, 128, patMatchmakingIdStringModel, nil)
+	}
+}
+
+func (s *DescribeMatchmakingRuleSetsInput) validate(v *Validator, path string) {
+	v.Int32(path+"limit", s.Limit, false, 1, 10)
+	if s.Names != nil {
+		v.Length(path+"names", len(s.Names), 1, 10)
+	}
+	for i1 := range s.Names {
+		v.String(listPath(path+"names", i1), &s.Names[i1], false, 1, 256, patMatchmakingRuleSetName, nil)
+	}
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
 func (s *DescribePlayerSessionsInput) validate(v *Validator, path string) {
 	v.String(path+"gameSessionId", s.GameSessionId, false, 1, 512, patArnStringModel, nil)
 	v.Int32(path+"limit", s.Limit, false, 1, noBound)
@@ -1785,6 +2106,19 @@ func (s *LocationConfiguration) validate(v *Validator, path string) {
 func (s *ManagedCapacityConfiguration) validate(v *Validator, path string) {
 	v.Int32(path+"scaleInAfterInactivityMinutes", s.ScaleInAfterInactivityMinutes, false, 5, 1440)
 	v.String(path+"zeroCapacityStrategy", s.ZeroCapacityStrategy, false, noBound, noBound, nil, enumZeroCapacityStrategy)
+}
+
+func (s *Player) validate(v *Validator, path string) {
+	for k1, v1 := range s.LatencyInMs {
+		v.String(path+"latencyInMs"+".key", &k1, false, 1, noBound, nil, nil)
+		v.Int32(mapPath(path+"latencyInMs", k1), &v1, false, 1, noBound)
+	}
+	for k1, v1 := range s.PlayerAttributes {
+		v.String(path+"playerAttributes"+".key", &k1, false, 1, 1024, nil, nil)
+		(&v1).validate(v, mapPath(path+"playerAttributes", k1)+".")
+	}
+	v.String(path+"playerId", s.PlayerId, false, 1, 1024, nil, nil)
+	v.String(path+"team", s.Team, false, 1, 1024, nil, nil)
 }
 
 func (s *PlayerGatewayConfiguration) validate(v *Validator, path string) {
@@ -1924,6 +2258,25 @@ func (s *StartGameSessionPlacementInput) validate(v *Validator, path string) {
 	}
 }
 
+func (s *StartMatchBackfillInput) validate(v *Validator, path string) {
+	v.String(path+"configurationName", s.ConfigurationName, true, 1, 256, patMatchmakingConfigurationName, nil)
+	v.String(path+"gameSessionArn", s.GameSessionArn, false, 1, 512, patArnStringModel, nil)
+	v.Required(path+"players", s.Players != nil)
+	for i1 := range s.Players {
+		(&s.Players[i1]).validate(v, listPath(path+"players", i1)+".")
+	}
+	v.String(path+"ticketId", s.TicketId, false, noBound, 128, patMatchmakingIdStringModel, nil)
+}
+
+func (s *StartMatchmakingInput) validate(v *Validator, path string) {
+	v.String(path+"configurationName", s.ConfigurationName, true, 1, 256, patMatchmakingConfigurationName, nil)
+	v.Required(path+"players", s.Players != nil)
+	for i1 := range s.Players {
+		(&s.Players[i1]).validate(v, listPath(path+"players", i1)+".")
+	}
+	v.String(path+"ticketId", s.TicketId, false, noBound, 128, patMatchmakingIdStringModel, nil)
+}
+
 func (s *StopFleetActionsInput) validate(v *Validator, path string) {
 	v.Required(path+"actions", s.Actions != nil)
 	if s.Actions != nil {
@@ -1938,6 +2291,10 @@ func (s *StopFleetActionsInput) validate(v *Validator, path string) {
 
 func (s *StopGameSessionPlacementInput) validate(v *Validator, path string) {
 	v.String(path+"placementId", s.PlacementId, true, 1, 48, patIdStringModel, nil)
+}
+
+func (s *StopMatchmakingInput) validate(v *Validator, path string) {
+	v.String(path+"ticketId", s.TicketId, true, noBound, 128, patMatchmakingIdStringModel, nil)
 }
 
 func (s *Tag) validate(v *Validator, path string) {
@@ -2066,12 +2423,39 @@ func (s *UpdateGameSessionQueueInput) validate(v *Validator, path string) {
 	v.Int32(path+"timeoutInSeconds", s.TimeoutInSeconds, false, 0, noBound)
 }
 
+func (s *UpdateMatchmakingConfigurationInput) validate(v *Validator, path string) {
+	v.Int32(path+"acceptanceTimeoutSeconds", s.AcceptanceTimeoutSeconds, false, 1, 600)
+	v.Int32(path+"additionalPlayerCount", s.AdditionalPlayerCount, false, 0, noBound)
+	v.String(path+"backfillMode", s.BackfillMode, false, noBound, noBound, nil, enumBackfillMode)
+	v.String(path+"customEventData", s.CustomEventData, false, 0, 256, nil, nil)
+	v.String(path+"description", s.Description, false, 1, 1024, nil, nil)
+	v.String(path+"flexMatchMode", s.FlexMatchMode, false, noBound, noBound, nil, enumFlexMatchMode)
+	if s.GameProperties != nil {
+		v.Length(path+"gameProperties", len(s.GameProperties), noBound, 16)
+	}
+	for i1 := range s.GameProperties {
+		(&s.GameProperties[i1]).validate(v, listPath(path+"gameProperties", i1)+".")
+	}
+	v.String(path+"gameSessionData", s.GameSessionData, false, 1, 4096, nil, nil)
+	for i1 := range s.GameSessionQueueArns {
+		v.String(listPath(path+"gameSessionQueueArns", i1), &s.GameSessionQueueArns[i1], false, 1, 512, patArnStringModel, nil)
+	}
+	v.String(path+"name", s.Name, true, 1, 256, patMatchmakingConfigurationName, nil)
+	v.String(path+"notificationTarget", s.NotificationTarget, false, 0, 300, patSnsArnStringModel, nil)
+	v.Int32(path+"requestTimeoutSeconds", s.RequestTimeoutSeconds, false, 1, 43200)
+	v.String(path+"ruleSetName", s.RuleSetName, false, 1, 256, patMatchmakingRuleSetName, nil)
+}
+
 func (s *UpdateRuntimeConfigurationInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 	v.Required(path+"runtimeConfiguration", s.RuntimeConfiguration != nil)
 	if s.RuntimeConfiguration != nil {
 		s.RuntimeConfiguration.validate(v, path+"runtimeConfiguration"+".")
 	}
+}
+
+func (s *ValidateMatchmakingRuleSetInput) validate(v *Validator, path string) {
+	v.String(path+"ruleSetBody", s.RuleSetBody, true, 1, 65535, nil, nil)
 }
 
 var (
@@ -2095,6 +2479,9 @@ var (
 	patLaunchParametersStringModel       = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- =@;{},?'\\[\\]\"]+)$")
 	patLaunchPathStringModel             = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- ]+)$")
 	patLocationStringModel               = regexp.MustCompile("^(?:^[A-Za-z0-9\\-]+)$")
+	patMatchmakingConfigurationName      = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*|^arn:.*:matchmakingconfiguration\\/[a-zA-Z0-9-\\.]*)$")
+	patMatchmakingIdStringModel          = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*)$")
+	patMatchmakingRuleSetName            = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*|^arn:.*:matchmakingruleset\\/[a-zA-Z0-9-\\.]*)$")
 	patNonBlankAndLengthConstraintString = regexp.MustCompile("^(?:.*\\S.*)$")
 	patNonNegativeLimitedLengthDouble    = regexp.MustCompile("^(?:^\\d{1,5}(?:\\.\\d{1,5})?$)$")
 	patPlayerSessionId                   = regexp.MustCompile("^(?:^psess-\\S+)$")
@@ -2102,12 +2489,16 @@ var (
 	patQueueSnsArnStringModel            = regexp.MustCompile("^(?:[a-zA-Z0-9:_-]*(\\.fifo)?)$")
 	patScriptIdOrArn                     = regexp.MustCompile("^(?:^script-\\S+|^arn:.*:script\\/script-\\S+)$")
 	patServerSdkVersion                  = regexp.MustCompile("^(?:^\\d+\\.\\d+\\.\\d+$)$")
+	patSnsArnStringModel                 = regexp.MustCompile("^(?:[a-zA-Z0-9:_/-]*(.fifo)?)$")
+	enumAcceptanceType                   = []string{"ACCEPT", "REJECT"}
+	enumBackfillMode                     = []string{"AUTOMATIC", "MANUAL"}
 	enumBuildStatus                      = []string{"INITIALIZED", "READY", "FAILED"}
 	enumCertificateType                  = []string{"DISABLED", "GENERATED"}
 	enumComputeType                      = []string{"EC2", "ANYWHERE"}
 	enumEC2InstanceType                  = []string{"t2.micro", "t2.small", "t2.medium", "t2.large", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "m4.16xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6i.32xlarge", "r6i.24xlarge", "r6i.32xlarge", "c6in.24xlarge", "c6in.32xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7i.24xlarge", "c7i.48xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6i.24xlarge", "m6i.32xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7i.24xlarge", "m7i.48xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge"}
 	enumFleetAction                      = []string{"AUTO_SCALING"}
 	enumFleetType                        = []string{"ON_DEMAND", "SPOT"}
+	enumFlexMatchMode                    = []string{"STANDALONE", "WITH_QUEUE"}
 	enumGameServerIpProtocolSupported    = []string{"IPv4", "DUAL_STACK"}
 	enumInstanceRoleCredentialsProvider  = []string{"SHARED_CREDENTIAL_FILE"}
 	enumIpProtocol                       = []string{"TCP", "UDP"}

@@ -9,6 +9,9 @@ func Int32(n int32) *int32 { return &n }
 // Bool returns a pointer to b.
 func Bool(b bool) *bool { return &b }
 
+// Float32 returns a pointer to f.
+func Float32(f float32) *float32 { return &f }
+
 // Float64 returns a pointer to f.
 func Float64(f float64) *float64 { return &f }
 

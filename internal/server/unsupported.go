@@ -10,7 +10,7 @@ const (
 	whyFleetIQ     = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
 	whyScaling     = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
 	whyUpload      = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
-	whyMatchmaking = "FlexMatch is not built yet"
+	whyMatchmaking = "FlexMatch backfill is not built yet"
 	whyContainers  = "container fleets are not built yet"
 )
 
@@ -52,19 +52,7 @@ var unsupported = map[string]string{
 
 	"RequestUploadCredentials": whyUpload,
 
-	"AcceptMatch":                       whyMatchmaking,
-	"CreateMatchmakingConfiguration":    whyMatchmaking,
-	"CreateMatchmakingRuleSet":          whyMatchmaking,
-	"DeleteMatchmakingConfiguration":    whyMatchmaking,
-	"DeleteMatchmakingRuleSet":          whyMatchmaking,
-	"DescribeMatchmaking":               whyMatchmaking,
-	"DescribeMatchmakingConfigurations": whyMatchmaking,
-	"DescribeMatchmakingRuleSets":       whyMatchmaking,
-	"StartMatchBackfill":                whyMatchmaking,
-	"StartMatchmaking":                  whyMatchmaking,
-	"StopMatchmaking":                   whyMatchmaking,
-	"UpdateMatchmakingConfiguration":    whyMatchmaking,
-	"ValidateMatchmakingRuleSet":        whyMatchmaking,
+	"StartMatchBackfill": whyMatchmaking,
 
 	"CreateContainerFleet":                 whyContainers,
 	"CreateContainerGroupDefinition":       whyContainers,

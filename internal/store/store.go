@@ -41,6 +41,13 @@ type Store interface {
 	Creators() Table[Creator]
 	// Replicas are the servers sharing this store, keyed by replica ID.
 	Replicas() Table[Replica]
+	// RuleSets are FlexMatch rule sets, keyed by name.
+	RuleSets() Table[RuleSet]
+	// MatchConfigs are FlexMatch matchmaking configurations, keyed by name.
+	MatchConfigs() Table[MatchConfig]
+	// Tickets are matchmaking tickets, keyed by ticket ID, with their configuration's name
+	// as parent.
+	Tickets() Table[Ticket]
 	// Processes are the server processes that called ProcessReady and have not ended,
 	// keyed by ProcessKey, with the fleet ID as parent.
 	Processes() Table[Process]
@@ -189,6 +196,8 @@ type Placement struct {
 	DesiredPlayers []gamelift.DesiredPlayerSession `json:",omitempty"`
 	// Replica is the server that tries to place it, when several share the store.
 	Replica string `json:",omitempty"`
+	// MatchTickets are the matchmaking tickets whose match it places, if FlexMatch made it.
+	MatchTickets []string `json:",omitempty"`
 }
 
 // Replica is a server sharing the store with others: where the others reach it, and when
@@ -217,4 +226,31 @@ func ProcessKey(fleetID, computeName, processID string) string {
 // Creator is when a CreatorId made its recent game sessions in a fleet.
 type Creator struct {
 	Times []time.Time
+}
+
+// RuleSet is a FlexMatch rule set.
+type RuleSet struct {
+	Model gamelift.MatchmakingRuleSet
+	Tags  []gamelift.Tag `json:",omitempty"`
+}
+
+// MatchConfig is a FlexMatch matchmaking configuration.
+type MatchConfig struct {
+	Model gamelift.MatchmakingConfiguration
+	Tags  []gamelift.Tag `json:",omitempty"`
+}
+
+// Ticket is a matchmaking ticket, with the match it is in while one is proposed or placed.
+type Ticket struct {
+	Model gamelift.MatchmakingTicket
+	// MatchID names the match the ticket is in (REQUIRES_ACCEPTANCE, PLACING, COMPLETED).
+	MatchID string `json:",omitempty"`
+	// MatchTickets are all the tickets of that match, this one included.
+	MatchTickets []string `json:",omitempty"`
+	// Accepted holds the players of the ticket who accepted the proposed match.
+	Accepted []string `json:",omitempty"`
+	// AcceptBy is when a proposed match's acceptance times out.
+	AcceptBy time.Time `json:",omitzero"`
+	// Teams is the match's teams with the ticket's players, for MatchmakerData.
+	MatchmakerData string `json:",omitempty"`
 }

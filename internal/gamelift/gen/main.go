@@ -44,6 +44,10 @@ var operations = []string{
 	"CreateGameSessionQueue", "DescribeGameSessionQueues", "UpdateGameSessionQueue", "DeleteGameSessionQueue",
 	"StartGameSessionPlacement", "DescribeGameSessionPlacement", "StopGameSessionPlacement",
 	"TagResource", "UntagResource", "ListTagsForResource",
+	"ValidateMatchmakingRuleSet", "CreateMatchmakingRuleSet", "DescribeMatchmakingRuleSets", "DeleteMatchmakingRuleSet",
+	"CreateMatchmakingConfiguration", "DescribeMatchmakingConfigurations", "UpdateMatchmakingConfiguration",
+	"DeleteMatchmakingConfiguration", "StartMatchmaking", "DescribeMatchmaking", "StopMatchmaking", "AcceptMatch",
+	"StartMatchBackfill",
 }
 
 type ref struct {

@@ -193,6 +193,13 @@ func (s *Store) Processes() store.Table[store.Process] {
 func (s *Store) Creators() store.Table[store.Creator] {
 	return table[store.Creator]{s, "creator"}
 }
+func (s *Store) RuleSets() store.Table[store.RuleSet] {
+	return table[store.RuleSet]{s, "rule_set"}
+}
+func (s *Store) MatchConfigs() store.Table[store.MatchConfig] {
+	return table[store.MatchConfig]{s, "match_config"}
+}
+func (s *Store) Tickets() store.Table[store.Ticket] { return table[store.Ticket]{s, "ticket"} }
 func (s *Store) Replicas() store.Table[store.Replica] {
 	return table[store.Replica]{s, "replica"}
 }
