@@ -448,8 +448,32 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			return nil, err
 		}
 		return nil, gamelift.InvalidRequest("Hoist issues no AWS credentials for fleet roles (role %q); give the process its own credentials", req.RoleArn)
-	case "StartMatchBackfill", "StopMatchBackfill":
-		return nil, gamelift.InvalidRequest("%s: Hoist does not run FlexMatch", action)
+	case "StartMatchBackfill":
+		req, err := decodeFrame[sdkBackfill](frame)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.hostedSession(req.GameSessionArn); err != nil {
+			return nil, err
+		}
+		players := make([]gamelift.Player, len(req.Players))
+		for i, p := range req.Players {
+			players[i] = p.player()
+		}
+		t, err := h.s.startBackfill(ctx, req.MatchmakingConfigurationArn, req.GameSessionArn, req.TicketId, players)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"TicketId": gamelift.Value(t.TicketId)}, nil
+	case "StopMatchBackfill":
+		req, err := decodeFrame[sdkBackfill](frame)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.hostedSession(req.GameSessionArn); err != nil {
+			return nil, err
+		}
+		return nil, h.s.stopBackfill(ctx, req.TicketId, req.GameSessionArn)
 	}
 	return nil, sdkhost.ErrUnknownAction(action)
 }

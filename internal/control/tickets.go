@@ -346,11 +346,27 @@ func (s *Service) matchTickets(ctx context.Context, c store.MatchConfig, tickets
 	if err != nil {
 		return s.endTickets(ctx, ids(tickets), TicketFailed, "Its rule set is gone or invalid", "MatchmakingFailed")
 	}
-	in := make([]flexmatch.Ticket, len(tickets))
+	var backfills, searching []store.Ticket
+	for _, t := range tickets {
+		if t.BackfillSession != "" {
+			backfills = append(backfills, t)
+		} else {
+			searching = append(searching, t)
+		}
+	}
+	used, err := s.backfill(ctx, c, rs, backfills, searching, now)
+	if err != nil {
+		return err
+	}
+	var in []flexmatch.Ticket
 	byID := map[string]store.Ticket{}
-	for i, t := range tickets {
-		in[i] = flexmatchTicket(t)
-		byID[in[i].ID] = t
+	for _, t := range searching {
+		if used[gamelift.Value(t.Model.TicketId)] {
+			continue
+		}
+		ft := flexmatchTicket(t)
+		in = append(in, ft)
+		byID[ft.ID] = t
 	}
 	for _, m := range flexmatch.Match(rs, in, now).Matches {
 		matchID := uuid.NewString()

@@ -26,6 +26,7 @@ type gameProcess struct {
 	ended    chan struct{} // OnProcessTerminate ran
 	errs     chan error    // from ActivateGameSession in the callback
 	activate bool
+	onUpdate func(gameserver.UpdateGameSession) // set before a session arrives
 }
 
 // startProcess connects a process and makes it ready on port; it activates each session
@@ -48,6 +49,11 @@ func startProcess(t *testing.T, w *sdkWorld, id string, port int, activate bool)
 			p.started <- gs
 		},
 		OnProcessTerminate: func() { p.ended <- struct{}{} },
+		OnUpdateGameSession: func(u gameserver.UpdateGameSession) {
+			if p.onUpdate != nil {
+				p.onUpdate(u)
+			}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

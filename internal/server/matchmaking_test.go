@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/sdk/gameserver"
 )
 
 const twoVersusTwo = `{
@@ -58,6 +59,8 @@ func TestMatchmakingPlacesAMatch(t *testing.T) {
 	ctx := context.Background()
 	q := newQueueWorld(t, func(*server.Config) {})
 	proc := startProcess(t, q.sdkWorld, "proc-m1", 7801, true)
+	updates := make(chan gameserver.UpdateGameSession, 4)
+	proc.onUpdate = func(u gameserver.UpdateGameSession) { updates <- u }
 	queue := q.queue(t, "matches", nil)
 
 	_, err := q.api.ValidateMatchmakingRuleSet(ctx, &gl.ValidateMatchmakingRuleSetInput{RuleSetBody: aws.String(`{"name": "x", "teams": []}`)})
@@ -129,6 +132,47 @@ func TestMatchmakingPlacesAMatch(t *testing.T) {
 	}
 	_, err = q.api.StopMatchmaking(ctx, &gl.StopMatchmakingInput{TicketId: aws.String("party")})
 	apiError(t, err, "InvalidRequestException")
+
+	// Backfill from the game server: dan leaves; the game asks for a player to take his
+	// place, and eve, searching, joins the same session on dan's team.
+	var danSession, danTeam string
+	for _, ps := range solo.GameSessionConnectionInfo.MatchedPlayerSessions {
+		danSession = aws.ToString(ps.PlayerSessionId)
+	}
+	for _, p := range solo.Players {
+		danTeam = aws.ToString(p.Team)
+	}
+	if err := proc.sdk.AcceptPlayerSession(ctx, danSession); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.sdk.RemovePlayerSession(ctx, danSession); err != nil {
+		t.Fatal(err)
+	}
+	var stay []gameserver.BackfillPlayer
+	for _, tk := range []types.MatchmakingTicket{done, q.ticket(t, "solo-1")} {
+		for _, p := range tk.Players {
+			stay = append(stay, gameserver.BackfillPlayer{PlayerID: aws.ToString(p.PlayerId), Team: aws.ToString(p.Team),
+				Attributes: map[string]any{"skill": aws.ToFloat64(p.PlayerAttributes["skill"].N)}})
+		}
+	}
+	bfID, err := proc.sdk.StartMatchBackfill(ctx, aws.ToString(cfg.ConfigurationArn), stay)
+	if err != nil || bfID == "" {
+		t.Fatalf("StartMatchBackfill from the game server: %q, %v", bfID, err)
+	}
+	start("late", skilled("eve", 23))
+	late := q.waitTicket(t, "late", types.MatchmakingConfigurationStatusCompleted)
+	if aws.ToString(late.GameSessionConnectionInfo.GameSessionArn) != aws.ToString(info.GameSessionArn) || aws.ToString(late.Players[0].Team) != danTeam {
+		t.Errorf("eve's ticket = %+v, team %s (dan's was %s)", late.GameSessionConnectionInfo, aws.ToString(late.Players[0].Team), danTeam)
+	}
+	q.waitTicket(t, bfID, types.MatchmakingConfigurationStatusCompleted)
+	select {
+	case u := <-updates:
+		if u.UpdateReason != "MATCHMAKING_DATA_UPDATED" || u.BackfillTicketID != bfID || !strings.Contains(u.GameSession.MatchmakerData, `"eve"`) {
+			t.Errorf("UpdateGameSession = %+v", u)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the game server got no UpdateGameSession")
+	}
 }
 
 // Acceptance: a proposed match waits for every player; a rejection cancels the rejecting

@@ -173,6 +173,7 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribeMatchmaking":               awsproto.Op(s.DescribeMatchmaking),
 		"StopMatchmaking":                   awsproto.Op(s.StopMatchmaking),
 		"AcceptMatch":                       awsproto.Op(s.AcceptMatch),
+		"StartMatchBackfill":                awsproto.Op(s.StartMatchBackfill),
 
 		"TagResource":         awsproto.Op(s.TagResource),
 		"UntagResource":       awsproto.Op(s.UntagResource),

@@ -251,6 +251,8 @@ type Ticket struct {
 	Accepted []string `json:",omitempty"`
 	// AcceptBy is when a proposed match's acceptance times out.
 	AcceptBy time.Time `json:",omitzero"`
-	// Teams is the match's teams with the ticket's players, for MatchmakerData.
+	// MatchmakerData is the match's, as the game server gets it.
 	MatchmakerData string `json:",omitempty"`
+	// BackfillSession is the game session a backfill ticket finds players for.
+	BackfillSession string `json:",omitempty"`
 }

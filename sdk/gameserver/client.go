@@ -553,3 +553,56 @@ func (c *Client) Destroy() error {
 	c.wg.Wait()
 	return nil
 }
+
+// BackfillPlayer is a player of the hosted session, as StartMatchBackfill sends it: its
+// team and the attributes the rule set reads (string, number, string list or string to
+// number map values).
+type BackfillPlayer struct {
+	PlayerID   string
+	Team       string
+	Attributes map[string]any
+	LatencyMs  map[string]int
+}
+
+// StartMatchBackfill asks FlexMatch for players to fill the hosted game session's open
+// slots; players lists everyone in the session now, with their teams. It returns the
+// backfill ticket's ID; the session's new MatchmakerData arrives with OnUpdateGameSession.
+func (c *Client) StartMatchBackfill(ctx context.Context, configurationArn string, players []BackfillPlayer) (string, error) {
+	id, err := c.GetGameSessionID()
+	if err != nil {
+		return "", err
+	}
+	wire := make([]map[string]any, len(players))
+	for i, p := range players {
+		attrs := map[string]map[string]any{}
+		for name, v := range p.Attributes {
+			switch v := v.(type) {
+			case string:
+				attrs[name] = map[string]any{"AttrType": "STRING", "S": v}
+			case float64:
+				attrs[name] = map[string]any{"AttrType": "DOUBLE", "N": v}
+			case int:
+				attrs[name] = map[string]any{"AttrType": "DOUBLE", "N": float64(v)}
+			case []string:
+				attrs[name] = map[string]any{"AttrType": "STRING_LIST", "SL": v}
+			case map[string]float64:
+				attrs[name] = map[string]any{"AttrType": "STRING_DOUBLE_MAP", "SDM": v}
+			default:
+				return "", errorf("StartMatchBackfill: attribute %s of player %s has an unsupported type %T", name, p.PlayerID, v)
+			}
+		}
+		wire[i] = map[string]any{"PlayerId": p.PlayerID, "Team": p.Team, "PlayerAttributes": attrs, "LatencyInMs": p.LatencyMs}
+	}
+	var out struct{ TicketId string }
+	err = c.call(ctx, "StartMatchBackfill", map[string]any{"GameSessionArn": id, "MatchmakingConfigurationArn": configurationArn, "Players": wire}, &out)
+	return out.TicketId, err
+}
+
+// StopMatchBackfill cancels a backfill ticket of the hosted game session.
+func (c *Client) StopMatchBackfill(ctx context.Context, configurationArn, ticketID string) error {
+	id, err := c.GetGameSessionID()
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, "StopMatchBackfill", map[string]any{"GameSessionArn": id, "MatchmakingConfigurationArn": configurationArn, "TicketId": ticketID}, nil)
+}

@@ -1,0 +1,253 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/flexmatch"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/sdkhost"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Backfill: a ticket that holds the players a game session has now, with their teams, and
+// finds searching tickets to fill its open slots. The players found join that session (a
+// player session each); the game server gets UpdateGameSession with the new MatchmakerData.
+
+// sdkBackfill is the Server SDK's StartMatchBackfill and StopMatchBackfill frame.
+type sdkBackfill struct {
+	GameSessionArn, MatchmakingConfigurationArn, TicketId string
+	Players                                               []sdkPlayer
+}
+
+// sdkPlayer is a player as the Server SDK sends it: attribute values carry AttrType.
+type sdkPlayer struct {
+	PlayerId         string
+	Team             string
+	PlayerAttributes map[string]struct {
+		AttrType string
+		N        *float64
+		S        *string
+		SL       []string
+		SDM      map[string]float64
+	}
+	LatencyInMs map[string]int32
+}
+
+func (p sdkPlayer) player() gamelift.Player {
+	out := gamelift.Player{PlayerId: gamelift.String(p.PlayerId), Team: nonEmpty(p.Team), LatencyInMs: p.LatencyInMs,
+		PlayerAttributes: map[string]gamelift.AttributeValue{}}
+	for name, v := range p.PlayerAttributes {
+		switch v.AttrType {
+		case "STRING":
+			out.PlayerAttributes[name] = gamelift.AttributeValue{S: v.S}
+		case "DOUBLE":
+			out.PlayerAttributes[name] = gamelift.AttributeValue{N: v.N}
+		case "STRING_LIST":
+			out.PlayerAttributes[name] = gamelift.AttributeValue{SL: v.SL}
+		case "STRING_DOUBLE_MAP":
+			out.PlayerAttributes[name] = gamelift.AttributeValue{SDM: v.SDM}
+		default:
+			out.PlayerAttributes[name] = gamelift.AttributeValue{N: v.N, S: v.S, SL: v.SL, SDM: v.SDM}
+		}
+	}
+	return out
+}
+
+// StartMatchBackfill asks a configuration for players to fill an ACTIVE game session.
+func (s *Service) StartMatchBackfill(ctx context.Context, in *gamelift.StartMatchBackfillInput) (*gamelift.StartMatchBackfillOutput, error) {
+	t, err := s.startBackfill(ctx, gamelift.Value(in.ConfigurationName), gamelift.Value(in.GameSessionArn), gamelift.Value(in.TicketId), in.Players)
+	if err != nil {
+		return nil, err
+	}
+	return &gamelift.StartMatchBackfillOutput{MatchmakingTicket: t}, nil
+}
+
+func (s *Service) startBackfill(ctx context.Context, config, sessionID, ticketID string, players []gamelift.Player) (*gamelift.MatchmakingTicket, error) {
+	c, err := s.getMatchConfig(ctx, &config)
+	if err != nil {
+		return nil, err
+	}
+	if sessionID == "" {
+		return nil, gamelift.InvalidRequest("GameSessionArn is required: Hoist backfills game sessions it hosts")
+	}
+	gs, err := s.getSession(ctx, &sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if st := gamelift.Value(gs.Model.Status); st != SessionActive {
+		return nil, gamelift.InvalidRequest("Game session %s is %s; only an ACTIVE session is backfilled", sessionID, st)
+	}
+	rs, err := s.ruleSetOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(players) == 0 {
+		return nil, gamelift.InvalidRequest("Players: give the players the game session has now, with their teams")
+	}
+	for _, p := range players {
+		if err := checkAttributes(rs, p); err != nil {
+			return nil, err
+		}
+	}
+	if ticketID == "" {
+		ticketID = uuid.NewString()
+	}
+	t := store.Ticket{Model: gamelift.MatchmakingTicket{
+		TicketId: &ticketID, ConfigurationName: c.Model.Name, ConfigurationArn: c.Model.ConfigurationArn,
+		Status: gamelift.String(TicketQueued), StartTime: gamelift.At(s.now()), Players: players,
+	}, BackfillSession: sessionID}
+	if err := s.store.Tickets().Create(ctx, ticketID, gamelift.Value(c.Model.Name), t); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil, gamelift.InvalidRequest("Ticket %s exists; a ticket ID is used once", ticketID)
+		}
+		return nil, fmt.Errorf("create backfill ticket: %w", err)
+	}
+	s.matcher.wake()
+	return &t.Model, nil
+}
+
+// stopBackfill cancels a backfill ticket of a game session.
+func (s *Service) stopBackfill(ctx context.Context, ticketID, sessionID string) error {
+	s.matcher.pass.Lock()
+	defer s.matcher.pass.Unlock()
+	t, err := s.store.Tickets().Get(ctx, ticketID)
+	if err != nil || t.BackfillSession != sessionID {
+		return gamelift.NotFound("No backfill ticket %s for game session %s", ticketID, sessionID)
+	}
+	if err := s.endTickets(ctx, []string{ticketID}, TicketCancelled, "Cancelled by StopMatchBackfill", "MatchmakingCancelled"); err != nil {
+		return err
+	}
+	s.pushSessionUpdate(ctx, sessionID, "BACKFILL_CANCELLED", ticketID)
+	return nil
+}
+
+// backfill tries each backfill ticket against the searching tickets, the backfill ticket
+// first (it holds the session's players); it returns the tickets it used up.
+func (s *Service) backfill(ctx context.Context, c store.MatchConfig, rs *flexmatch.RuleSet, backfills, searching []store.Ticket, now time.Time) (map[string]bool, error) {
+	used := map[string]bool{}
+	for _, bf := range backfills {
+		in := []flexmatch.Ticket{flexmatchTicket(bf)}
+		in[0].StartTime = time.Time{} // the oldest, so the matcher builds on it
+		byID := map[string]store.Ticket{}
+		for _, t := range searching {
+			if !used[gamelift.Value(t.Model.TicketId)] {
+				ft := flexmatchTicket(t)
+				in = append(in, ft)
+				byID[ft.ID] = t
+			}
+		}
+		bfID := gamelift.Value(bf.Model.TicketId)
+		for _, m := range flexmatch.Match(rs, in, now).Matches {
+			if !slices.Contains(m.TicketIDs, bfID) {
+				continue
+			}
+			if err := s.fillSession(ctx, c, bf, m, byID); err != nil {
+				return used, err
+			}
+			for _, id := range m.TicketIDs {
+				used[id] = true
+			}
+			break
+		}
+	}
+	return used, nil
+}
+
+// fillSession puts a backfill match's new players into the session, completes their tickets
+// and the backfill ticket, and tells the game server.
+func (s *Service) fillSession(ctx context.Context, c store.MatchConfig, bf store.Ticket, m flexmatch.ProposedMatch, byID map[string]store.Ticket) error {
+	sessionID := bf.BackfillSession
+	var fresh []store.Ticket
+	var players []newPlayer
+	for _, id := range m.TicketIDs {
+		if t, ok := byID[id]; ok {
+			fresh = append(fresh, t)
+			for _, p := range t.Model.Players {
+				players = append(players, newPlayer{id: gamelift.Value(p.PlayerId)})
+			}
+		}
+	}
+	made, err := s.reservePlayers(ctx, sessionID, players)
+	if err != nil {
+		return s.endTickets(ctx, []string{gamelift.Value(bf.Model.TicketId)}, TicketFailed, "The game session cannot take the players found: "+err.Error(), "MatchmakingFailed")
+	}
+	matchID := uuid.NewString()
+	data, err := matchmakerData(matchID, c, m, append([]store.Ticket{bf}, fresh...))
+	if err != nil {
+		return err
+	}
+	gs, err := s.gameSessions.Update(ctx, sessionID, func(gs *store.GameSession) error {
+		gs.Model.MatchmakerData = &data
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update the backfilled session: %w", err)
+	}
+	gm := gs.Model
+	for _, t := range fresh {
+		id := gamelift.Value(t.Model.TicketId)
+		_, err := s.store.Tickets().Update(ctx, id, func(t *store.Ticket) error {
+			info := &gamelift.GameSessionConnectionInfo{GameSessionArn: gm.GameSessionId, IpAddress: gm.IpAddress, DnsName: gm.DnsName, Port: gm.Port}
+			for j := range t.Model.Players {
+				t.Model.Players[j].Team = teamOf(m, gamelift.Value(t.Model.Players[j].PlayerId))
+				for _, ps := range made {
+					if gamelift.Value(ps.PlayerId) == gamelift.Value(t.Model.Players[j].PlayerId) {
+						info.MatchedPlayerSessions = append(info.MatchedPlayerSessions, gamelift.MatchedPlayerSession{PlayerId: ps.PlayerId, PlayerSessionId: ps.PlayerSessionId})
+					}
+				}
+			}
+			t.MatchID, t.MatchmakerData = matchID, data
+			t.Model.GameSessionConnectionInfo = info
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update ticket %s: %w", id, err)
+		}
+	}
+	done := append([]string{gamelift.Value(bf.Model.TicketId)}, ids(fresh)...)
+	if err := s.endTickets(ctx, done, TicketCompleted, "", "MatchmakingSucceeded"); err != nil {
+		return err
+	}
+	s.pushSessionUpdate(ctx, sessionID, "MATCHMAKING_DATA_UPDATED", gamelift.Value(bf.Model.TicketId))
+	return nil
+}
+
+// pushSessionUpdate tells the process hosting a session of a change to it
+// (UpdateGameSession), when this replica holds its connection.
+func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, ticketID string) {
+	gs, err := s.gameSessions.Get(ctx, sessionID)
+	if err != nil {
+		return
+	}
+	s.procs.mu.Lock()
+	var target sdkhost.Peer
+	if p, ok := s.procs.byKey[keyOf(gs)]; ok {
+		target = p.peer
+	}
+	s.procs.mu.Unlock()
+	if target == nil {
+		return
+	}
+	m := gs.Model
+	msg := map[string]any{
+		"GameSession": map[string]any{
+			"GameSessionId": gamelift.Value(m.GameSessionId), "GameSessionName": gamelift.Value(m.Name),
+			"MaximumPlayerSessionCount": gamelift.Value(m.MaximumPlayerSessionCount), "Port": gamelift.Value(m.Port),
+			"IpAddress": gamelift.Value(m.IpAddress), "DnsName": gamelift.Value(m.DnsName),
+			"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
+			"GameProperties": propertyMap(m.GameProperties),
+		},
+		"UpdateReason": reason, "BackfillTicketId": ticketID,
+	}
+	s.goBackground(func() {
+		if err := target.Push(s.ctx, "UpdateGameSession", msg); err != nil {
+			s.log.Warn("push UpdateGameSession", "game_session", sessionID, "error", err)
+		}
+	})
+}
