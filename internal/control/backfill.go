@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -250,4 +251,81 @@ func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, tick
 			s.log.Warn("push UpdateGameSession", "game_session", sessionID, "error", err)
 		}
 	})
+}
+
+// autoBackfill starts a backfill ticket for a FlexMatch session whose configuration has
+// AUTOMATIC backfill, when a player left it, unless one is under way: the session's
+// remaining players, with the teams and attributes its MatchmakerData holds.
+func (s *Service) autoBackfill(ctx context.Context, gs store.GameSession) {
+	if gamelift.Value(gs.Model.Status) != SessionActive {
+		return
+	}
+	var data struct {
+		Config string `json:"matchmakingConfigurationArn"`
+		Mode   any    `json:"autoBackfillMode"`
+		Teams  []struct {
+			Name    string `json:"name"`
+			Players []struct {
+				PlayerID   string `json:"playerId"`
+				Attributes map[string]struct {
+					Type  string          `json:"attributeType"`
+					Value json.RawMessage `json:"valueAttribute"`
+				} `json:"attributes"`
+			} `json:"players"`
+		} `json:"teams"`
+	}
+	if json.Unmarshal([]byte(gamelift.Value(gs.Model.MatchmakerData)), &data) != nil || data.Mode != backfillAutomatic {
+		return
+	}
+	c, err := s.getMatchConfig(ctx, &data.Config)
+	if err != nil || gamelift.Value(c.Model.BackfillMode) != backfillAutomatic {
+		return
+	}
+	sessionID := gamelift.Value(gs.Model.GameSessionId)
+	page, err := s.store.Tickets().List(ctx, store.Query{Parent: gamelift.Value(c.Model.Name)})
+	if err != nil {
+		s.log.Warn("automatic backfill", "game_session", sessionID, "error", err)
+		return
+	}
+	for _, t := range page.Items {
+		if t.BackfillSession == sessionID && ticketLive(gamelift.Value(t.Model.Status)) {
+			return // one is under way
+		}
+	}
+	here := map[string]bool{}
+	for _, ps := range gs.Players {
+		if st := gamelift.Value(ps.Status); st == PlayerReserved || st == PlayerActive {
+			here[gamelift.Value(ps.PlayerId)] = true
+		}
+	}
+	var players []gamelift.Player
+	for _, team := range data.Teams {
+		for _, p := range team.Players {
+			if !here[p.PlayerID] {
+				continue
+			}
+			gp := gamelift.Player{PlayerId: gamelift.String(p.PlayerID), Team: gamelift.String(team.Name), PlayerAttributes: map[string]gamelift.AttributeValue{}}
+			for name, a := range p.Attributes {
+				var v gamelift.AttributeValue
+				switch a.Type {
+				case "STRING":
+					json.Unmarshal(a.Value, &v.S)
+				case "DOUBLE":
+					json.Unmarshal(a.Value, &v.N)
+				case "STRING_LIST":
+					json.Unmarshal(a.Value, &v.SL)
+				case "STRING_DOUBLE_MAP":
+					json.Unmarshal(a.Value, &v.SDM)
+				}
+				gp.PlayerAttributes[name] = v
+			}
+			players = append(players, gp)
+		}
+	}
+	if len(players) == 0 {
+		return
+	}
+	if _, err := s.startBackfill(ctx, data.Config, sessionID, "auto-"+uuid.NewString(), players); err != nil {
+		s.log.Warn("automatic backfill", "game_session", sessionID, "error", err)
+	}
 }

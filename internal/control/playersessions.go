@@ -235,6 +235,9 @@ func (s *Service) changePlayer(ctx context.Context, sessionID, psessID string, f
 	}
 	s.indexPlayers(gs)
 	s.updateProcessLimits(gs)
+	if (to == PlayerCompleted || to == PlayerTimedOut) && gs.Model.MatchmakerData != nil {
+		s.goBackground(func() { s.autoBackfill(s.ctx, gs) })
+	}
 	return nil
 }
 

@@ -229,3 +229,37 @@ func TestMatchmakingAcceptanceStandaloneTimeout(t *testing.T) {
 		Players: []types.Player{{PlayerId: aws.String("x"), PlayerAttributes: map[string]types.AttributeValue{"skill": {S: aws.String("high")}}}}})
 	apiError(t, err, "InvalidRequestException")
 }
+
+// AUTOMATIC backfill: when a player leaves a matched session, Hoist looks for another
+// player itself, and the one found joins that session.
+func TestMatchmakingAutomaticBackfill(t *testing.T) {
+	ctx := context.Background()
+	q := newQueueWorld(t, func(*server.Config) {})
+	proc := startProcess(t, q.sdkWorld, "proc-auto", 7811, true)
+	queue := q.queue(t, "matches", nil)
+	must(q.api.CreateMatchmakingRuleSet(ctx, &gl.CreateMatchmakingRuleSetInput{Name: aws.String("duel"), RuleSetBody: aws.String(twoVersusTwo)}))(t)
+	must(q.api.CreateMatchmakingConfiguration(ctx, &gl.CreateMatchmakingConfigurationInput{Name: aws.String("auto"),
+		RuleSetName: aws.String("duel"), RequestTimeoutSeconds: aws.Int32(60), AcceptanceRequired: aws.Bool(false),
+		GameSessionQueueArns: []string{aws.ToString(queue.GameSessionQueueArn)}, BackfillMode: types.BackfillModeAutomatic}))(t)
+	for i, id := range []string{"w", "x", "y", "z"} {
+		must(q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{TicketId: aws.String(id), ConfigurationName: aws.String("auto"),
+			Players: []types.Player{skilled("p-"+id, float64(20+i))}}))(t)
+	}
+	z := q.waitTicket(t, "z", types.MatchmakingConfigurationStatusCompleted)
+	received(t, proc)
+	leaving := aws.ToString(z.GameSessionConnectionInfo.MatchedPlayerSessions[0].PlayerSessionId)
+	if err := proc.sdk.AcceptPlayerSession(ctx, leaving); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.sdk.RemovePlayerSession(ctx, leaving); err != nil {
+		t.Fatal(err)
+	}
+	must(q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{TicketId: aws.String("newcomer"), ConfigurationName: aws.String("auto"),
+		Players: []types.Player{skilled("p-new", 22)}}))(t)
+	got := q.waitTicket(t, "newcomer", types.MatchmakingConfigurationStatusCompleted)
+	if aws.ToString(got.GameSessionConnectionInfo.GameSessionArn) != aws.ToString(z.GameSessionConnectionInfo.GameSessionArn) ||
+		aws.ToString(got.Players[0].Team) != aws.ToString(z.Players[0].Team) {
+		t.Errorf("the newcomer went to %s on team %s; want %s, team %s", aws.ToString(got.GameSessionConnectionInfo.GameSessionArn),
+			aws.ToString(got.Players[0].Team), aws.ToString(z.GameSessionConnectionInfo.GameSessionArn), aws.ToString(z.Players[0].Team))
+	}
+}
