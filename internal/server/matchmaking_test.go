@@ -3,7 +3,10 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/internal/webhook"
 	"github.com/hoist-dev/hoist/sdk/gameserver"
 )
 
@@ -180,7 +184,24 @@ func TestMatchmakingPlacesAMatch(t *testing.T) {
 // session; unmatched tickets time out; StopMatchmaking cancels.
 func TestMatchmakingAcceptanceStandaloneTimeout(t *testing.T) {
 	ctx := context.Background()
-	q := newQueueWorld(t, func(*server.Config) {})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				Type string `json:"type"`
+			} `json:"detail"`
+		}
+		json.NewDecoder(r.Body).Decode(&e)
+		if e.DetailType == "GameLift Matchmaking Event" {
+			mu.Lock()
+			seen[e.Detail.Type]++
+			mu.Unlock()
+		}
+	}))
+	defer receiver.Close()
+	q := newQueueWorld(t, func(c *server.Config) { c.EventWebhooks = []webhook.Target{{URL: receiver.URL}} })
 	must(q.api.CreateMatchmakingRuleSet(ctx, &gl.CreateMatchmakingRuleSetInput{Name: aws.String("duel"), RuleSetBody: aws.String(twoVersusTwo)}))(t)
 	must(q.api.CreateMatchmakingConfiguration(ctx, &gl.CreateMatchmakingConfigurationInput{Name: aws.String("casual"),
 		RuleSetName: aws.String("duel"), RequestTimeoutSeconds: aws.Int32(120), AcceptanceRequired: aws.Bool(true),
@@ -223,6 +244,18 @@ func TestMatchmakingAcceptanceStandaloneTimeout(t *testing.T) {
 	q.waitTicket(t, "quitter", types.MatchmakingConfigurationStatusCancelled)
 	q.clock.Advance(121 * time.Second)
 	q.waitTicket(t, "lonely", types.MatchmakingConfigurationStatusTimedOut)
+
+	eventually(t, "every kind of matchmaking event is delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, kind := range []string{"MatchmakingSearching", "PotentialMatchCreated", "AcceptMatch", "AcceptMatchCompleted",
+			"MatchmakingSucceeded", "MatchmakingCancelled", "MatchmakingTimedOut"} {
+			if seen[kind] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 
 	// A player attribute of the wrong type is refused.
 	_, err := q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{ConfigurationName: aws.String("casual"),
