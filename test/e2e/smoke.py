@@ -219,6 +219,33 @@ if server_bin:
     finally:
         proc.kill()
 
+# FlexMatch through boto3: a STANDALONE 2v2 rule set, four players, one match.
+rule_set = json.dumps({
+    "name": "duel", "ruleLanguageVersion": "1.0",
+    "playerAttributes": [{"name": "skill", "type": "number", "default": 10}],
+    "teams": [{"name": "red", "minPlayers": 2, "maxPlayers": 2}, {"name": "blue", "minPlayers": 2, "maxPlayers": 2}],
+    "rules": [{"name": "Fair", "type": "distance", "measurements": ["avg(teams[*].players.attributes[skill])"],
+               "referenceValue": "avg(flatten(teams[*].players.attributes[skill]))", "maxDistance": 10}],
+})
+check(gl.validate_matchmaking_rule_set(RuleSetBody=rule_set)["Valid"], "validate_matchmaking_rule_set")
+check(error_code(gl.validate_matchmaking_rule_set, RuleSetBody='{"name": "x"}') == "InvalidRequestException",
+      "an invalid rule set -> InvalidRequestException")
+rs_name = "duel-" + protocol + "-" + suffix
+gl.create_matchmaking_rule_set(Name=rs_name, RuleSetBody=rule_set)
+cfg_name = "standalone-" + protocol + "-" + suffix
+gl.create_matchmaking_configuration(Name=cfg_name, RuleSetName=rs_name, RequestTimeoutSeconds=60,
+                                    AcceptanceRequired=False, FlexMatchMode="STANDALONE")
+tickets = [gl.start_matchmaking(ConfigurationName=cfg_name, Players=[{"PlayerId": f"fm-{i}", "PlayerAttributes": {"skill": {"N": 20 + i}}}])
+           ["MatchmakingTicket"]["TicketId"] for i in range(4)]
+deadline = time.time() + 15
+while time.time() < deadline:
+    listed = gl.describe_matchmaking(TicketIds=tickets)["TicketList"]
+    if all(t["Status"] == "COMPLETED" for t in listed):
+        break
+    time.sleep(0.05)
+check(all(t["Status"] == "COMPLETED" for t in listed) and len({p["Team"] for t in listed for p in t["Players"]}) == 2,
+      "four FlexMatch tickets complete in one 2v2 match")
+
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
     sys.exit(1)
