@@ -411,3 +411,21 @@ func TestContainerGroupDefinitionList(t *testing.T) {
 	_, err = api.ListContainerGroupDefinitions(ctx, &gl.ListContainerGroupDefinitionsInput{Limit: aws.Int32(101)})
 	apiError(t, err, "InvalidRequestException")
 }
+
+func TestContainerGroupDefinitionVersionLimit(t *testing.T) {
+	_, api := start(t, t.TempDir())
+	ctx := context.Background()
+	must(api.CreateContainerGroupDefinition(ctx, perInstanceGroup("busy")))(t)
+	for range 99 {
+		must(api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("busy")}))(t)
+	}
+	_, err := api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("busy")})
+	if msg := apiError(t, err, "LimitExceededException"); !strings.Contains(msg, "100 versions") {
+		t.Fatalf("101st version: %s", msg)
+	}
+	// Deleting old versions makes room.
+	must(api.DeleteContainerGroupDefinition(ctx, &gl.DeleteContainerGroupDefinitionInput{Name: aws.String("busy"), VersionCountToRetain: aws.Int32(10)}))(t)
+	if d := must(api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("busy")}))(t).ContainerGroupDefinition; aws.ToInt32(d.VersionNumber) != 101 {
+		t.Fatalf("after making room: version %d", aws.ToInt32(d.VersionNumber))
+	}
+}
