@@ -41,6 +41,7 @@ func (s *Service) taggedKinds() map[string]taggedTable {
 		"gamesessionqueue":         tagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }, nil),
 		"matchmakingruleset":       tagsIn(s.store.RuleSets(), func(r *store.RuleSet) *[]gamelift.Tag { return &r.Tags }, nil),
 		"matchmakingconfiguration": tagsIn(s.store.MatchConfigs(), func(c *store.MatchConfig) *[]gamelift.Tag { return &c.Tags }, nil),
+		"containergroupdefinition": unversioned{tagsIn(s.store.ContainerGroupDefinitions(), func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags }, nil)},
 	}
 }
 

@@ -83,6 +83,12 @@ var Operations = []string{
 	"StopMatchmaking",
 	"AcceptMatch",
 	"StartMatchBackfill",
+	"CreateContainerGroupDefinition",
+	"DescribeContainerGroupDefinition",
+	"ListContainerGroupDefinitions",
+	"ListContainerGroupDefinitionVersions",
+	"UpdateContainerGroupDefinition",
+	"DeleteContainerGroupDefinition",
 }
 
 // ModelOperations lists every operation of the GameLift model, answered or not.
@@ -304,9 +310,59 @@ type ContainerAttribute struct {
 	ContainerRuntimeId *string `json:"ContainerRuntimeId,omitzero"`
 }
 
+type ContainerDependency struct {
+	Condition     *string `json:"Condition,omitzero"`
+	ContainerName *string `json:"ContainerName,omitzero"`
+}
+
+type ContainerEnvironment struct {
+	Name  *string `json:"Name,omitzero"`
+	Value *string `json:"Value,omitzero"`
+}
+
+type ContainerGroupDefinition struct {
+	ContainerGroupDefinitionArn   *string                        `json:"ContainerGroupDefinitionArn,omitzero"`
+	ContainerGroupType            *string                        `json:"ContainerGroupType,omitzero"`
+	CreationTime                  *Timestamp                     `json:"CreationTime,omitzero"`
+	GameServerContainerDefinition *GameServerContainerDefinition `json:"GameServerContainerDefinition,omitzero"`
+	Name                          *string                        `json:"Name,omitzero"`
+	OperatingSystem               *string                        `json:"OperatingSystem,omitzero"`
+	Status                        *string                        `json:"Status,omitzero"`
+	StatusReason                  *string                        `json:"StatusReason,omitzero"`
+	SupportContainerDefinitions   []SupportContainerDefinition   `json:"SupportContainerDefinitions,omitzero"`
+	TotalMemoryLimitMebibytes     *int32                         `json:"TotalMemoryLimitMebibytes,omitzero"`
+	TotalVcpuLimit                *float64                       `json:"TotalVcpuLimit,omitzero"`
+	VersionDescription            *string                        `json:"VersionDescription,omitzero"`
+	VersionNumber                 *int32                         `json:"VersionNumber,omitzero"`
+}
+
+type ContainerHealthCheck struct {
+	Command     []string `json:"Command,omitzero"`
+	Interval    *int32   `json:"Interval,omitzero"`
+	Retries     *int32   `json:"Retries,omitzero"`
+	StartPeriod *int32   `json:"StartPeriod,omitzero"`
+	Timeout     *int32   `json:"Timeout,omitzero"`
+}
+
 type ContainerIdentifier struct {
 	ContainerName      *string `json:"ContainerName,omitzero"`
 	ContainerRuntimeId *string `json:"ContainerRuntimeId,omitzero"`
+}
+
+type ContainerMountPoint struct {
+	AccessLevel   *string `json:"AccessLevel,omitzero"`
+	ContainerPath *string `json:"ContainerPath,omitzero"`
+	InstancePath  *string `json:"InstancePath,omitzero"`
+}
+
+type ContainerPortConfiguration struct {
+	ContainerPortRanges []ContainerPortRange `json:"ContainerPortRanges,omitzero"`
+}
+
+type ContainerPortRange struct {
+	FromPort *int32  `json:"FromPort,omitzero"`
+	Protocol *string `json:"Protocol,omitzero"`
+	ToPort   *int32  `json:"ToPort,omitzero"`
 }
 
 type CreateAliasInput struct {
@@ -333,6 +389,22 @@ type CreateBuildOutput struct {
 	Build             *Build          `json:"Build,omitzero"`
 	StorageLocation   *S3Location     `json:"StorageLocation,omitzero"`
 	UploadCredentials *AwsCredentials `json:"UploadCredentials,omitzero"`
+}
+
+type CreateContainerGroupDefinitionInput struct {
+	ContainerGroupType            *string                             `json:"ContainerGroupType,omitzero"`
+	GameServerContainerDefinition *GameServerContainerDefinitionInput `json:"GameServerContainerDefinition,omitzero"`
+	Name                          *string                             `json:"Name,omitzero"`
+	OperatingSystem               *string                             `json:"OperatingSystem,omitzero"`
+	SupportContainerDefinitions   []SupportContainerDefinitionInput   `json:"SupportContainerDefinitions,omitzero"`
+	Tags                          []Tag                               `json:"Tags,omitzero"`
+	TotalMemoryLimitMebibytes     *int32                              `json:"TotalMemoryLimitMebibytes,omitzero"`
+	TotalVcpuLimit                *float64                            `json:"TotalVcpuLimit,omitzero"`
+	VersionDescription            *string                             `json:"VersionDescription,omitzero"`
+}
+
+type CreateContainerGroupDefinitionOutput struct {
+	ContainerGroupDefinition *ContainerGroupDefinition `json:"ContainerGroupDefinition,omitzero"`
 }
 
 type CreateFleetInput struct {
@@ -481,6 +553,15 @@ type DeleteBuildInput struct {
 	BuildId *string `json:"BuildId,omitzero"`
 }
 
+type DeleteContainerGroupDefinitionInput struct {
+	Name                 *string `json:"Name,omitzero"`
+	VersionCountToRetain *int32  `json:"VersionCountToRetain,omitzero"`
+	VersionNumber        *int32  `json:"VersionNumber,omitzero"`
+}
+
+type DeleteContainerGroupDefinitionOutput struct {
+}
+
 type DeleteFleetInput struct {
 	FleetId *string `json:"FleetId,omitzero"`
 }
@@ -555,6 +636,15 @@ type DescribeComputeInput struct {
 
 type DescribeComputeOutput struct {
 	Compute *Compute `json:"Compute,omitzero"`
+}
+
+type DescribeContainerGroupDefinitionInput struct {
+	Name          *string `json:"Name,omitzero"`
+	VersionNumber *int32  `json:"VersionNumber,omitzero"`
+}
+
+type DescribeContainerGroupDefinitionOutput struct {
+	ContainerGroupDefinition *ContainerGroupDefinition `json:"ContainerGroupDefinition,omitzero"`
 }
 
 type DescribeEC2InstanceLimitsInput struct {
@@ -864,6 +954,27 @@ type GameProperty struct {
 	Value *string `json:"Value,omitzero"`
 }
 
+type GameServerContainerDefinition struct {
+	ContainerName       *string                     `json:"ContainerName,omitzero"`
+	DependsOn           []ContainerDependency       `json:"DependsOn,omitzero"`
+	EnvironmentOverride []ContainerEnvironment      `json:"EnvironmentOverride,omitzero"`
+	ImageUri            *string                     `json:"ImageUri,omitzero"`
+	MountPoints         []ContainerMountPoint       `json:"MountPoints,omitzero"`
+	PortConfiguration   *ContainerPortConfiguration `json:"PortConfiguration,omitzero"`
+	ResolvedImageDigest *string                     `json:"ResolvedImageDigest,omitzero"`
+	ServerSdkVersion    *string                     `json:"ServerSdkVersion,omitzero"`
+}
+
+type GameServerContainerDefinitionInput struct {
+	ContainerName       *string                     `json:"ContainerName,omitzero"`
+	DependsOn           []ContainerDependency       `json:"DependsOn,omitzero"`
+	EnvironmentOverride []ContainerEnvironment      `json:"EnvironmentOverride,omitzero"`
+	ImageUri            *string                     `json:"ImageUri,omitzero"`
+	MountPoints         []ContainerMountPoint       `json:"MountPoints,omitzero"`
+	PortConfiguration   *ContainerPortConfiguration `json:"PortConfiguration,omitzero"`
+	ServerSdkVersion    *string                     `json:"ServerSdkVersion,omitzero"`
+}
+
 type GameServerContainerGroupCounts struct {
 	ACTIVE      *int32 `json:"ACTIVE,omitzero"`
 	IDLE        *int32 `json:"IDLE,omitzero"`
@@ -1050,6 +1161,28 @@ type ListComputeInput struct {
 type ListComputeOutput struct {
 	ComputeList []Compute `json:"ComputeList,omitzero"`
 	NextToken   *string   `json:"NextToken,omitzero"`
+}
+
+type ListContainerGroupDefinitionVersionsInput struct {
+	Limit     *int32  `json:"Limit,omitzero"`
+	Name      *string `json:"Name,omitzero"`
+	NextToken *string `json:"NextToken,omitzero"`
+}
+
+type ListContainerGroupDefinitionVersionsOutput struct {
+	ContainerGroupDefinitions []ContainerGroupDefinition `json:"ContainerGroupDefinitions,omitzero"`
+	NextToken                 *string                    `json:"NextToken,omitzero"`
+}
+
+type ListContainerGroupDefinitionsInput struct {
+	ContainerGroupType *string `json:"ContainerGroupType,omitzero"`
+	Limit              *int32  `json:"Limit,omitzero"`
+	NextToken          *string `json:"NextToken,omitzero"`
+}
+
+type ListContainerGroupDefinitionsOutput struct {
+	ContainerGroupDefinitions []ContainerGroupDefinition `json:"ContainerGroupDefinitions,omitzero"`
+	NextToken                 *string                    `json:"NextToken,omitzero"`
 }
 
 type ListFleetsInput struct {
@@ -1374,6 +1507,33 @@ type StopMatchmakingInput struct {
 type StopMatchmakingOutput struct {
 }
 
+type SupportContainerDefinition struct {
+	ContainerName            *string                     `json:"ContainerName,omitzero"`
+	DependsOn                []ContainerDependency       `json:"DependsOn,omitzero"`
+	EnvironmentOverride      []ContainerEnvironment      `json:"EnvironmentOverride,omitzero"`
+	Essential                *bool                       `json:"Essential,omitzero"`
+	HealthCheck              *ContainerHealthCheck       `json:"HealthCheck,omitzero"`
+	ImageUri                 *string                     `json:"ImageUri,omitzero"`
+	MemoryHardLimitMebibytes *int32                      `json:"MemoryHardLimitMebibytes,omitzero"`
+	MountPoints              []ContainerMountPoint       `json:"MountPoints,omitzero"`
+	PortConfiguration        *ContainerPortConfiguration `json:"PortConfiguration,omitzero"`
+	ResolvedImageDigest      *string                     `json:"ResolvedImageDigest,omitzero"`
+	Vcpu                     *float64                    `json:"Vcpu,omitzero"`
+}
+
+type SupportContainerDefinitionInput struct {
+	ContainerName            *string                     `json:"ContainerName,omitzero"`
+	DependsOn                []ContainerDependency       `json:"DependsOn,omitzero"`
+	EnvironmentOverride      []ContainerEnvironment      `json:"EnvironmentOverride,omitzero"`
+	Essential                *bool                       `json:"Essential,omitzero"`
+	HealthCheck              *ContainerHealthCheck       `json:"HealthCheck,omitzero"`
+	ImageUri                 *string                     `json:"ImageUri,omitzero"`
+	MemoryHardLimitMebibytes *int32                      `json:"MemoryHardLimitMebibytes,omitzero"`
+	MountPoints              []ContainerMountPoint       `json:"MountPoints,omitzero"`
+	PortConfiguration        *ContainerPortConfiguration `json:"PortConfiguration,omitzero"`
+	Vcpu                     *float64                    `json:"Vcpu,omitzero"`
+}
+
 type Tag struct {
 	Key   *string `json:"Key,omitzero"`
 	Value *string `json:"Value,omitzero"`
@@ -1428,6 +1588,21 @@ type UpdateBuildInput struct {
 
 type UpdateBuildOutput struct {
 	Build *Build `json:"Build,omitzero"`
+}
+
+type UpdateContainerGroupDefinitionInput struct {
+	GameServerContainerDefinition *GameServerContainerDefinitionInput `json:"GameServerContainerDefinition,omitzero"`
+	Name                          *string                             `json:"Name,omitzero"`
+	OperatingSystem               *string                             `json:"OperatingSystem,omitzero"`
+	SourceVersionNumber           *int32                              `json:"SourceVersionNumber,omitzero"`
+	SupportContainerDefinitions   []SupportContainerDefinitionInput   `json:"SupportContainerDefinitions,omitzero"`
+	TotalMemoryLimitMebibytes     *int32                              `json:"TotalMemoryLimitMebibytes,omitzero"`
+	TotalVcpuLimit                *float64                            `json:"TotalVcpuLimit,omitzero"`
+	VersionDescription            *string                             `json:"VersionDescription,omitzero"`
+}
+
+type UpdateContainerGroupDefinitionOutput struct {
+	ContainerGroupDefinition *ContainerGroupDefinition `json:"ContainerGroupDefinition,omitzero"`
 }
 
 type UpdateFleetAttributesInput struct {
@@ -1575,6 +1750,52 @@ func (s *CertificateConfiguration) validate(v *Validator, path string) {
 	v.String(path+"certificateType", s.CertificateType, true, noBound, noBound, nil, enumCertificateType)
 }
 
+func (s *ContainerDependency) validate(v *Validator, path string) {
+	v.String(path+"condition", s.Condition, true, noBound, noBound, nil, enumContainerDependencyCondition)
+	v.String(path+"containerName", s.ContainerName, true, 1, 128, patNonZeroAnd128MaxAsciiString, nil)
+}
+
+func (s *ContainerEnvironment) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, 1, 255, nil, nil)
+	v.String(path+"value", s.Value, true, 1, 255, nil, nil)
+}
+
+func (s *ContainerHealthCheck) validate(v *Validator, path string) {
+	v.Required(path+"command", s.Command != nil)
+	if s.Command != nil {
+		v.Length(path+"command", len(s.Command), 1, 20)
+	}
+	for i1 := range s.Command {
+		v.String(listPath(path+"command", i1), &s.Command[i1], false, 1, 255, nil, nil)
+	}
+	v.Int32(path+"interval", s.Interval, false, 60, 300)
+	v.Int32(path+"retries", s.Retries, false, 5, 10)
+	v.Int32(path+"startPeriod", s.StartPeriod, false, 0, 300)
+	v.Int32(path+"timeout", s.Timeout, false, 30, 60)
+}
+
+func (s *ContainerMountPoint) validate(v *Validator, path string) {
+	v.String(path+"accessLevel", s.AccessLevel, false, noBound, noBound, nil, enumContainerMountPointAccessLevel)
+	v.String(path+"containerPath", s.ContainerPath, false, 1, 1024, patContainerPathString, nil)
+	v.String(path+"instancePath", s.InstancePath, true, 1, 1024, patInstancePathString, nil)
+}
+
+func (s *ContainerPortConfiguration) validate(v *Validator, path string) {
+	v.Required(path+"containerPortRanges", s.ContainerPortRanges != nil)
+	if s.ContainerPortRanges != nil {
+		v.Length(path+"containerPortRanges", len(s.ContainerPortRanges), 1, 100)
+	}
+	for i1 := range s.ContainerPortRanges {
+		(&s.ContainerPortRanges[i1]).validate(v, listPath(path+"containerPortRanges", i1)+".")
+	}
+}
+
+func (s *ContainerPortRange) validate(v *Validator, path string) {
+	v.Int32(path+"fromPort", s.FromPort, true, 1, 60000)
+	v.String(path+"protocol", s.Protocol, true, noBound, noBound, nil, enumIpProtocol)
+	v.Int32(path+"toPort", s.ToPort, true, 1, 60000)
+}
+
 func (s *CreateAliasInput) validate(v *Validator, path string) {
 	v.String(path+"description", s.Description, false, 1, 1024, nil, nil)
 	v.String(path+"name", s.Name, true, 1, 1024, patNonBlankAndLengthConstraintString, nil)
@@ -1604,6 +1825,30 @@ func (s *CreateBuildInput) validate(v *Validator, path string) {
 		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
 	}
 	v.String(path+"version", s.Version, false, 1, 1024, nil, nil)
+}
+
+func (s *CreateContainerGroupDefinitionInput) validate(v *Validator, path string) {
+	v.String(path+"containerGroupType", s.ContainerGroupType, false, noBound, noBound, nil, enumContainerGroupType)
+	if s.GameServerContainerDefinition != nil {
+		s.GameServerContainerDefinition.validate(v, path+"gameServerContainerDefinition"+".")
+	}
+	v.String(path+"name", s.Name, true, 1, 128, patContainerGroupDefinitionName, nil)
+	v.String(path+"operatingSystem", s.OperatingSystem, true, noBound, noBound, nil, enumContainerOperatingSystem)
+	if s.SupportContainerDefinitions != nil {
+		v.Length(path+"supportContainerDefinitions", len(s.SupportContainerDefinitions), 0, 10)
+	}
+	for i1 := range s.SupportContainerDefinitions {
+		(&s.SupportContainerDefinitions[i1]).validate(v, listPath(path+"supportContainerDefinitions", i1)+".")
+	}
+	if s.Tags != nil {
+		v.Length(path+"tags", len(s.Tags), 0, 200)
+	}
+	for i1 := range s.Tags {
+		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
+	}
+	v.Int32(path+"totalMemoryLimitMebibytes", s.TotalMemoryLimitMebibytes, true, 4, 1024000)
+	v.Required(path+"totalVcpuLimit", s.TotalVcpuLimit != nil)
+	v.String(path+"versionDescription", s.VersionDescription, false, 1, 1024, nil, nil)
 }
 
 func (s *CreateFleetInput) validate(v *Validator, path string) {
@@ -1800,6 +2045,12 @@ func (s *DeleteBuildInput) validate(v *Validator, path string) {
 	v.String(path+"buildId", s.BuildId, true, noBound, noBound, patBuildIdOrArn, nil)
 }
 
+func (s *DeleteContainerGroupDefinitionInput) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.Int32(path+"versionCountToRetain", s.VersionCountToRetain, false, 0, noBound)
+	v.Int32(path+"versionNumber", s.VersionNumber, false, 1, noBound)
+}
+
 func (s *DeleteFleetInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 }
@@ -1847,6 +2098,11 @@ func (s *DescribeBuildInput) validate(v *Validator, path string) {
 func (s *DescribeComputeInput) validate(v *Validator, path string) {
 	v.String(path+"computeName", s.ComputeName, true, noBound, 1024, patComputeNameOrArn, nil)
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+}
+
+func (s *DescribeContainerGroupDefinitionInput) validate(v *Validator, path string) {
+	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.Int32(path+"versionNumber", s.VersionNumber, false, 1, noBound)
 }
 
 func (s *DescribeEC2InstanceLimitsInput) validate(v *Validator, path string) {
@@ -2019,6 +2275,34 @@ func (s *GameProperty) validate(v *Validator, path string) {
 	v.String(path+"value", s.Value, true, noBound, 96, nil, nil)
 }
 
+func (s *GameServerContainerDefinitionInput) validate(v *Validator, path string) {
+	v.String(path+"containerName", s.ContainerName, true, 1, 128, patNonZeroAnd128MaxAsciiString, nil)
+	if s.DependsOn != nil {
+		v.Length(path+"dependsOn", len(s.DependsOn), 1, 10)
+	}
+	for i1 := range s.DependsOn {
+		(&s.DependsOn[i1]).validate(v, listPath(path+"dependsOn", i1)+".")
+	}
+	if s.EnvironmentOverride != nil {
+		v.Length(path+"environmentOverride", len(s.EnvironmentOverride), 1, 20)
+	}
+	for i1 := range s.EnvironmentOverride {
+		(&s.EnvironmentOverride[i1]).validate(v, listPath(path+"environmentOverride", i1)+".")
+	}
+	v.String(path+"imageUri", s.ImageUri, true, 1, 255, patImageUriString, nil)
+	if s.MountPoints != nil {
+		v.Length(path+"mountPoints", len(s.MountPoints), 1, 10)
+	}
+	for i1 := range s.MountPoints {
+		(&s.MountPoints[i1]).validate(v, listPath(path+"mountPoints", i1)+".")
+	}
+	v.Required(path+"portConfiguration", s.PortConfiguration != nil)
+	if s.PortConfiguration != nil {
+		s.PortConfiguration.validate(v, path+"portConfiguration"+".")
+	}
+	v.String(path+"serverSdkVersion", s.ServerSdkVersion, true, noBound, 128, patServerSdkVersion, nil)
+}
+
 func (s *GameSessionQueueDestination) validate(v *Validator, path string) {
 	v.String(path+"destinationArn", s.DestinationArn, false, 1, 512, patArnStringModel, nil)
 }
@@ -2074,6 +2358,18 @@ func (s *ListComputeInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 	v.Int32(path+"limit", s.Limit, false, 1, noBound)
 	v.String(path+"location", s.Location, false, 1, 64, patLocationStringModel, nil)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
+func (s *ListContainerGroupDefinitionVersionsInput) validate(v *Validator, path string) {
+	v.Int32(path+"limit", s.Limit, false, 1, 100)
+	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
+func (s *ListContainerGroupDefinitionsInput) validate(v *Validator, path string) {
+	v.String(path+"containerGroupType", s.ContainerGroupType, false, noBound, noBound, nil, enumContainerGroupType)
+	v.Int32(path+"limit", s.Limit, false, 1, 100)
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 }
 
@@ -2297,6 +2593,36 @@ func (s *StopMatchmakingInput) validate(v *Validator, path string) {
 	v.String(path+"ticketId", s.TicketId, true, noBound, 128, patMatchmakingIdStringModel, nil)
 }
 
+func (s *SupportContainerDefinitionInput) validate(v *Validator, path string) {
+	v.String(path+"containerName", s.ContainerName, true, 1, 128, patNonZeroAnd128MaxAsciiString, nil)
+	if s.DependsOn != nil {
+		v.Length(path+"dependsOn", len(s.DependsOn), 1, 10)
+	}
+	for i1 := range s.DependsOn {
+		(&s.DependsOn[i1]).validate(v, listPath(path+"dependsOn", i1)+".")
+	}
+	if s.EnvironmentOverride != nil {
+		v.Length(path+"environmentOverride", len(s.EnvironmentOverride), 1, 20)
+	}
+	for i1 := range s.EnvironmentOverride {
+		(&s.EnvironmentOverride[i1]).validate(v, listPath(path+"environmentOverride", i1)+".")
+	}
+	if s.HealthCheck != nil {
+		s.HealthCheck.validate(v, path+"healthCheck"+".")
+	}
+	v.String(path+"imageUri", s.ImageUri, true, 1, 255, patImageUriString, nil)
+	v.Int32(path+"memoryHardLimitMebibytes", s.MemoryHardLimitMebibytes, false, 4, 1024000)
+	if s.MountPoints != nil {
+		v.Length(path+"mountPoints", len(s.MountPoints), 1, 10)
+	}
+	for i1 := range s.MountPoints {
+		(&s.MountPoints[i1]).validate(v, listPath(path+"mountPoints", i1)+".")
+	}
+	if s.PortConfiguration != nil {
+		s.PortConfiguration.validate(v, path+"portConfiguration"+".")
+	}
+}
+
 func (s *Tag) validate(v *Validator, path string) {
 	v.String(path+"key", s.Key, true, 1, 128, nil, nil)
 	v.String(path+"value", s.Value, true, 0, 256, nil, nil)
@@ -2342,6 +2668,23 @@ func (s *UpdateBuildInput) validate(v *Validator, path string) {
 	v.String(path+"buildId", s.BuildId, true, noBound, noBound, patBuildIdOrArn, nil)
 	v.String(path+"name", s.Name, false, 1, 1024, nil, nil)
 	v.String(path+"version", s.Version, false, 1, 1024, nil, nil)
+}
+
+func (s *UpdateContainerGroupDefinitionInput) validate(v *Validator, path string) {
+	if s.GameServerContainerDefinition != nil {
+		s.GameServerContainerDefinition.validate(v, path+"gameServerContainerDefinition"+".")
+	}
+	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.String(path+"operatingSystem", s.OperatingSystem, false, noBound, noBound, nil, enumContainerOperatingSystem)
+	v.Int32(path+"sourceVersionNumber", s.SourceVersionNumber, false, 1, noBound)
+	if s.SupportContainerDefinitions != nil {
+		v.Length(path+"supportContainerDefinitions", len(s.SupportContainerDefinitions), 0, 10)
+	}
+	for i1 := range s.SupportContainerDefinitions {
+		(&s.SupportContainerDefinitions[i1]).validate(v, listPath(path+"supportContainerDefinitions", i1)+".")
+	}
+	v.Int32(path+"totalMemoryLimitMebibytes", s.TotalMemoryLimitMebibytes, false, 4, 1024000)
+	v.String(path+"versionDescription", s.VersionDescription, false, 1, 1024, nil, nil)
 }
 
 func (s *UpdateFleetAttributesInput) validate(v *Validator, path string) {
@@ -2464,7 +2807,9 @@ var (
 	patBuildIdOrArn                      = regexp.MustCompile("^(?:^build-\\S+|^arn:.*:build\\/build-\\S+)$")
 	patComputeName                       = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+(\\/[a-zA-Z0-9\\-]+)?)$")
 	patComputeNameOrArn                  = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+(\\/[a-zA-Z0-9\\-]+)?$|^arn:.*:compute\\/[a-zA-Z0-9\\-]+(\\/[a-zA-Z0-9\\-]+)?)$")
+	patContainerGroupDefinitionName      = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+$)$")
 	patContainerGroupDefinitionNameOrArn = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+$|^arn:.*:containergroupdefinition\\/[a-zA-Z0-9\\-]+(:[0-9]+)?$)$")
+	patContainerPathString               = regexp.MustCompile("^(?:^(\\/+[^\\/]+\\/*)+$)$")
 	patCustomInputLocationStringModel    = regexp.MustCompile("^(?:^custom-[A-Za-z0-9\\-]+)$")
 	patCustomLocationNameOrArnModel      = regexp.MustCompile("^(?:^custom-[A-Za-z0-9\\-]+|^arn:.*:location\\/custom-\\S+)$")
 	patDnsNameInput                      = regexp.MustCompile("^(?:^[0-9a-zA-Z_\\-\\.]+)$")
@@ -2473,7 +2818,9 @@ var (
 	patGameSessionQueueName              = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
 	patGameSessionQueueNameOrArn         = regexp.MustCompile("^(?:[a-zA-Z0-9-]+|^arn:.*:gamesessionqueue\\/[a-zA-Z0-9-]+)$")
 	patIdStringModel                     = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
+	patImageUriString                    = regexp.MustCompile("^(?:^[a-zA-Z0-9-_\\.@\\/:]+$)$")
 	patInstanceId                        = regexp.MustCompile("^(?:[a-zA-Z0-9\\.-]+)$")
+	patInstancePathString                = regexp.MustCompile("^(?:^\\/[\\s\\S]*$)$")
 	patIpAddress                         = regexp.MustCompile("^(?:^[0-9A-Fa-f\\:\\.]+)$")
 	patIpRange                           = regexp.MustCompile("^(?:[^\\s]+)$")
 	patLaunchParametersStringModel       = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- =@;{},?'\\[\\]\"]+)$")
@@ -2484,6 +2831,7 @@ var (
 	patMatchmakingRuleSetName            = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*|^arn:.*:matchmakingruleset\\/[a-zA-Z0-9-\\.]*)$")
 	patNonBlankAndLengthConstraintString = regexp.MustCompile("^(?:.*\\S.*)$")
 	patNonNegativeLimitedLengthDouble    = regexp.MustCompile("^(?:^\\d{1,5}(?:\\.\\d{1,5})?$)$")
+	patNonZeroAnd128MaxAsciiString       = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+$)$")
 	patPlayerSessionId                   = regexp.MustCompile("^(?:^psess-\\S+)$")
 	patQueueCustomEventData              = regexp.MustCompile("^(?:[\\s\\S]*)$")
 	patQueueSnsArnStringModel            = regexp.MustCompile("^(?:[a-zA-Z0-9:_-]*(\\.fifo)?)$")
@@ -2495,6 +2843,10 @@ var (
 	enumBuildStatus                      = []string{"INITIALIZED", "READY", "FAILED"}
 	enumCertificateType                  = []string{"DISABLED", "GENERATED"}
 	enumComputeType                      = []string{"EC2", "ANYWHERE"}
+	enumContainerDependencyCondition     = []string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}
+	enumContainerGroupType               = []string{"GAME_SERVER", "PER_INSTANCE"}
+	enumContainerMountPointAccessLevel   = []string{"READ_ONLY", "READ_AND_WRITE"}
+	enumContainerOperatingSystem         = []string{"AMAZON_LINUX_2023"}
 	enumEC2InstanceType                  = []string{"t2.micro", "t2.small", "t2.medium", "t2.large", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "m4.16xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6i.32xlarge", "r6i.24xlarge", "r6i.32xlarge", "c6in.24xlarge", "c6in.32xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7i.24xlarge", "c7i.48xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6i.24xlarge", "m6i.32xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7i.24xlarge", "m7i.48xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge"}
 	enumFleetAction                      = []string{"AUTO_SCALING"}
 	enumFleetType                        = []string{"ON_DEMAND", "SPOT"}

@@ -175,6 +175,13 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"AcceptMatch":                       awsproto.Op(s.AcceptMatch),
 		"StartMatchBackfill":                awsproto.Op(s.StartMatchBackfill),
 
+		"CreateContainerGroupDefinition":       awsproto.Op(s.CreateContainerGroupDefinition),
+		"DescribeContainerGroupDefinition":     awsproto.Op(s.DescribeContainerGroupDefinition),
+		"ListContainerGroupDefinitions":        awsproto.Op(s.ListContainerGroupDefinitions),
+		"ListContainerGroupDefinitionVersions": awsproto.Op(s.ListContainerGroupDefinitionVersions),
+		"UpdateContainerGroupDefinition":       awsproto.Op(s.UpdateContainerGroupDefinition),
+		"DeleteContainerGroupDefinition":       awsproto.Op(s.DeleteContainerGroupDefinition),
+
 		"TagResource":         awsproto.Op(s.TagResource),
 		"UntagResource":       awsproto.Op(s.UntagResource),
 		"ListTagsForResource": awsproto.Op(s.ListTagsForResource),

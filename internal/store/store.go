@@ -45,6 +45,9 @@ type Store interface {
 	RuleSets() Table[RuleSet]
 	// MatchConfigs are FlexMatch matchmaking configurations, keyed by name.
 	MatchConfigs() Table[MatchConfig]
+	// ContainerGroupDefinitions are container group definitions with all their versions,
+	// keyed by name, with their ContainerGroupType as parent.
+	ContainerGroupDefinitions() Table[ContainerGroupDefinition]
 	// Tickets are matchmaking tickets, keyed by ticket ID, with their configuration's name
 	// as parent.
 	Tickets() Table[Ticket]
@@ -238,6 +241,16 @@ type RuleSet struct {
 type MatchConfig struct {
 	Model gamelift.MatchmakingConfiguration
 	Tags  []gamelift.Tag `json:",omitempty"`
+}
+
+// ContainerGroupDefinition is a container group definition: the versions kept, oldest
+// first, and the tags of the definition as a whole.
+type ContainerGroupDefinition struct {
+	Versions []gamelift.ContainerGroupDefinition
+	// LastVersion is the highest version number given out, kept so that a number is never
+	// given twice, even once its version is deleted.
+	LastVersion int32
+	Tags        []gamelift.Tag `json:",omitempty"`
 }
 
 // Ticket is a matchmaking ticket, with the match it is in while one is proposed or placed.

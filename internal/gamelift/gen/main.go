@@ -48,6 +48,8 @@ var operations = []string{
 	"CreateMatchmakingConfiguration", "DescribeMatchmakingConfigurations", "UpdateMatchmakingConfiguration",
 	"DeleteMatchmakingConfiguration", "StartMatchmaking", "DescribeMatchmaking", "StopMatchmaking", "AcceptMatch",
 	"StartMatchBackfill",
+	"CreateContainerGroupDefinition", "DescribeContainerGroupDefinition", "ListContainerGroupDefinitions",
+	"ListContainerGroupDefinitionVersions", "UpdateContainerGroupDefinition", "DeleteContainerGroupDefinition",
 }
 
 type ref struct {

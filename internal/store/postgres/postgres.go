@@ -199,6 +199,9 @@ func (s *Store) RuleSets() store.Table[store.RuleSet] {
 func (s *Store) MatchConfigs() store.Table[store.MatchConfig] {
 	return table[store.MatchConfig]{s, "match_config"}
 }
+func (s *Store) ContainerGroupDefinitions() store.Table[store.ContainerGroupDefinition] {
+	return table[store.ContainerGroupDefinition]{s, "container_group_definition"}
+}
 func (s *Store) Tickets() store.Table[store.Ticket] { return table[store.Ticket]{s, "ticket"} }
 func (s *Store) Replicas() store.Table[store.Replica] {
 	return table[store.Replica]{s, "replica"}
