@@ -48,6 +48,7 @@ var operations = []string{
 	"CreateMatchmakingConfiguration", "DescribeMatchmakingConfigurations", "UpdateMatchmakingConfiguration",
 	"DeleteMatchmakingConfiguration", "StartMatchmaking", "DescribeMatchmaking", "StopMatchmaking", "AcceptMatch",
 	"StartMatchBackfill",
+	"PutScalingPolicy", "DescribeScalingPolicies", "DeleteScalingPolicy",
 }
 
 type ref struct {
