@@ -9,9 +9,10 @@ import (
 )
 
 // StopFleetActions records fleet actions (AUTO_SCALING) as stopped in one location of a
-// managed fleet, its home Region when Location is not given. Hoist has no auto-scaling,
-// so this records the setting, reported by DescribeFleetAttributes (home Region) and
-// DescribeFleetLocationAttributes; it takes effect at once, never PENDING_UPDATE.
+// managed fleet, its home Region when Location is not given: the fleet's scaling policies
+// are not evaluated there until StartFleetActions. The setting is reported by
+// DescribeFleetAttributes (home Region) and DescribeFleetLocationAttributes; it takes
+// effect at once, never PENDING_UPDATE.
 func (s *Service) StopFleetActions(ctx context.Context, in *gamelift.StopFleetActionsInput) (*gamelift.StopFleetActionsOutput, error) {
 	f, err := s.setFleetActions(ctx, in.FleetId, in.Location, func(stopped []string) []string {
 		for _, a := range in.Actions {

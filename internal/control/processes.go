@@ -563,7 +563,7 @@ func (s *Service) processUsage(fleetID, location string) Usage {
 
 // watchProcesses runs the time-driven rules every interval: processes that went silent
 // or stayed away, sessions that never activated, reservations nobody claimed, tokens
-// about to expire, and sessions past their retention.
+// about to expire, sessions past their retention, and once a minute the scaling policies.
 func (s *Service) watchProcesses(every time.Duration) {
 	s.wg.Add(1)
 	go func() {
@@ -579,6 +579,7 @@ func (s *Service) watchProcesses(every time.Duration) {
 				s.sweepProcesses(s.ctx)
 				s.expireReservations(s.ctx)
 				s.expireActivations(s.ctx)
+				s.evaluateScaling(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
 					s.purgePlacements(s.ctx)

@@ -41,6 +41,8 @@ type Peers interface {
 	EndProcess(ctx context.Context, url string, req PeerProcess) (found bool, err error)
 	// Usage returns what runs in a fleet location on the replica at url.
 	Usage(ctx context.Context, url, fleetID, location string) (Usage, error)
+	// Metrics returns the scaling metrics of a fleet location's processes on the replica at url.
+	Metrics(ctx context.Context, url, fleetID, location string) (FleetMetrics, error)
 }
 
 // PeerProcess names a process for another replica to act on.

@@ -112,6 +112,8 @@ type Service struct {
 	playersMu sync.Mutex
 	players   playerIndex
 
+	scaler autoScaler // scaling policies' state between evaluations (watchProcesses)
+
 	eventsMu     sync.Mutex
 	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
 

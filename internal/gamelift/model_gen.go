@@ -89,6 +89,9 @@ var Operations = []string{
 	"ListContainerGroupDefinitionVersions",
 	"UpdateContainerGroupDefinition",
 	"DeleteContainerGroupDefinition",
+	"PutScalingPolicy",
+	"DescribeScalingPolicies",
+	"DeleteScalingPolicy",
 }
 
 // ModelOperations lists every operation of the GameLift model, answered or not.
@@ -605,6 +608,11 @@ type DeleteMatchmakingRuleSetInput struct {
 type DeleteMatchmakingRuleSetOutput struct {
 }
 
+type DeleteScalingPolicyInput struct {
+	FleetId *string `json:"FleetId,omitzero"`
+	Name    *string `json:"Name,omitzero"`
+}
+
 type DeregisterComputeInput struct {
 	ComputeName *string `json:"ComputeName,omitzero"`
 	FleetId     *string `json:"FleetId,omitzero"`
@@ -860,6 +868,19 @@ type DescribeRuntimeConfigurationInput struct {
 
 type DescribeRuntimeConfigurationOutput struct {
 	RuntimeConfiguration *RuntimeConfiguration `json:"RuntimeConfiguration,omitzero"`
+}
+
+type DescribeScalingPoliciesInput struct {
+	FleetId      *string `json:"FleetId,omitzero"`
+	Limit        *int32  `json:"Limit,omitzero"`
+	Location     *string `json:"Location,omitzero"`
+	NextToken    *string `json:"NextToken,omitzero"`
+	StatusFilter *string `json:"StatusFilter,omitzero"`
+}
+
+type DescribeScalingPoliciesOutput struct {
+	NextToken       *string         `json:"NextToken,omitzero"`
+	ScalingPolicies []ScalingPolicy `json:"ScalingPolicies,omitzero"`
 }
 
 type DesiredPlayerSession struct {
@@ -1357,6 +1378,23 @@ type PriorityConfigurationOverride struct {
 	PlacementFallbackStrategy *string  `json:"PlacementFallbackStrategy,omitzero"`
 }
 
+type PutScalingPolicyInput struct {
+	ComparisonOperator    *string              `json:"ComparisonOperator,omitzero"`
+	EvaluationPeriods     *int32               `json:"EvaluationPeriods,omitzero"`
+	FleetId               *string              `json:"FleetId,omitzero"`
+	MetricName            *string              `json:"MetricName,omitzero"`
+	Name                  *string              `json:"Name,omitzero"`
+	PolicyType            *string              `json:"PolicyType,omitzero"`
+	ScalingAdjustment     *int32               `json:"ScalingAdjustment,omitzero"`
+	ScalingAdjustmentType *string              `json:"ScalingAdjustmentType,omitzero"`
+	TargetConfiguration   *TargetConfiguration `json:"TargetConfiguration,omitzero"`
+	Threshold             *float64             `json:"Threshold,omitzero"`
+}
+
+type PutScalingPolicyOutput struct {
+	Name *string `json:"Name,omitzero"`
+}
+
 type RegisterComputeInput struct {
 	CertificatePath *string `json:"CertificatePath,omitzero"`
 	ComputeName     *string `json:"ComputeName,omitzero"`
@@ -1410,6 +1448,23 @@ type S3Location struct {
 	Key           *string `json:"Key,omitzero"`
 	ObjectVersion *string `json:"ObjectVersion,omitzero"`
 	RoleArn       *string `json:"RoleArn,omitzero"`
+}
+
+type ScalingPolicy struct {
+	ComparisonOperator    *string              `json:"ComparisonOperator,omitzero"`
+	EvaluationPeriods     *int32               `json:"EvaluationPeriods,omitzero"`
+	FleetArn              *string              `json:"FleetArn,omitzero"`
+	FleetId               *string              `json:"FleetId,omitzero"`
+	Location              *string              `json:"Location,omitzero"`
+	MetricName            *string              `json:"MetricName,omitzero"`
+	Name                  *string              `json:"Name,omitzero"`
+	PolicyType            *string              `json:"PolicyType,omitzero"`
+	ScalingAdjustment     *int32               `json:"ScalingAdjustment,omitzero"`
+	ScalingAdjustmentType *string              `json:"ScalingAdjustmentType,omitzero"`
+	Status                *string              `json:"Status,omitzero"`
+	TargetConfiguration   *TargetConfiguration `json:"TargetConfiguration,omitzero"`
+	Threshold             *float64             `json:"Threshold,omitzero"`
+	UpdateStatus          *string              `json:"UpdateStatus,omitzero"`
 }
 
 type SearchGameSessionsInput struct {
@@ -1545,6 +1600,10 @@ type TagResourceRequest struct {
 }
 
 type TagResourceResponse struct {
+}
+
+type TargetConfiguration struct {
+	TargetValue *float64 `json:"TargetValue,omitzero"`
 }
 
 type TerminateGameSessionInput struct {
@@ -1721,6 +1780,9 @@ type DeleteAliasOutput struct{}
 
 // DeleteBuildOutput is empty: the operation answers with no members.
 type DeleteBuildOutput struct{}
+
+// DeleteScalingPolicyOutput is empty: the operation answers with no members.
+type DeleteScalingPolicyOutput struct{}
 
 func (s *AcceptMatchInput) validate(v *Validator, path string) {
 	v.String(path+"acceptanceType", s.AcceptanceType, true, noBound, noBound, nil, enumAcceptanceType)
@@ -2082,6 +2144,11 @@ func (s *DeleteMatchmakingRuleSetInput) validate(v *Validator, path string) {
 	v.String(path+"name", s.Name, true, 1, 256, patMatchmakingRuleSetName, nil)
 }
 
+func (s *DeleteScalingPolicyInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.String(path+"name", s.Name, true, 1, 1024, nil, nil)
+}
+
 func (s *DeregisterComputeInput) validate(v *Validator, path string) {
 	v.String(path+"computeName", s.ComputeName, true, noBound, 1024, patComputeNameOrArn, nil)
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
@@ -2254,6 +2321,14 @@ func (s *DescribePlayerSessionsInput) validate(v *Validator, path string) {
 
 func (s *DescribeRuntimeConfigurationInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+}
+
+func (s *DescribeScalingPoliciesInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.Int32(path+"limit", s.Limit, false, 1, noBound)
+	v.String(path+"location", s.Location, false, 1, 64, patLocationStringModel, nil)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+	v.String(path+"statusFilter", s.StatusFilter, false, noBound, noBound, nil, enumScalingStatusType)
 }
 
 func (s *DesiredPlayerSession) validate(v *Validator, path string) {
@@ -2457,6 +2532,20 @@ func (s *PriorityConfigurationOverride) validate(v *Validator, path string) {
 	v.String(path+"placementFallbackStrategy", s.PlacementFallbackStrategy, false, noBound, noBound, nil, enumPlacementFallbackStrategy)
 }
 
+func (s *PutScalingPolicyInput) validate(v *Validator, path string) {
+	v.String(path+"comparisonOperator", s.ComparisonOperator, false, noBound, noBound, nil, enumComparisonOperatorType)
+	v.Int32(path+"evaluationPeriods", s.EvaluationPeriods, false, 1, noBound)
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.String(path+"metricName", s.MetricName, true, noBound, noBound, nil, enumMetricName)
+	v.String(path+"name", s.Name, true, 1, 1024, nil, nil)
+	v.String(path+"policyType", s.PolicyType, false, noBound, noBound, nil, enumPolicyType)
+	v.Int32(path+"scalingAdjustment", s.ScalingAdjustment, false, noBound, noBound)
+	v.String(path+"scalingAdjustmentType", s.ScalingAdjustmentType, false, noBound, noBound, nil, enumScalingAdjustmentType)
+	if s.TargetConfiguration != nil {
+		s.TargetConfiguration.validate(v, path+"targetConfiguration"+".")
+	}
+}
+
 func (s *RegisterComputeInput) validate(v *Validator, path string) {
 	v.String(path+"certificatePath", s.CertificatePath, false, 1, 1024, nil, nil)
 	v.String(path+"computeName", s.ComputeName, true, 1, 128, patComputeName, nil)
@@ -2637,6 +2726,10 @@ func (s *TagResourceRequest) validate(v *Validator, path string) {
 	for i1 := range s.Tags {
 		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
 	}
+}
+
+func (s *TargetConfiguration) validate(v *Validator, path string) {
+	v.Required(path+"targetValue", s.TargetValue != nil)
 }
 
 func (s *TerminateGameSessionInput) validate(v *Validator, path string) {
@@ -2842,6 +2935,7 @@ var (
 	enumBackfillMode                     = []string{"AUTOMATIC", "MANUAL"}
 	enumBuildStatus                      = []string{"INITIALIZED", "READY", "FAILED"}
 	enumCertificateType                  = []string{"DISABLED", "GENERATED"}
+	enumComparisonOperatorType           = []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
 	enumComputeType                      = []string{"EC2", "ANYWHERE"}
 	enumContainerDependencyCondition     = []string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}
 	enumContainerGroupType               = []string{"GAME_SERVER", "PER_INSTANCE"}
@@ -2856,13 +2950,17 @@ var (
 	enumIpProtocol                       = []string{"TCP", "UDP"}
 	enumListComputeInputStatus           = []string{"ACTIVE", "IMPAIRED"}
 	enumLocationFilter                   = []string{"AWS", "CUSTOM"}
+	enumMetricName                       = []string{"ActivatingGameSessions", "ActiveGameSessions", "ActiveInstances", "AvailableGameSessions", "AvailablePlayerSessions", "CurrentPlayerSessions", "IdleInstances", "PercentAvailableGameSessions", "PercentIdleInstances", "QueueDepth", "WaitTime", "ConcurrentActivatableGameSessions"}
 	enumOperatingSystem                  = []string{"WINDOWS_2012", "AMAZON_LINUX", "AMAZON_LINUX_2", "WINDOWS_2016", "AMAZON_LINUX_2023", "WINDOWS_2022"}
 	enumPlacementFallbackStrategy        = []string{"DEFAULT_AFTER_SINGLE_PASS", "NONE"}
 	enumPlayerGatewayMode                = []string{"DISABLED", "ENABLED", "REQUIRED"}
 	enumPlayerSessionCreationPolicy      = []string{"ACCEPT_ALL", "DENY_ALL"}
+	enumPolicyType                       = []string{"RuleBased", "TargetBased"}
 	enumPriorityType                     = []string{"LATENCY", "COST", "DESTINATION", "LOCATION"}
 	enumProtectionPolicy                 = []string{"NoProtection", "FullProtection"}
 	enumRoutingStrategyType              = []string{"SIMPLE", "TERMINAL"}
+	enumScalingAdjustmentType            = []string{"ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"}
+	enumScalingStatusType                = []string{"ACTIVE", "UPDATE_REQUESTED", "UPDATING", "DELETE_REQUESTED", "DELETING", "DELETED", "ERROR"}
 	enumTerminationMode                  = []string{"TRIGGER_ON_PROCESS_TERMINATE", "FORCE_TERMINATE"}
 	enumZeroCapacityStrategy             = []string{"MANUAL", "SCALE_TO_AND_FROM_ZERO"}
 )

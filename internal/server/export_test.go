@@ -11,3 +11,6 @@ func AnsweredOperations() []string { return slices.Sorted(maps.Keys(answered(nil
 // UnsupportedOperations maps the operations refused with UnsupportedRegionException to
 // why (unsupported.go), for tests.
 func UnsupportedOperations() map[string]string { return maps.Clone(unsupported) }
+
+// ScalingEvaluations tells how many times the server has evaluated scaling policies.
+func (s *Server) ScalingEvaluations() int64 { return s.service.ScalingEvaluations() }

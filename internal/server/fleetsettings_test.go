@@ -245,7 +245,7 @@ func locationStopped(t *testing.T, api *gl.Client, id *string) map[string][]type
 	return m
 }
 
-// StopFleetActions and StartFleetActions record, per location, whether auto-scaling is
+// StopFleetActions and StartFleetActions record, per location, whether auto scaling is
 // stopped; the home Region's setting is the fleet's StoppedActions.
 func TestFleetActions(t *testing.T) {
 	ctx := context.Background()

@@ -52,6 +52,13 @@ func replicaOperations(svc *control.Service) map[string]awsproto.Handler {
 			}
 			return map[string]bool{"Found": svc.EndProcessForPeer(ctx, req)}, nil
 		},
+		awsproto.HoistOperation("ReplicaMetrics"): func(ctx context.Context, decode func(any) error) (any, error) {
+			var req struct{ FleetID, Location string }
+			if err := decode(&req); err != nil {
+				return nil, err
+			}
+			return svc.LocalMetrics(req.FleetID, req.Location), nil
+		},
 		awsproto.HoistOperation("ReplicaUsage"): func(ctx context.Context, decode func(any) error) (any, error) {
 			var req struct{ FleetID, Location string }
 			if err := decode(&req); err != nil {
@@ -95,6 +102,13 @@ func (p *peerClient) EndProcess(ctx context.Context, url string, req control.Pee
 func (p *peerClient) Usage(ctx context.Context, url, fleetID, location string) (control.Usage, error) {
 	var out control.Usage
 	err := p.call(ctx, url, "ReplicaUsage", map[string]string{"FleetID": fleetID, "Location": location}, &out)
+	return out, err
+}
+
+// Metrics implements control.Peers.
+func (p *peerClient) Metrics(ctx context.Context, url, fleetID, location string) (control.FleetMetrics, error) {
+	var out control.FleetMetrics
+	err := p.call(ctx, url, "ReplicaMetrics", map[string]string{"FleetID": fleetID, "Location": location}, &out)
 	return out, err
 }
 

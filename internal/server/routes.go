@@ -115,6 +115,9 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),
+		"PutScalingPolicy":                 awsproto.Op(s.PutScalingPolicy),
+		"DescribeScalingPolicies":          awsproto.Op(s.DescribeScalingPolicies),
+		"DeleteScalingPolicy":              awsproto.Op(s.DeleteScalingPolicy),
 		"DescribeFleetPortSettings":        awsproto.Op(s.DescribeFleetPortSettings),
 		"UpdateFleetPortSettings":          awsproto.Op(s.UpdateFleetPortSettings),
 

@@ -8,7 +8,6 @@ const (
 	whyAccess     = "GameLift gives remote access to its instances through AWS Systems Manager; reach Hoist's hosts the way you reach your other machines"
 	whyScripts    = "Realtime scripts run on GameLift's Realtime Servers; Hoist hosts builds of your own game server (CreateBuild)"
 	whyFleetIQ    = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
-	whyScaling    = "Hoist does not start or stop hosts, so it has no scaling policies: the instances of a fleet are the hosts whose agents register"
 	whyUpload     = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
 	whyContainers = "container fleets are not built yet"
 )
@@ -44,10 +43,6 @@ var unsupported = map[string]string{
 	"DescribeGameServer":          whyFleetIQ,
 	"ListGameServers":             whyFleetIQ,
 	"UpdateGameServer":            whyFleetIQ,
-
-	"PutScalingPolicy":        whyScaling,
-	"DeleteScalingPolicy":     whyScaling,
-	"DescribeScalingPolicies": whyScaling,
 
 	"RequestUploadCredentials": whyUpload,
 

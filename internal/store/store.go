@@ -108,6 +108,10 @@ type Fleet struct {
 	// Tags are the fleet's tags, in the order first set. Each taggable record keeps its own,
 	// so they are written with it and go when it does.
 	Tags []gamelift.Tag `json:",omitempty"`
+	// ScalingPolicies are the fleet's auto scaling policies (PutScalingPolicy), in the
+	// order first put. Each is in force in every location of the fleet; Location and
+	// Status are not kept.
+	ScalingPolicies []gamelift.ScalingPolicy `json:",omitempty"`
 }
 
 // FleetLocation is one location of a fleet with its state and capacity settings.

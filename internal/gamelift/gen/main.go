@@ -50,6 +50,7 @@ var operations = []string{
 	"StartMatchBackfill",
 	"CreateContainerGroupDefinition", "DescribeContainerGroupDefinition", "ListContainerGroupDefinitions",
 	"ListContainerGroupDefinitionVersions", "UpdateContainerGroupDefinition", "DeleteContainerGroupDefinition",
+	"PutScalingPolicy", "DescribeScalingPolicies", "DeleteScalingPolicy",
 }
 
 type ref struct {
