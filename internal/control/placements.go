@@ -201,21 +201,7 @@ func (s *Service) StopGameSessionPlacement(ctx context.Context, in *gamelift.Sto
 // runPlacements passes over the waiting placements whenever capacity may have appeared,
 // and at least every tick.
 func (s *Service) runPlacements(tick time.Duration) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-s.placer.wakeup:
-			case <-t.C:
-			}
-			s.placeWaiting(s.ctx)
-		}
-	}()
+	s.loop(tick, s.placer.wakeup, func() { s.placeWaiting(s.ctx) })
 }
 
 // placeWaiting tries every waiting placement, oldest first, so the oldest gets the first

@@ -279,3 +279,23 @@ func (s *Service) goBackground(fn func()) {
 		fn()
 	}()
 }
+
+// loop runs pass on a goroutine of its own whenever wake fires, and at least every tick,
+// until the service closes.
+func (s *Service) loop(tick time.Duration, wake <-chan struct{}, pass func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-wake:
+			case <-t.C:
+			}
+			pass()
+		}
+	}()
+}

@@ -233,23 +233,11 @@ func (s *Service) ticketsOf(ctx context.Context, ids []string) ([]store.Ticket, 
 
 // runMatchmaking makes matches whenever tickets may match, and at least every tick.
 func (s *Service) runMatchmaking(tick time.Duration) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-s.matcher.wakeup:
-			case <-t.C:
-			}
-			if err := s.matchPass(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error("matchmaking pass", "error", err)
-			}
+	s.loop(tick, s.matcher.wakeup, func() {
+		if err := s.matchPass(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Error("matchmaking pass", "error", err)
 		}
-	}()
+	})
 }
 
 // matchPass looks at every live ticket: QUEUED ones start SEARCHING, those past their
