@@ -77,6 +77,9 @@ func (s *Service) startBackfill(ctx context.Context, config, sessionID, ticketID
 	if sessionID == "" {
 		return nil, gamelift.InvalidRequest("GameSessionArn is required: Hoist backfills game sessions it hosts")
 	}
+	if s.matcher.live.Load() >= maxLiveTickets {
+		return nil, gamelift.LimitExceeded("%d matchmaking tickets are in progress, the most Hoist holds; retry later", maxLiveTickets)
+	}
 	gs, err := s.getSession(ctx, &sessionID)
 	if err != nil {
 		return nil, err

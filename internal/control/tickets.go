@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +32,8 @@ const (
 const (
 	// maxTicketPlayers bounds the players of one ticket (a party).
 	maxTicketPlayers = 200
+	// maxLiveTickets bounds the tickets in progress, as each matchmaking pass counts them.
+	maxLiveTickets = 100000
 	// matchTick bounds the time between two matchmaking passes.
 	matchTick = time.Second
 	// ticketRetention is how long an ended ticket is kept (DescribeMatchmaking).
@@ -44,6 +47,8 @@ func ticketLive(st string) bool {
 // matcher wakes the matchmaking passes.
 type matcher struct {
 	wakeup chan struct{}
+	// live is how many tickets were in progress at the last pass.
+	live atomic.Int64
 	// pass is held for a matchmaking pass, and by the calls that change tickets a pass may
 	// be deciding about, so they take turns.
 	pass sync.Mutex
@@ -67,6 +72,9 @@ func (s *Service) StartMatchmaking(ctx context.Context, in *gamelift.StartMatchm
 	rs, err := s.ruleSetOf(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if s.matcher.live.Load() >= maxLiveTickets {
+		return nil, gamelift.LimitExceeded("%d matchmaking tickets are in progress, the most Hoist holds; retry later", maxLiveTickets)
 	}
 	if len(in.Players) == 0 || len(in.Players) > maxTicketPlayers {
 		return nil, gamelift.InvalidRequest("A ticket has 1 to %d players, not %d", maxTicketPlayers, len(in.Players))
@@ -251,10 +259,15 @@ func (s *Service) matchPass(ctx context.Context) error {
 		return fmt.Errorf("list tickets: %w", err)
 	}
 	now := s.now()
+	live := int64(0)
+	defer func() { s.matcher.live.Store(live) }()
 	byConfig := map[string][]store.Ticket{}
 	proposed := map[string][]store.Ticket{}
 	for _, t := range page.Items {
 		st := gamelift.Value(t.Model.Status)
+		if ticketLive(st) {
+			live++
+		}
 		if !ticketLive(st) {
 			if t.Model.EndTime != nil && now.Sub(t.Model.EndTime.Time) > ticketRetention {
 				s.store.Tickets().Delete(ctx, gamelift.Value(t.Model.TicketId))
