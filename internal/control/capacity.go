@@ -218,6 +218,23 @@ func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFl
 	out := &gamelift.UpdateFleetCapacityOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, Location: gamelift.String(name)}
 	if l := locationOf(&f, name); l != nil {
 		out.ManagedCapacityConfiguration = l.ManagedCapacity
+		s.reportMissingHosts(ctx, f, *l)
 	}
 	return out, nil
+}
+
+// reportMissingHosts says in a fleet event when a location's desired instances exceed the
+// hosts registered there: host agents run on hosts someone starts, and Hoist starts none, so
+// the shortfall is reported rather than faked.
+func (s *Service) reportMissingHosts(ctx context.Context, f store.Fleet, l store.FleetLocation) {
+	id := gamelift.Value(f.Attributes.FleetId)
+	counts, err := s.computeCounts(ctx, id)
+	if err != nil {
+		s.log.Warn("count hosts", "fleet", id, "error", err)
+		return
+	}
+	if hosts := counts[l.Name]; l.Desired > hosts {
+		s.event(ctx, id, "FLEET_SCALING_EVENT", fmt.Sprintf("Desired instances in %s are %d; %d host(s) are registered there: start %d more (hoist agent). Hoist does not start hosts.",
+			l.Name, l.Desired, hosts, l.Desired-hosts))
+	}
 }

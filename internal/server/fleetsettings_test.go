@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -196,6 +197,10 @@ func TestUpdateFleetCapacity(t *testing.T) {
 		ManagedCapacityConfiguration: &types.ManagedCapacityConfiguration{ZeroCapacityStrategy: types.ZeroCapacityStrategyManual}}))(t)
 	if aws.ToString(out.Location) != "us-west-2" || aws.ToString(out.FleetId) != aws.ToString(id) || out.ManagedCapacityConfiguration == nil {
 		t.Errorf("UpdateFleetCapacity = %+v", out)
+	}
+	// Desired 3 with 1 host: the shortfall is a fleet event, not counted as instances.
+	if msg := eventMessages(t, api, id, types.EventCodeFleetScalingEvent); !strings.Contains(msg, "1 host(s) are registered there: start 2 more") {
+		t.Errorf("no event about the missing hosts: %q", msg)
 	}
 	home := must(api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetCapacity[0]
 	if c := home.InstanceCounts; !sameCounts(c, 3, 0, 5, 1) || home.ManagedCapacityConfiguration.ZeroCapacityStrategy != types.ZeroCapacityStrategyManual {
