@@ -126,6 +126,9 @@ func (s *Service) DeregisterCompute(ctx context.Context, in *gamelift.Deregister
 		return nil, err
 	}
 	s.forgetEventBudgets(gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
+	if err := s.forgetProcessesOf(ctx, gamelift.Value(f.Attributes.FleetId), func(name string) bool { return name == gamelift.Value(c.ComputeName) }); err != nil {
+		return nil, err
+	}
 	return &gamelift.DeregisterComputeOutput{}, nil
 }
 

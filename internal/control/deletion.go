@@ -210,6 +210,9 @@ func (s *Service) deregisterComputes(ctx context.Context, fleetID string, in fun
 		}
 		s.forgetEventBudgets(fleetID, name)
 	}
+	if err := s.forgetProcessesOf(ctx, fleetID, func(name string) bool { return !stays[name] }); err != nil {
+		return err
+	}
 	// Their tokens go with them (and those of computes deregistered before), in one pass.
 	tokens, err := s.store.AuthTokens().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {

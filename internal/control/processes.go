@@ -778,3 +778,22 @@ func (s *Service) readyBefore(ctx context.Context, k procKey) (*store.Process, e
 	}
 	return &rec, nil
 }
+
+// forgetProcessesOf drops the ready records of a fleet's processes on the computes gone
+// reports: a deregistered compute's processes cannot connect again, and records of those
+// that ended while no server watched them would otherwise stay for good.
+func (s *Service) forgetProcessesOf(ctx context.Context, fleetID string, gone func(compute string) bool) error {
+	page, err := s.store.Processes().List(ctx, store.Query{Parent: fleetID})
+	if err != nil {
+		return fmt.Errorf("list ready processes: %w", err)
+	}
+	for _, p := range page.Items {
+		if !gone(p.ComputeName) {
+			continue
+		}
+		if err := s.store.Processes().Delete(ctx, store.ProcessKey(p.FleetID, p.ComputeName, p.ProcessID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("forget ready process: %w", err)
+		}
+	}
+	return nil
+}
