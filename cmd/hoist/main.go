@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/server"
 	"github.com/hoist-dev/hoist/internal/webhook"
 )
@@ -125,6 +127,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
 	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
+	kubernetes := fs.Bool("kubernetes", false, "run container fleets' game servers as pods on a Kubernetes cluster (in-cluster, or the cluster --kubeconfig names)")
+	kubeconfig := fs.String("kubeconfig", "", "with --kubernetes: the kubeconfig `file` to reach the cluster with (default: the pod's service account, in a cluster)")
+	kubeNamespace := fs.String("kube-namespace", "", "with --kubernetes: the `namespace` game server pods run in (default: Hoist's own pod's namespace in a cluster, else default)")
+	kubeSDKEndpoint := fs.String("kube-sdk-endpoint", "", "with --kubernetes: the ws:// `URL` game server pods reach Hoist's SDK endpoint at, e.g. ws://hoist.hoist.svc:9080 (default: --sdk-endpoint)")
 	var webhooks []webhook.Target
 	fs.Func("event-webhook", "POST game session placement events (the bodies GameLift sends a queue's SNS topic) to `[QUEUE=]URL`, for that queue or every queue; may be repeated", func(v string) error {
 		t, err := webhook.ParseTarget(v)
@@ -166,6 +172,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
+	}
+	if *kubernetes {
+		rc, err := kube.RESTConfig(*kubeconfig)
+		if err != nil {
+			return err
+		}
+		cfg.Kubernetes = &server.KubernetesConfig{REST: rc, Namespace: cmp.Or(*kubeNamespace, kube.OwnNamespace()), SDKEndpoint: *kubeSDKEndpoint}
+	} else if *kubeconfig != "" || *kubeNamespace != "" || *kubeSDKEndpoint != "" {
+		return errors.New("--kubeconfig, --kube-namespace and --kube-sdk-endpoint need --kubernetes")
 	}
 	id, secret := os.Getenv("HOIST_ACCESS_KEY_ID"), os.Getenv("HOIST_SECRET_ACCESS_KEY")
 	if (id == "") != (secret == "") {

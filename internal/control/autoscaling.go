@@ -153,7 +153,7 @@ func (s *Service) evaluateScaling(ctx context.Context) {
 	}
 	seen := map[string]bool{}
 	for _, f := range page.Items {
-		if len(f.ScalingPolicies) == 0 || gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 ||
+		if len(f.ScalingPolicies) == 0 || !managed(f) ||
 			gamelift.Value(f.Attributes.Status) != FleetActive {
 			continue
 		}
@@ -291,7 +291,9 @@ func (s *Service) setDesired(ctx context.Context, f store.Fleet, location string
 		return
 	}
 	msg := fmt.Sprintf("Auto scaling changed desired instances in %s from %d to %d (scaling policies: %s).", location, from, desired, strings.Join(why, ", "))
-	if desired > hosts {
+	if isContainer(f) {
+		s.containersChanged(f)
+	} else if desired > hosts {
 		msg += fmt.Sprintf(" %d host(s) are registered there: start %d more (hoist agent); Hoist does not start hosts.", hosts, desired-hosts)
 	}
 	s.log.Info("auto scaling", "fleet", id, "location", location, "from", from, "desired", desired, "hosts", hosts)

@@ -16,19 +16,60 @@ type Usage struct {
 	MaximumPlayerSessions int32
 }
 
-// computeCounts counts a fleet's registered computes per location.
+// computeCounts counts a fleet's active hosts per location: its registered computes, or
+// for a container fleet the instances its running pods make up.
 func (s *Service) computeCounts(ctx context.Context, fleetID string) (map[string]int32, error) {
 	page, err := s.store.Computes().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return nil, fmt.Errorf("list computes: %w", err)
 	}
 	counts := map[string]int32{}
+	instances := map[string]bool{}
 	for _, c := range page.Items {
-		if gamelift.Value(c.Model.ComputeStatus) == computeActive {
-			counts[gamelift.Value(c.Model.Location)]++
+		if gamelift.Value(c.Model.ComputeStatus) != computeActive {
+			continue
 		}
+		if gamelift.Value(c.Model.Type) == ComputeContainer {
+			if id := gamelift.Value(c.Model.InstanceId); instances[id] {
+				continue
+			} else {
+				instances[id] = true
+			}
+		}
+		counts[gamelift.Value(c.Model.Location)]++
 	}
 	return counts, nil
+}
+
+// addContainerCounts adds a container fleet's game server container groups (its pods)
+// to its capacity: PENDING until running, ACTIVE when running, IDLE those of them that
+// host no game session.
+func (s *Service) addContainerCounts(ctx context.Context, f store.Fleet, c *gamelift.FleetCapacity) error {
+	if !isContainer(f) {
+		return nil
+	}
+	id := gamelift.Value(f.Attributes.FleetId)
+	page, err := s.store.Computes().List(ctx, store.Query{Parent: id})
+	if err != nil {
+		return fmt.Errorf("list computes: %w", err)
+	}
+	var pending, active int32
+	for _, p := range page.Items {
+		if gamelift.Value(p.Model.Location) != gamelift.Value(c.Location) {
+			continue
+		}
+		if gamelift.Value(p.Model.ComputeStatus) == computeActive {
+			active++
+		} else {
+			pending++
+		}
+	}
+	busy := s.usage(ctx, id, gamelift.Value(c.Location)).ActiveGameSessions
+	zero := int32(0)
+	c.GameServerContainerGroupCounts = &gamelift.GameServerContainerGroupCounts{
+		PENDING: &pending, ACTIVE: &active, IDLE: gamelift.Int32(max(active-busy, 0)), TERMINATING: &zero,
+	}
+	return nil
 }
 
 // Capacity settings of a new managed fleet location, as GameLift sets them: one instance
@@ -79,7 +120,11 @@ func (s *Service) DescribeFleetCapacity(ctx context.Context, in *gamelift.Descri
 			return nil, err
 		}
 		home := f.Locations[0]
-		out.FleetCapacity = append(out.FleetCapacity, s.capacity(f, home, counts[home.Name]))
+		c := s.capacity(f, home, counts[home.Name])
+		if err := s.addContainerCounts(ctx, f, &c); err != nil {
+			return nil, err
+		}
+		out.FleetCapacity = append(out.FleetCapacity, c)
 	}
 	return out, nil
 }
@@ -95,6 +140,9 @@ func (s *Service) DescribeFleetLocationCapacity(ctx context.Context, in *gamelif
 		return nil, err
 	}
 	c := s.capacity(f, l, counts[l.Name])
+	if err := s.addContainerCounts(ctx, f, &c); err != nil {
+		return nil, err
+	}
 	return &gamelift.DescribeFleetLocationCapacityOutput{FleetCapacity: &c}, nil
 }
 
@@ -173,7 +221,7 @@ func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFl
 	var name string
 	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
 		id := gamelift.Value(f.Attributes.FleetId)
-		if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 {
+		if !managed(*f) {
 			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: its capacity is the computes you register (RegisterCompute)", id)
 		}
 		l := &f.Locations[0]
@@ -205,6 +253,9 @@ func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFl
 		if desired < minSize || desired > maxSize {
 			return gamelift.InvalidRequest("DesiredInstances %d must be between MinSize %d and MaxSize %d", desired, minSize, maxSize)
 		}
+		if n := instancesInRange(*f); desired > n {
+			return gamelift.InvalidRequest("DesiredInstances %d is more than container fleet %s's connection port range holds: %d instances (widen InstanceConnectionPortRange)", desired, id, n)
+		}
 		l.Desired, l.Min, l.Max = desired, minSize, maxSize
 		if in.ManagedCapacityConfiguration != nil {
 			l.ManagedCapacity = in.ManagedCapacityConfiguration
@@ -218,7 +269,11 @@ func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFl
 	out := &gamelift.UpdateFleetCapacityOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, Location: gamelift.String(name)}
 	if l := locationOf(&f, name); l != nil {
 		out.ManagedCapacityConfiguration = l.ManagedCapacity
-		s.reportMissingHosts(ctx, f, *l)
+		if isContainer(f) {
+			s.containersChanged(f)
+		} else {
+			s.reportMissingHosts(ctx, f, *l)
+		}
 	}
 	return out, nil
 }

@@ -40,6 +40,9 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	}
 	fleetID := gamelift.Value(f.Attributes.FleetId)
 	computeType := gamelift.Value(f.Attributes.ComputeType)
+	if isContainer(f) {
+		return nil, gamelift.InvalidRequest("Fleet %s is a container fleet: its computes are the pods Hoist's Kubernetes engine runs", fleetID)
+	}
 	// A managed fleet's hosts register while it activates: their processes make it ACTIVE.
 	if st := gamelift.Value(f.Attributes.Status); st != FleetActive && !(computeType == ComputeEC2 && st == FleetActivating) {
 		return nil, gamelift.NotReady("Fleet %s is %s, not ACTIVE", fleetID, st)

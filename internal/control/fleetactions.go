@@ -43,7 +43,7 @@ func (s *Service) StartFleetActions(ctx context.Context, in *gamelift.StartFleet
 func (s *Service) setFleetActions(ctx context.Context, fleetID, location *string, change func([]string) []string) (store.Fleet, error) {
 	return s.updateFleet(ctx, fleetID, func(f *store.Fleet) error {
 		id := gamelift.Value(f.Attributes.FleetId)
-		if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 {
+		if !managed(*f) {
 			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: fleet actions apply to managed fleets", id)
 		}
 		l := &f.Locations[0]

@@ -33,7 +33,7 @@ func (s *Service) DescribeInstances(ctx context.Context, in *gamelift.DescribeIn
 		return nil, err
 	}
 	id := gamelift.Value(f.Attributes.FleetId)
-	if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 {
+	if !managed(f) {
 		return nil, gamelift.InvalidRequest("Fleet %s is an Anywhere fleet, which has computes, not instances: call ListCompute", id)
 	}
 	location := gamelift.Value(in.Location)
@@ -48,12 +48,29 @@ func (s *Service) DescribeInstances(ctx context.Context, in *gamelift.DescribeIn
 		return nil, fmt.Errorf("list computes: %w", err)
 	}
 	var all []gamelift.Instance
+	seen := map[string]int{} // a container fleet's instance -> its index in all
 	for _, c := range page.Items {
+		inst := instanceOf(f, c.Model)
+		if isContainer(f) {
+			// A container fleet's instance is its pods with one instance ID: running
+			// when one of them runs, from the first one's creation.
+			inst.InstanceId = c.Model.InstanceId
+			if i, ok := seen[gamelift.Value(inst.InstanceId)]; ok {
+				if gamelift.Value(c.Model.ComputeStatus) == computeActive {
+					all[i].Status, all[i].IpAddress = inst.Status, inst.IpAddress
+				}
+				if c.Model.CreationTime.Before(all[i].CreationTime.Time) {
+					all[i].CreationTime = c.Model.CreationTime
+				}
+				continue
+			}
+		}
 		if location != "" && gamelift.Value(c.Model.Location) != location ||
-			in.InstanceId != nil && gamelift.Value(c.Model.ComputeName) != *in.InstanceId {
+			in.InstanceId != nil && gamelift.Value(inst.InstanceId) != *in.InstanceId {
 			continue
 		}
-		all = append(all, instanceOf(f, c.Model))
+		seen[gamelift.Value(inst.InstanceId)] = len(all)
+		all = append(all, inst)
 	}
 	if in.InstanceId != nil && len(all) == 0 {
 		return nil, gamelift.NotFound("Instance %s not found in fleet %s", *in.InstanceId, id)

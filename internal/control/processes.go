@@ -32,6 +32,8 @@ type process struct {
 	sdk                                string
 	port                               int32
 	logPaths                           []string
+	// ports maps container ports to connection ports on a container fleet's pod.
+	ports map[int32]int32
 
 	ready          bool // ActivateServerProcess answered, ProcessEnding not called
 	ended          bool // ProcessEnding called
@@ -243,6 +245,7 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 	p.location = shared(gamelift.Value(c.Model.Location))
 	p.ipAddress, p.dnsName = shared(gamelift.Value(c.Model.IpAddress)), shared(gamelift.Value(c.Model.DnsName))
 	p.sdk = shared(h.SDKLanguage + " " + h.SDKVersion)
+	p.ports = c.Ports
 	p.peer, p.lastSeen, p.tokenExpires = peer, now, tok.Expires
 	s.procs.sync(p)
 	return &processHandle{s: s, p: p, peer: peer}, nil
@@ -348,17 +351,22 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			return nil, gamelift.InvalidRequest("Port %d is outside %d-%d", req.Port, minPort, maxPort)
 		}
 		var fleetID, location string
+		var port int32
 		err = h.with(func(p *process) error {
 			if !p.ready {
 				h.s.log.Info("server process ready", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "port", req.Port, "sdk", p.sdk)
 			}
-			p.port, p.logPaths, p.ready, p.lastSeen = int32(req.Port), req.LogPaths, true, h.s.now()
+			port = int32(req.Port)
+			if cp, ok := p.ports[port]; ok {
+				port = cp // a container's port, reached at its pod's connection port
+			}
+			p.port, p.logPaths, p.ready, p.lastSeen = port, req.LogPaths, true, h.s.now()
 			fleetID, location = p.fleetID, p.location
 			return nil
 		})
 		if err == nil {
 			h.s.processReady(ctx, fleetID, location)
-			err = h.s.recordReady(ctx, h.p, int32(req.Port), req.LogPaths)
+			err = h.s.recordReady(ctx, h.p, port, req.LogPaths)
 		}
 		return nil, err
 	case "HeartbeatServerProcess":

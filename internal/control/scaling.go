@@ -37,8 +37,8 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *gamelift.PutScalingP
 		return nil, err
 	}
 	_, err = s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
-		if gamelift.Value(f.Attributes.ComputeType) != ComputeEC2 {
-			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: scaling policies apply to managed EC2 fleets", gamelift.Value(f.Attributes.FleetId))
+		if !managed(*f) {
+			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: scaling policies apply to managed EC2 and container fleets", gamelift.Value(f.Attributes.FleetId))
 		}
 		i := slices.IndexFunc(f.ScalingPolicies, func(q gamelift.ScalingPolicy) bool { return gamelift.Value(q.Name) == *in.Name })
 		if i < 0 {

@@ -63,6 +63,8 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// DefaultMaxComputes when zero. DescribeEC2InstanceLimits reports it as the limit.
 	MaxComputes int
+	// Engine runs container fleets; CreateContainerFleet is refused without one.
+	Engine ContainerEngine
 	// Events receives game session placement events; none are sent when nil.
 	Events EventSink
 	// Peers, when set, reaches the other replicas sharing Store: this replica records
@@ -98,6 +100,7 @@ type Service struct {
 	placer   placer
 	matcher  matcher
 	events   EventSink
+	engine   ContainerEngine
 	replicas replicas
 
 	procs                            processes
@@ -157,6 +160,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		placer:             newPlacer(),
 		matcher:            newMatcher(),
 		events:             c.Events,
+		engine:             c.Engine,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,

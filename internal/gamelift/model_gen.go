@@ -92,6 +92,14 @@ var Operations = []string{
 	"PutScalingPolicy",
 	"DescribeScalingPolicies",
 	"DeleteScalingPolicy",
+	"CreateContainerFleet",
+	"DescribeContainerFleet",
+	"ListContainerFleets",
+	"UpdateContainerFleet",
+	"DeleteContainerFleet",
+	"DescribeFleetDeployment",
+	"ListFleetDeployments",
+	"DescribeContainerGroupPortMappings",
 }
 
 // ModelOperations lists every operation of the GameLift model, answered or not.
@@ -308,6 +316,11 @@ type Compute struct {
 	Type                                  *string              `json:"Type,omitzero"`
 }
 
+type ConnectionPortRange struct {
+	FromPort *int32 `json:"FromPort,omitzero"`
+	ToPort   *int32 `json:"ToPort,omitzero"`
+}
+
 type ContainerAttribute struct {
 	ContainerName      *string `json:"ContainerName,omitzero"`
 	ContainerRuntimeId *string `json:"ContainerRuntimeId,omitzero"`
@@ -321,6 +334,38 @@ type ContainerDependency struct {
 type ContainerEnvironment struct {
 	Name  *string `json:"Name,omitzero"`
 	Value *string `json:"Value,omitzero"`
+}
+
+type ContainerFleet struct {
+	BillingType                                 *string                            `json:"BillingType,omitzero"`
+	CreationTime                                *Timestamp                         `json:"CreationTime,omitzero"`
+	DeploymentDetails                           *DeploymentDetails                 `json:"DeploymentDetails,omitzero"`
+	Description                                 *string                            `json:"Description,omitzero"`
+	FleetArn                                    *string                            `json:"FleetArn,omitzero"`
+	FleetId                                     *string                            `json:"FleetId,omitzero"`
+	FleetRoleArn                                *string                            `json:"FleetRoleArn,omitzero"`
+	GameServerContainerGroupDefinitionArn       *string                            `json:"GameServerContainerGroupDefinitionArn,omitzero"`
+	GameServerContainerGroupDefinitionName      *string                            `json:"GameServerContainerGroupDefinitionName,omitzero"`
+	GameServerContainerGroupsPerInstance        *int32                             `json:"GameServerContainerGroupsPerInstance,omitzero"`
+	GameSessionCreationLimitPolicy              *GameSessionCreationLimitPolicy    `json:"GameSessionCreationLimitPolicy,omitzero"`
+	InstanceConnectionPortRange                 *ConnectionPortRange               `json:"InstanceConnectionPortRange,omitzero"`
+	InstanceInboundPermissions                  []IpPermission                     `json:"InstanceInboundPermissions,omitzero"`
+	InstanceType                                *string                            `json:"InstanceType,omitzero"`
+	LocationAttributes                          []ContainerFleetLocationAttributes `json:"LocationAttributes,omitzero"`
+	LogConfiguration                            *LogConfiguration                  `json:"LogConfiguration,omitzero"`
+	MaximumGameServerContainerGroupsPerInstance *int32                             `json:"MaximumGameServerContainerGroupsPerInstance,omitzero"`
+	MetricGroups                                []string                           `json:"MetricGroups,omitzero"`
+	NewGameSessionProtectionPolicy              *string                            `json:"NewGameSessionProtectionPolicy,omitzero"`
+	PerInstanceContainerGroupDefinitionArn      *string                            `json:"PerInstanceContainerGroupDefinitionArn,omitzero"`
+	PerInstanceContainerGroupDefinitionName     *string                            `json:"PerInstanceContainerGroupDefinitionName,omitzero"`
+	PlayerGatewayMode                           *string                            `json:"PlayerGatewayMode,omitzero"`
+	Status                                      *string                            `json:"Status,omitzero"`
+}
+
+type ContainerFleetLocationAttributes struct {
+	Location            *string `json:"Location,omitzero"`
+	PlayerGatewayStatus *string `json:"PlayerGatewayStatus,omitzero"`
+	Status              *string `json:"Status,omitzero"`
 }
 
 type ContainerGroupDefinition struct {
@@ -337,6 +382,12 @@ type ContainerGroupDefinition struct {
 	TotalVcpuLimit                *float64                       `json:"TotalVcpuLimit,omitzero"`
 	VersionDescription            *string                        `json:"VersionDescription,omitzero"`
 	VersionNumber                 *int32                         `json:"VersionNumber,omitzero"`
+}
+
+type ContainerGroupPortMapping struct {
+	ContainerName         *string                `json:"ContainerName,omitzero"`
+	ContainerPortMappings []ContainerPortMapping `json:"ContainerPortMappings,omitzero"`
+	ContainerRuntimeId    *string                `json:"ContainerRuntimeId,omitzero"`
 }
 
 type ContainerHealthCheck struct {
@@ -360,6 +411,12 @@ type ContainerMountPoint struct {
 
 type ContainerPortConfiguration struct {
 	ContainerPortRanges []ContainerPortRange `json:"ContainerPortRanges,omitzero"`
+}
+
+type ContainerPortMapping struct {
+	ConnectionPort *int32  `json:"ConnectionPort,omitzero"`
+	ContainerPort  *int32  `json:"ContainerPort,omitzero"`
+	Protocol       *string `json:"Protocol,omitzero"`
 }
 
 type ContainerPortRange struct {
@@ -392,6 +449,29 @@ type CreateBuildOutput struct {
 	Build             *Build          `json:"Build,omitzero"`
 	StorageLocation   *S3Location     `json:"StorageLocation,omitzero"`
 	UploadCredentials *AwsCredentials `json:"UploadCredentials,omitzero"`
+}
+
+type CreateContainerFleetInput struct {
+	BillingType                             *string                         `json:"BillingType,omitzero"`
+	Description                             *string                         `json:"Description,omitzero"`
+	FleetRoleArn                            *string                         `json:"FleetRoleArn,omitzero"`
+	GameServerContainerGroupDefinitionName  *string                         `json:"GameServerContainerGroupDefinitionName,omitzero"`
+	GameServerContainerGroupsPerInstance    *int32                          `json:"GameServerContainerGroupsPerInstance,omitzero"`
+	GameSessionCreationLimitPolicy          *GameSessionCreationLimitPolicy `json:"GameSessionCreationLimitPolicy,omitzero"`
+	InstanceConnectionPortRange             *ConnectionPortRange            `json:"InstanceConnectionPortRange,omitzero"`
+	InstanceInboundPermissions              []IpPermission                  `json:"InstanceInboundPermissions,omitzero"`
+	InstanceType                            *string                         `json:"InstanceType,omitzero"`
+	Locations                               []LocationConfiguration         `json:"Locations,omitzero"`
+	LogConfiguration                        *LogConfiguration               `json:"LogConfiguration,omitzero"`
+	MetricGroups                            []string                        `json:"MetricGroups,omitzero"`
+	NewGameSessionProtectionPolicy          *string                         `json:"NewGameSessionProtectionPolicy,omitzero"`
+	PerInstanceContainerGroupDefinitionName *string                         `json:"PerInstanceContainerGroupDefinitionName,omitzero"`
+	PlayerGatewayMode                       *string                         `json:"PlayerGatewayMode,omitzero"`
+	Tags                                    []Tag                           `json:"Tags,omitzero"`
+}
+
+type CreateContainerFleetOutput struct {
+	ContainerFleet *ContainerFleet `json:"ContainerFleet,omitzero"`
 }
 
 type CreateContainerGroupDefinitionInput struct {
@@ -556,6 +636,13 @@ type DeleteBuildInput struct {
 	BuildId *string `json:"BuildId,omitzero"`
 }
 
+type DeleteContainerFleetInput struct {
+	FleetId *string `json:"FleetId,omitzero"`
+}
+
+type DeleteContainerFleetOutput struct {
+}
+
 type DeleteContainerGroupDefinitionInput struct {
 	Name                 *string `json:"Name,omitzero"`
 	VersionCountToRetain *int32  `json:"VersionCountToRetain,omitzero"`
@@ -613,6 +700,16 @@ type DeleteScalingPolicyInput struct {
 	Name    *string `json:"Name,omitzero"`
 }
 
+type DeploymentConfiguration struct {
+	ImpairmentStrategy       *string `json:"ImpairmentStrategy,omitzero"`
+	MinimumHealthyPercentage *int32  `json:"MinimumHealthyPercentage,omitzero"`
+	ProtectionStrategy       *string `json:"ProtectionStrategy,omitzero"`
+}
+
+type DeploymentDetails struct {
+	LatestDeploymentId *string `json:"LatestDeploymentId,omitzero"`
+}
+
 type DeregisterComputeInput struct {
 	ComputeName *string `json:"ComputeName,omitzero"`
 	FleetId     *string `json:"FleetId,omitzero"`
@@ -646,6 +743,14 @@ type DescribeComputeOutput struct {
 	Compute *Compute `json:"Compute,omitzero"`
 }
 
+type DescribeContainerFleetInput struct {
+	FleetId *string `json:"FleetId,omitzero"`
+}
+
+type DescribeContainerFleetOutput struct {
+	ContainerFleet *ContainerFleet `json:"ContainerFleet,omitzero"`
+}
+
 type DescribeContainerGroupDefinitionInput struct {
 	Name          *string `json:"Name,omitzero"`
 	VersionNumber *int32  `json:"VersionNumber,omitzero"`
@@ -653,6 +758,24 @@ type DescribeContainerGroupDefinitionInput struct {
 
 type DescribeContainerGroupDefinitionOutput struct {
 	ContainerGroupDefinition *ContainerGroupDefinition `json:"ContainerGroupDefinition,omitzero"`
+}
+
+type DescribeContainerGroupPortMappingsInput struct {
+	ComputeName        *string `json:"ComputeName,omitzero"`
+	ContainerGroupType *string `json:"ContainerGroupType,omitzero"`
+	ContainerName      *string `json:"ContainerName,omitzero"`
+	FleetId            *string `json:"FleetId,omitzero"`
+	InstanceId         *string `json:"InstanceId,omitzero"`
+}
+
+type DescribeContainerGroupPortMappingsOutput struct {
+	ComputeName                 *string                     `json:"ComputeName,omitzero"`
+	ContainerGroupDefinitionArn *string                     `json:"ContainerGroupDefinitionArn,omitzero"`
+	ContainerGroupPortMappings  []ContainerGroupPortMapping `json:"ContainerGroupPortMappings,omitzero"`
+	ContainerGroupType          *string                     `json:"ContainerGroupType,omitzero"`
+	FleetId                     *string                     `json:"FleetId,omitzero"`
+	InstanceId                  *string                     `json:"InstanceId,omitzero"`
+	Location                    *string                     `json:"Location,omitzero"`
 }
 
 type DescribeEC2InstanceLimitsInput struct {
@@ -684,6 +807,16 @@ type DescribeFleetCapacityInput struct {
 type DescribeFleetCapacityOutput struct {
 	FleetCapacity []FleetCapacity `json:"FleetCapacity,omitzero"`
 	NextToken     *string         `json:"NextToken,omitzero"`
+}
+
+type DescribeFleetDeploymentInput struct {
+	DeploymentId *string `json:"DeploymentId,omitzero"`
+	FleetId      *string `json:"FleetId,omitzero"`
+}
+
+type DescribeFleetDeploymentOutput struct {
+	FleetDeployment       *FleetDeployment                `json:"FleetDeployment,omitzero"`
+	LocationalDeployments map[string]LocationalDeployment `json:"LocationalDeployments,omitzero"`
 }
 
 type DescribeFleetEventsInput struct {
@@ -960,6 +1093,18 @@ type FleetCapacity struct {
 	ManagedCapacityConfiguration   *ManagedCapacityConfiguration   `json:"ManagedCapacityConfiguration,omitzero"`
 }
 
+type FleetDeployment struct {
+	CreationTime                 *Timestamp               `json:"CreationTime,omitzero"`
+	DeploymentConfiguration      *DeploymentConfiguration `json:"DeploymentConfiguration,omitzero"`
+	DeploymentId                 *string                  `json:"DeploymentId,omitzero"`
+	DeploymentStatus             *string                  `json:"DeploymentStatus,omitzero"`
+	FleetId                      *string                  `json:"FleetId,omitzero"`
+	GameServerBinaryArn          *string                  `json:"GameServerBinaryArn,omitzero"`
+	PerInstanceBinaryArn         *string                  `json:"PerInstanceBinaryArn,omitzero"`
+	RollbackGameServerBinaryArn  *string                  `json:"RollbackGameServerBinaryArn,omitzero"`
+	RollbackPerInstanceBinaryArn *string                  `json:"RollbackPerInstanceBinaryArn,omitzero"`
+}
+
 type FleetUtilization struct {
 	ActiveGameSessionCount    *int32  `json:"ActiveGameSessionCount,omitzero"`
 	ActiveServerProcessCount  *int32  `json:"ActiveServerProcessCount,omitzero"`
@@ -1034,6 +1179,11 @@ type GameSessionConnectionInfo struct {
 	MatchedPlayerSessions []MatchedPlayerSession `json:"MatchedPlayerSessions,omitzero"`
 	PlayerGatewayStatus   *string                `json:"PlayerGatewayStatus,omitzero"`
 	Port                  *int32                 `json:"Port,omitzero"`
+}
+
+type GameSessionCreationLimitPolicy struct {
+	NewGameSessionsPerCreator *int32 `json:"NewGameSessionsPerCreator,omitzero"`
+	PolicyPeriodInMinutes     *int32 `json:"PolicyPeriodInMinutes,omitzero"`
 }
 
 type GameSessionDetail struct {
@@ -1184,6 +1334,17 @@ type ListComputeOutput struct {
 	NextToken   *string   `json:"NextToken,omitzero"`
 }
 
+type ListContainerFleetsInput struct {
+	ContainerGroupDefinitionName *string `json:"ContainerGroupDefinitionName,omitzero"`
+	Limit                        *int32  `json:"Limit,omitzero"`
+	NextToken                    *string `json:"NextToken,omitzero"`
+}
+
+type ListContainerFleetsOutput struct {
+	ContainerFleets []ContainerFleet `json:"ContainerFleets,omitzero"`
+	NextToken       *string          `json:"NextToken,omitzero"`
+}
+
 type ListContainerGroupDefinitionVersionsInput struct {
 	Limit     *int32  `json:"Limit,omitzero"`
 	Name      *string `json:"Name,omitzero"`
@@ -1204,6 +1365,17 @@ type ListContainerGroupDefinitionsInput struct {
 type ListContainerGroupDefinitionsOutput struct {
 	ContainerGroupDefinitions []ContainerGroupDefinition `json:"ContainerGroupDefinitions,omitzero"`
 	NextToken                 *string                    `json:"NextToken,omitzero"`
+}
+
+type ListFleetDeploymentsInput struct {
+	FleetId   *string `json:"FleetId,omitzero"`
+	Limit     *int32  `json:"Limit,omitzero"`
+	NextToken *string `json:"NextToken,omitzero"`
+}
+
+type ListFleetDeploymentsOutput struct {
+	FleetDeployments []FleetDeployment `json:"FleetDeployments,omitzero"`
+	NextToken        *string           `json:"NextToken,omitzero"`
 }
 
 type ListFleetsInput struct {
@@ -1257,6 +1429,16 @@ type LocationState struct {
 	Location            *string `json:"Location,omitzero"`
 	PlayerGatewayStatus *string `json:"PlayerGatewayStatus,omitzero"`
 	Status              *string `json:"Status,omitzero"`
+}
+
+type LocationalDeployment struct {
+	DeploymentStatus *string `json:"DeploymentStatus,omitzero"`
+}
+
+type LogConfiguration struct {
+	LogDestination *string `json:"LogDestination,omitzero"`
+	LogGroupArn    *string `json:"LogGroupArn,omitzero"`
+	S3BucketName   *string `json:"S3BucketName,omitzero"`
 }
 
 type ManagedCapacityConfiguration struct {
@@ -1649,6 +1831,27 @@ type UpdateBuildOutput struct {
 	Build *Build `json:"Build,omitzero"`
 }
 
+type UpdateContainerFleetInput struct {
+	DeploymentConfiguration                 *DeploymentConfiguration        `json:"DeploymentConfiguration,omitzero"`
+	Description                             *string                         `json:"Description,omitzero"`
+	FleetId                                 *string                         `json:"FleetId,omitzero"`
+	GameServerContainerGroupDefinitionName  *string                         `json:"GameServerContainerGroupDefinitionName,omitzero"`
+	GameServerContainerGroupsPerInstance    *int32                          `json:"GameServerContainerGroupsPerInstance,omitzero"`
+	GameSessionCreationLimitPolicy          *GameSessionCreationLimitPolicy `json:"GameSessionCreationLimitPolicy,omitzero"`
+	InstanceConnectionPortRange             *ConnectionPortRange            `json:"InstanceConnectionPortRange,omitzero"`
+	InstanceInboundPermissionAuthorizations []IpPermission                  `json:"InstanceInboundPermissionAuthorizations,omitzero"`
+	InstanceInboundPermissionRevocations    []IpPermission                  `json:"InstanceInboundPermissionRevocations,omitzero"`
+	LogConfiguration                        *LogConfiguration               `json:"LogConfiguration,omitzero"`
+	MetricGroups                            []string                        `json:"MetricGroups,omitzero"`
+	NewGameSessionProtectionPolicy          *string                         `json:"NewGameSessionProtectionPolicy,omitzero"`
+	PerInstanceContainerGroupDefinitionName *string                         `json:"PerInstanceContainerGroupDefinitionName,omitzero"`
+	RemoveAttributes                        []string                        `json:"RemoveAttributes,omitzero"`
+}
+
+type UpdateContainerFleetOutput struct {
+	ContainerFleet *ContainerFleet `json:"ContainerFleet,omitzero"`
+}
+
 type UpdateContainerGroupDefinitionInput struct {
 	GameServerContainerDefinition *GameServerContainerDefinitionInput `json:"GameServerContainerDefinition,omitzero"`
 	Name                          *string                             `json:"Name,omitzero"`
@@ -1812,6 +2015,11 @@ func (s *CertificateConfiguration) validate(v *Validator, path string) {
 	v.String(path+"certificateType", s.CertificateType, true, noBound, noBound, nil, enumCertificateType)
 }
 
+func (s *ConnectionPortRange) validate(v *Validator, path string) {
+	v.Int32(path+"fromPort", s.FromPort, true, 1, 60000)
+	v.Int32(path+"toPort", s.ToPort, true, 1, 60000)
+}
+
 func (s *ContainerDependency) validate(v *Validator, path string) {
 	v.String(path+"condition", s.Condition, true, noBound, noBound, nil, enumContainerDependencyCondition)
 	v.String(path+"containerName", s.ContainerName, true, 1, 128, patNonZeroAnd128MaxAsciiString, nil)
@@ -1887,6 +2095,51 @@ func (s *CreateBuildInput) validate(v *Validator, path string) {
 		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
 	}
 	v.String(path+"version", s.Version, false, 1, 1024, nil, nil)
+}
+
+func (s *CreateContainerFleetInput) validate(v *Validator, path string) {
+	v.String(path+"billingType", s.BillingType, false, noBound, noBound, nil, enumContainerFleetBillingType)
+	v.String(path+"description", s.Description, false, 1, 1024, nil, nil)
+	v.String(path+"fleetRoleArn", s.FleetRoleArn, true, 1, 256, patIamRoleArn, nil)
+	v.String(path+"gameServerContainerGroupDefinitionName", s.GameServerContainerGroupDefinitionName, false, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.Int32(path+"gameServerContainerGroupsPerInstance", s.GameServerContainerGroupsPerInstance, false, 1, 5000)
+	if s.GameSessionCreationLimitPolicy != nil {
+		s.GameSessionCreationLimitPolicy.validate(v, path+"gameSessionCreationLimitPolicy"+".")
+	}
+	if s.InstanceConnectionPortRange != nil {
+		s.InstanceConnectionPortRange.validate(v, path+"instanceConnectionPortRange"+".")
+	}
+	if s.InstanceInboundPermissions != nil {
+		v.Length(path+"instanceInboundPermissions", len(s.InstanceInboundPermissions), noBound, 50)
+	}
+	for i1 := range s.InstanceInboundPermissions {
+		(&s.InstanceInboundPermissions[i1]).validate(v, listPath(path+"instanceInboundPermissions", i1)+".")
+	}
+	v.String(path+"instanceType", s.InstanceType, false, 1, 1024, nil, nil)
+	if s.Locations != nil {
+		v.Length(path+"locations", len(s.Locations), 1, 100)
+	}
+	for i1 := range s.Locations {
+		(&s.Locations[i1]).validate(v, listPath(path+"locations", i1)+".")
+	}
+	if s.LogConfiguration != nil {
+		s.LogConfiguration.validate(v, path+"logConfiguration"+".")
+	}
+	if s.MetricGroups != nil {
+		v.Length(path+"metricGroups", len(s.MetricGroups), noBound, 1)
+	}
+	for i1 := range s.MetricGroups {
+		v.String(listPath(path+"metricGroups", i1), &s.MetricGroups[i1], false, 1, 255, nil, nil)
+	}
+	v.String(path+"newGameSessionProtectionPolicy", s.NewGameSessionProtectionPolicy, false, noBound, noBound, nil, enumProtectionPolicy)
+	v.String(path+"perInstanceContainerGroupDefinitionName", s.PerInstanceContainerGroupDefinitionName, false, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.String(path+"playerGatewayMode", s.PlayerGatewayMode, false, noBound, noBound, nil, enumPlayerGatewayMode)
+	if s.Tags != nil {
+		v.Length(path+"tags", len(s.Tags), 0, 200)
+	}
+	for i1 := range s.Tags {
+		(&s.Tags[i1]).validate(v, listPath(path+"tags", i1)+".")
+	}
 }
 
 func (s *CreateContainerGroupDefinitionInput) validate(v *Validator, path string) {
@@ -2107,6 +2360,10 @@ func (s *DeleteBuildInput) validate(v *Validator, path string) {
 	v.String(path+"buildId", s.BuildId, true, noBound, noBound, patBuildIdOrArn, nil)
 }
 
+func (s *DeleteContainerFleetInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+}
+
 func (s *DeleteContainerGroupDefinitionInput) validate(v *Validator, path string) {
 	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
 	v.Int32(path+"versionCountToRetain", s.VersionCountToRetain, false, 0, noBound)
@@ -2149,6 +2406,12 @@ func (s *DeleteScalingPolicyInput) validate(v *Validator, path string) {
 	v.String(path+"name", s.Name, true, 1, 1024, nil, nil)
 }
 
+func (s *DeploymentConfiguration) validate(v *Validator, path string) {
+	v.String(path+"impairmentStrategy", s.ImpairmentStrategy, false, noBound, noBound, nil, enumDeploymentImpairmentStrategy)
+	v.Int32(path+"minimumHealthyPercentage", s.MinimumHealthyPercentage, false, 30, 75)
+	v.String(path+"protectionStrategy", s.ProtectionStrategy, false, noBound, noBound, nil, enumDeploymentProtectionStrategy)
+}
+
 func (s *DeregisterComputeInput) validate(v *Validator, path string) {
 	v.String(path+"computeName", s.ComputeName, true, noBound, 1024, patComputeNameOrArn, nil)
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
@@ -2167,9 +2430,21 @@ func (s *DescribeComputeInput) validate(v *Validator, path string) {
 	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 }
 
+func (s *DescribeContainerFleetInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+}
+
 func (s *DescribeContainerGroupDefinitionInput) validate(v *Validator, path string) {
 	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
 	v.Int32(path+"versionNumber", s.VersionNumber, false, 1, noBound)
+}
+
+func (s *DescribeContainerGroupPortMappingsInput) validate(v *Validator, path string) {
+	v.String(path+"computeName", s.ComputeName, false, noBound, 1024, patComputeNameOrArn, nil)
+	v.String(path+"containerGroupType", s.ContainerGroupType, true, noBound, noBound, nil, enumContainerGroupType)
+	v.String(path+"containerName", s.ContainerName, false, 1, 128, patNonZeroAnd128MaxAsciiString, nil)
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.String(path+"instanceId", s.InstanceId, false, noBound, noBound, patInstanceId, nil)
 }
 
 func (s *DescribeEC2InstanceLimitsInput) validate(v *Validator, path string) {
@@ -2197,6 +2472,11 @@ func (s *DescribeFleetCapacityInput) validate(v *Validator, path string) {
 	}
 	v.Int32(path+"limit", s.Limit, false, 1, noBound)
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
+func (s *DescribeFleetDeploymentInput) validate(v *Validator, path string) {
+	v.String(path+"deploymentId", s.DeploymentId, false, 1, 1024, patDeploymentId, nil)
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
 }
 
 func (s *DescribeFleetEventsInput) validate(v *Validator, path string) {
@@ -2378,6 +2658,11 @@ func (s *GameServerContainerDefinitionInput) validate(v *Validator, path string)
 	v.String(path+"serverSdkVersion", s.ServerSdkVersion, true, noBound, 128, patServerSdkVersion, nil)
 }
 
+func (s *GameSessionCreationLimitPolicy) validate(v *Validator, path string) {
+	v.Int32(path+"newGameSessionsPerCreator", s.NewGameSessionsPerCreator, false, 0, noBound)
+	v.Int32(path+"policyPeriodInMinutes", s.PolicyPeriodInMinutes, false, 0, noBound)
+}
+
 func (s *GameSessionQueueDestination) validate(v *Validator, path string) {
 	v.String(path+"destinationArn", s.DestinationArn, false, 1, 512, patArnStringModel, nil)
 }
@@ -2436,6 +2721,12 @@ func (s *ListComputeInput) validate(v *Validator, path string) {
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 }
 
+func (s *ListContainerFleetsInput) validate(v *Validator, path string) {
+	v.String(path+"containerGroupDefinitionName", s.ContainerGroupDefinitionName, false, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.Int32(path+"limit", s.Limit, false, 1, noBound)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
 func (s *ListContainerGroupDefinitionVersionsInput) validate(v *Validator, path string) {
 	v.Int32(path+"limit", s.Limit, false, 1, 100)
 	v.String(path+"name", s.Name, true, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
@@ -2445,6 +2736,12 @@ func (s *ListContainerGroupDefinitionVersionsInput) validate(v *Validator, path 
 func (s *ListContainerGroupDefinitionsInput) validate(v *Validator, path string) {
 	v.String(path+"containerGroupType", s.ContainerGroupType, false, noBound, noBound, nil, enumContainerGroupType)
 	v.Int32(path+"limit", s.Limit, false, 1, 100)
+	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
+}
+
+func (s *ListFleetDeploymentsInput) validate(v *Validator, path string) {
+	v.String(path+"fleetId", s.FleetId, false, 1, 512, patFleetIdOrArn, nil)
+	v.Int32(path+"limit", s.Limit, false, 1, noBound)
 	v.String(path+"nextToken", s.NextToken, false, 1, 1024, nil, nil)
 }
 
@@ -2472,6 +2769,12 @@ func (s *ListTagsForResourceRequest) validate(v *Validator, path string) {
 
 func (s *LocationConfiguration) validate(v *Validator, path string) {
 	v.String(path+"location", s.Location, true, 1, 64, patLocationStringModel, nil)
+}
+
+func (s *LogConfiguration) validate(v *Validator, path string) {
+	v.String(path+"logDestination", s.LogDestination, false, noBound, noBound, nil, enumLogDestination)
+	v.String(path+"logGroupArn", s.LogGroupArn, false, 1, 512, patLogGroupArnStringModel, nil)
+	v.String(path+"s3BucketName", s.S3BucketName, false, 1, noBound, nil, nil)
 }
 
 func (s *ManagedCapacityConfiguration) validate(v *Validator, path string) {
@@ -2763,6 +3066,51 @@ func (s *UpdateBuildInput) validate(v *Validator, path string) {
 	v.String(path+"version", s.Version, false, 1, 1024, nil, nil)
 }
 
+func (s *UpdateContainerFleetInput) validate(v *Validator, path string) {
+	if s.DeploymentConfiguration != nil {
+		s.DeploymentConfiguration.validate(v, path+"deploymentConfiguration"+".")
+	}
+	v.String(path+"description", s.Description, false, 1, 1024, nil, nil)
+	v.String(path+"fleetId", s.FleetId, true, 1, 512, patFleetIdOrArn, nil)
+	v.String(path+"gameServerContainerGroupDefinitionName", s.GameServerContainerGroupDefinitionName, false, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	v.Int32(path+"gameServerContainerGroupsPerInstance", s.GameServerContainerGroupsPerInstance, false, 1, 5000)
+	if s.GameSessionCreationLimitPolicy != nil {
+		s.GameSessionCreationLimitPolicy.validate(v, path+"gameSessionCreationLimitPolicy"+".")
+	}
+	if s.InstanceConnectionPortRange != nil {
+		s.InstanceConnectionPortRange.validate(v, path+"instanceConnectionPortRange"+".")
+	}
+	if s.InstanceInboundPermissionAuthorizations != nil {
+		v.Length(path+"instanceInboundPermissionAuthorizations", len(s.InstanceInboundPermissionAuthorizations), noBound, 50)
+	}
+	for i1 := range s.InstanceInboundPermissionAuthorizations {
+		(&s.InstanceInboundPermissionAuthorizations[i1]).validate(v, listPath(path+"instanceInboundPermissionAuthorizations", i1)+".")
+	}
+	if s.InstanceInboundPermissionRevocations != nil {
+		v.Length(path+"instanceInboundPermissionRevocations", len(s.InstanceInboundPermissionRevocations), noBound, 50)
+	}
+	for i1 := range s.InstanceInboundPermissionRevocations {
+		(&s.InstanceInboundPermissionRevocations[i1]).validate(v, listPath(path+"instanceInboundPermissionRevocations", i1)+".")
+	}
+	if s.LogConfiguration != nil {
+		s.LogConfiguration.validate(v, path+"logConfiguration"+".")
+	}
+	if s.MetricGroups != nil {
+		v.Length(path+"metricGroups", len(s.MetricGroups), noBound, 1)
+	}
+	for i1 := range s.MetricGroups {
+		v.String(listPath(path+"metricGroups", i1), &s.MetricGroups[i1], false, 1, 255, nil, nil)
+	}
+	v.String(path+"newGameSessionProtectionPolicy", s.NewGameSessionProtectionPolicy, false, noBound, noBound, nil, enumProtectionPolicy)
+	v.String(path+"perInstanceContainerGroupDefinitionName", s.PerInstanceContainerGroupDefinitionName, false, 1, 512, patContainerGroupDefinitionNameOrArn, nil)
+	if s.RemoveAttributes != nil {
+		v.Length(path+"removeAttributes", len(s.RemoveAttributes), 1, 1)
+	}
+	for i1 := range s.RemoveAttributes {
+		v.String(listPath(path+"removeAttributes", i1), &s.RemoveAttributes[i1], false, noBound, noBound, nil, enumContainerFleetRemoveAttribute)
+	}
+}
+
 func (s *UpdateContainerGroupDefinitionInput) validate(v *Validator, path string) {
 	if s.GameServerContainerDefinition != nil {
 		s.GameServerContainerDefinition.validate(v, path+"gameServerContainerDefinition"+".")
@@ -2905,11 +3253,13 @@ var (
 	patContainerPathString               = regexp.MustCompile("^(?:^(\\/+[^\\/]+\\/*)+$)$")
 	patCustomInputLocationStringModel    = regexp.MustCompile("^(?:^custom-[A-Za-z0-9\\-]+)$")
 	patCustomLocationNameOrArnModel      = regexp.MustCompile("^(?:^custom-[A-Za-z0-9\\-]+|^arn:.*:location\\/custom-\\S+)$")
+	patDeploymentId                      = regexp.MustCompile("^(?:^[a-zA-Z0-9\\-]+$)$")
 	patDnsNameInput                      = regexp.MustCompile("^(?:^[0-9a-zA-Z_\\-\\.]+)$")
 	patFleetId                           = regexp.MustCompile("^(?:^[a-z]*fleet-[a-zA-Z0-9\\-]+)$")
 	patFleetIdOrArn                      = regexp.MustCompile("^(?:^[a-z]*fleet-[a-zA-Z0-9\\-]+$|^arn:.*:[a-z]*fleet\\/[a-z]*fleet-[a-zA-Z0-9\\-]+$)$")
 	patGameSessionQueueName              = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
 	patGameSessionQueueNameOrArn         = regexp.MustCompile("^(?:[a-zA-Z0-9-]+|^arn:.*:gamesessionqueue\\/[a-zA-Z0-9-]+)$")
+	patIamRoleArn                        = regexp.MustCompile("^(?:^arn:.*:role\\/[\\w+=,.@-]+)$")
 	patIdStringModel                     = regexp.MustCompile("^(?:[a-zA-Z0-9-]+)$")
 	patImageUriString                    = regexp.MustCompile("^(?:^[a-zA-Z0-9-_\\.@\\/:]+$)$")
 	patInstanceId                        = regexp.MustCompile("^(?:[a-zA-Z0-9\\.-]+)$")
@@ -2919,6 +3269,7 @@ var (
 	patLaunchParametersStringModel       = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- =@;{},?'\\[\\]\"]+)$")
 	patLaunchPathStringModel             = regexp.MustCompile("^(?:[A-Za-z0-9_:.+\\/\\\\\\- ]+)$")
 	patLocationStringModel               = regexp.MustCompile("^(?:^[A-Za-z0-9\\-]+)$")
+	patLogGroupArnStringModel            = regexp.MustCompile("^(?:[a-zA-Z0-9:/\\-\\*]+)$")
 	patMatchmakingConfigurationName      = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*|^arn:.*:matchmakingconfiguration\\/[a-zA-Z0-9-\\.]*)$")
 	patMatchmakingIdStringModel          = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*)$")
 	patMatchmakingRuleSetName            = regexp.MustCompile("^(?:[a-zA-Z0-9-\\.]*|^arn:.*:matchmakingruleset\\/[a-zA-Z0-9-\\.]*)$")
@@ -2938,9 +3289,13 @@ var (
 	enumComparisonOperatorType           = []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
 	enumComputeType                      = []string{"EC2", "ANYWHERE"}
 	enumContainerDependencyCondition     = []string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}
+	enumContainerFleetBillingType        = []string{"ON_DEMAND", "SPOT"}
+	enumContainerFleetRemoveAttribute    = []string{"PER_INSTANCE_CONTAINER_GROUP_DEFINITION"}
 	enumContainerGroupType               = []string{"GAME_SERVER", "PER_INSTANCE"}
 	enumContainerMountPointAccessLevel   = []string{"READ_ONLY", "READ_AND_WRITE"}
 	enumContainerOperatingSystem         = []string{"AMAZON_LINUX_2023"}
+	enumDeploymentImpairmentStrategy     = []string{"MAINTAIN", "ROLLBACK"}
+	enumDeploymentProtectionStrategy     = []string{"WITH_PROTECTION", "IGNORE_PROTECTION"}
 	enumEC2InstanceType                  = []string{"t2.micro", "t2.small", "t2.medium", "t2.large", "c3.large", "c3.xlarge", "c3.2xlarge", "c3.4xlarge", "c3.8xlarge", "c4.large", "c4.xlarge", "c4.2xlarge", "c4.4xlarge", "c4.8xlarge", "c5.large", "c5.xlarge", "c5.2xlarge", "c5.4xlarge", "c5.9xlarge", "c5.12xlarge", "c5.18xlarge", "c5.24xlarge", "c5a.large", "c5a.xlarge", "c5a.2xlarge", "c5a.4xlarge", "c5a.8xlarge", "c5a.12xlarge", "c5a.16xlarge", "c5a.24xlarge", "r3.large", "r3.xlarge", "r3.2xlarge", "r3.4xlarge", "r3.8xlarge", "r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge", "r5.large", "r5.xlarge", "r5.2xlarge", "r5.4xlarge", "r5.8xlarge", "r5.12xlarge", "r5.16xlarge", "r5.24xlarge", "r5a.large", "r5a.xlarge", "r5a.2xlarge", "r5a.4xlarge", "r5a.8xlarge", "r5a.12xlarge", "r5a.16xlarge", "r5a.24xlarge", "m3.medium", "m3.large", "m3.xlarge", "m3.2xlarge", "m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge", "m5.8xlarge", "m5.12xlarge", "m5.16xlarge", "m5.24xlarge", "m5a.large", "m5a.xlarge", "m5a.2xlarge", "m5a.4xlarge", "m5a.8xlarge", "m5a.12xlarge", "m5a.16xlarge", "m5a.24xlarge", "c5d.large", "c5d.xlarge", "c5d.2xlarge", "c5d.4xlarge", "c5d.9xlarge", "c5d.12xlarge", "c5d.18xlarge", "c5d.24xlarge", "c6a.large", "c6a.xlarge", "c6a.2xlarge", "c6a.4xlarge", "c6a.8xlarge", "c6a.12xlarge", "c6a.16xlarge", "c6a.24xlarge", "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c6i.4xlarge", "c6i.8xlarge", "c6i.12xlarge", "c6i.16xlarge", "c6i.24xlarge", "r5d.large", "r5d.xlarge", "r5d.2xlarge", "r5d.4xlarge", "r5d.8xlarge", "r5d.12xlarge", "r5d.16xlarge", "r5d.24xlarge", "m6g.medium", "m6g.large", "m6g.xlarge", "m6g.2xlarge", "m6g.4xlarge", "m6g.8xlarge", "m6g.12xlarge", "m6g.16xlarge", "c6g.medium", "c6g.large", "c6g.xlarge", "c6g.2xlarge", "c6g.4xlarge", "c6g.8xlarge", "c6g.12xlarge", "c6g.16xlarge", "r6g.medium", "r6g.large", "r6g.xlarge", "r6g.2xlarge", "r6g.4xlarge", "r6g.8xlarge", "r6g.12xlarge", "r6g.16xlarge", "c6gn.medium", "c6gn.large", "c6gn.xlarge", "c6gn.2xlarge", "c6gn.4xlarge", "c6gn.8xlarge", "c6gn.12xlarge", "c6gn.16xlarge", "c7g.medium", "c7g.large", "c7g.xlarge", "c7g.2xlarge", "c7g.4xlarge", "c7g.8xlarge", "c7g.12xlarge", "c7g.16xlarge", "r7g.medium", "r7g.large", "r7g.xlarge", "r7g.2xlarge", "r7g.4xlarge", "r7g.8xlarge", "r7g.12xlarge", "r7g.16xlarge", "m7g.medium", "m7g.large", "m7g.xlarge", "m7g.2xlarge", "m7g.4xlarge", "m7g.8xlarge", "m7g.12xlarge", "m7g.16xlarge", "g5g.xlarge", "g5g.2xlarge", "g5g.4xlarge", "g5g.8xlarge", "g5g.16xlarge", "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6i.4xlarge", "r6i.8xlarge", "r6i.12xlarge", "r6i.16xlarge", "c6gd.medium", "c6gd.large", "c6gd.xlarge", "c6gd.2xlarge", "c6gd.4xlarge", "c6gd.8xlarge", "c6gd.12xlarge", "c6gd.16xlarge", "c6in.large", "c6in.xlarge", "c6in.2xlarge", "c6in.4xlarge", "c6in.8xlarge", "c6in.12xlarge", "c6in.16xlarge", "c7a.medium", "c7a.large", "c7a.xlarge", "c7a.2xlarge", "c7a.4xlarge", "c7a.8xlarge", "c7a.12xlarge", "c7a.16xlarge", "c7gd.medium", "c7gd.large", "c7gd.xlarge", "c7gd.2xlarge", "c7gd.4xlarge", "c7gd.8xlarge", "c7gd.12xlarge", "c7gd.16xlarge", "c7gn.medium", "c7gn.large", "c7gn.xlarge", "c7gn.2xlarge", "c7gn.4xlarge", "c7gn.8xlarge", "c7gn.12xlarge", "c7gn.16xlarge", "c7i.large", "c7i.xlarge", "c7i.2xlarge", "c7i.4xlarge", "c7i.8xlarge", "c7i.12xlarge", "c7i.16xlarge", "m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge", "m6a.8xlarge", "m6a.12xlarge", "m6a.16xlarge", "m6gd.medium", "m6gd.large", "m6gd.xlarge", "m6gd.2xlarge", "m6gd.4xlarge", "m6gd.8xlarge", "m6gd.12xlarge", "m6gd.16xlarge", "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m6i.4xlarge", "m6i.8xlarge", "m6i.12xlarge", "m6i.16xlarge", "m7a.medium", "m7a.large", "m7a.xlarge", "m7a.2xlarge", "m7a.4xlarge", "m7a.8xlarge", "m7a.12xlarge", "m7a.16xlarge", "m7gd.medium", "m7gd.large", "m7gd.xlarge", "m7gd.2xlarge", "m7gd.4xlarge", "m7gd.8xlarge", "m7gd.12xlarge", "m7gd.16xlarge", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "m7i.4xlarge", "m7i.8xlarge", "m7i.12xlarge", "m7i.16xlarge", "r6gd.medium", "r6gd.large", "r6gd.xlarge", "r6gd.2xlarge", "r6gd.4xlarge", "r6gd.8xlarge", "r6gd.12xlarge", "r6gd.16xlarge", "r7a.medium", "r7a.large", "r7a.xlarge", "r7a.2xlarge", "r7a.4xlarge", "r7a.8xlarge", "r7a.12xlarge", "r7a.16xlarge", "r7gd.medium", "r7gd.large", "r7gd.xlarge", "r7gd.2xlarge", "r7gd.4xlarge", "r7gd.8xlarge", "r7gd.12xlarge", "r7gd.16xlarge", "r7i.large", "r7i.xlarge", "r7i.2xlarge", "r7i.4xlarge", "r7i.8xlarge", "r7i.12xlarge", "r7i.16xlarge", "r7i.24xlarge", "r7i.48xlarge", "c5ad.large", "c5ad.xlarge", "c5ad.2xlarge", "c5ad.4xlarge", "c5ad.8xlarge", "c5ad.12xlarge", "c5ad.16xlarge", "c5ad.24xlarge", "c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge", "r5ad.large", "r5ad.xlarge", "r5ad.2xlarge", "r5ad.4xlarge", "r5ad.8xlarge", "r5ad.12xlarge", "r5ad.16xlarge", "r5ad.24xlarge", "c6id.large", "c6id.xlarge", "c6id.2xlarge", "c6id.4xlarge", "c6id.8xlarge", "c6id.12xlarge", "c6id.16xlarge", "c6id.24xlarge", "c6id.32xlarge", "c8g.medium", "c8g.large", "c8g.xlarge", "c8g.2xlarge", "c8g.4xlarge", "c8g.8xlarge", "c8g.12xlarge", "c8g.16xlarge", "c8g.24xlarge", "c8g.48xlarge", "m5ad.large", "m5ad.xlarge", "m5ad.2xlarge", "m5ad.4xlarge", "m5ad.8xlarge", "m5ad.12xlarge", "m5ad.16xlarge", "m5ad.24xlarge", "m5d.large", "m5d.xlarge", "m5d.2xlarge", "m5d.4xlarge", "m5d.8xlarge", "m5d.12xlarge", "m5d.16xlarge", "m5d.24xlarge", "m5dn.large", "m5dn.xlarge", "m5dn.2xlarge", "m5dn.4xlarge", "m5dn.8xlarge", "m5dn.12xlarge", "m5dn.16xlarge", "m5dn.24xlarge", "m5n.large", "m5n.xlarge", "m5n.2xlarge", "m5n.4xlarge", "m5n.8xlarge", "m5n.12xlarge", "m5n.16xlarge", "m5n.24xlarge", "m6id.large", "m6id.xlarge", "m6id.2xlarge", "m6id.4xlarge", "m6id.8xlarge", "m6id.12xlarge", "m6id.16xlarge", "m6id.24xlarge", "m6id.32xlarge", "m6idn.large", "m6idn.xlarge", "m6idn.2xlarge", "m6idn.4xlarge", "m6idn.8xlarge", "m6idn.12xlarge", "m6idn.16xlarge", "m6idn.24xlarge", "m6idn.32xlarge", "m6in.large", "m6in.xlarge", "m6in.2xlarge", "m6in.4xlarge", "m6in.8xlarge", "m6in.12xlarge", "m6in.16xlarge", "m6in.24xlarge", "m6in.32xlarge", "m8g.medium", "m8g.large", "m8g.xlarge", "m8g.2xlarge", "m8g.4xlarge", "m8g.8xlarge", "m8g.12xlarge", "m8g.16xlarge", "m8g.24xlarge", "m8g.48xlarge", "r5dn.large", "r5dn.xlarge", "r5dn.2xlarge", "r5dn.4xlarge", "r5dn.8xlarge", "r5dn.12xlarge", "r5dn.16xlarge", "r5dn.24xlarge", "r5n.large", "r5n.xlarge", "r5n.2xlarge", "r5n.4xlarge", "r5n.8xlarge", "r5n.12xlarge", "r5n.16xlarge", "r5n.24xlarge", "r6a.large", "r6a.xlarge", "r6a.2xlarge", "r6a.4xlarge", "r6a.8xlarge", "r6a.12xlarge", "r6a.16xlarge", "r6a.24xlarge", "r6a.32xlarge", "r6a.48xlarge", "r6id.large", "r6id.xlarge", "r6id.2xlarge", "r6id.4xlarge", "r6id.8xlarge", "r6id.12xlarge", "r6id.16xlarge", "r6id.24xlarge", "r6id.32xlarge", "r6idn.large", "r6idn.xlarge", "r6idn.2xlarge", "r6idn.4xlarge", "r6idn.8xlarge", "r6idn.12xlarge", "r6idn.16xlarge", "r6idn.24xlarge", "r6idn.32xlarge", "r6in.large", "r6in.xlarge", "r6in.2xlarge", "r6in.4xlarge", "r6in.8xlarge", "r6in.12xlarge", "r6in.16xlarge", "r6in.24xlarge", "r6in.32xlarge", "r8g.medium", "r8g.large", "r8g.xlarge", "r8g.2xlarge", "r8g.4xlarge", "r8g.8xlarge", "r8g.12xlarge", "r8g.16xlarge", "r8g.24xlarge", "r8g.48xlarge", "m4.16xlarge", "c6a.32xlarge", "c6a.48xlarge", "c6i.32xlarge", "r6i.24xlarge", "r6i.32xlarge", "c6in.24xlarge", "c6in.32xlarge", "c7a.24xlarge", "c7a.32xlarge", "c7a.48xlarge", "c7i.24xlarge", "c7i.48xlarge", "m6a.24xlarge", "m6a.32xlarge", "m6a.48xlarge", "m6i.24xlarge", "m6i.32xlarge", "m7a.24xlarge", "m7a.32xlarge", "m7a.48xlarge", "m7i.24xlarge", "m7i.48xlarge", "r7a.24xlarge", "r7a.32xlarge", "r7a.48xlarge"}
 	enumFleetAction                      = []string{"AUTO_SCALING"}
 	enumFleetType                        = []string{"ON_DEMAND", "SPOT"}
@@ -2950,6 +3305,7 @@ var (
 	enumIpProtocol                       = []string{"TCP", "UDP"}
 	enumListComputeInputStatus           = []string{"ACTIVE", "IMPAIRED"}
 	enumLocationFilter                   = []string{"AWS", "CUSTOM"}
+	enumLogDestination                   = []string{"NONE", "CLOUDWATCH", "S3"}
 	enumMetricName                       = []string{"ActivatingGameSessions", "ActiveGameSessions", "ActiveInstances", "AvailableGameSessions", "AvailablePlayerSessions", "CurrentPlayerSessions", "IdleInstances", "PercentAvailableGameSessions", "PercentIdleInstances", "QueueDepth", "WaitTime", "ConcurrentActivatableGameSessions"}
 	enumOperatingSystem                  = []string{"WINDOWS_2012", "AMAZON_LINUX", "AMAZON_LINUX_2", "WINDOWS_2016", "AMAZON_LINUX_2023", "WINDOWS_2022"}
 	enumPlacementFallbackStrategy        = []string{"DEFAULT_AFTER_SINGLE_PASS", "NONE"}

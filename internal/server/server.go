@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/client-go/rest"
 
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/webhook"
@@ -81,6 +83,22 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// control.DefaultMaxComputes when zero.
 	MaxComputes int
+	// Kubernetes, when set, runs container fleets as pods on that cluster.
+	Kubernetes *KubernetesConfig
+}
+
+// KubernetesConfig is where and how the Kubernetes engine runs container fleets.
+type KubernetesConfig struct {
+	REST      *rest.Config
+	Namespace string
+	// SDKEndpoint is the Server SDK's URL as pods reach this server; the server's own SDK
+	// endpoint when empty.
+	SDKEndpoint string
+	// QPS and Burst bound the engine's API requests; kube.DefaultQPS and DefaultBurst when zero.
+	QPS   float32
+	Burst int
+	// Resync and DrainGrace: see kube.Config.
+	Resync, DrainGrace time.Duration
 }
 
 // Defaults of the limits in Config.
@@ -120,6 +138,8 @@ type Server struct {
 	log        *slog.Logger
 	stopAgents func()
 	stopEvents func()
+	stopEngine func()       // nil without the Kubernetes engine
+	kube       *kube.Client // the engine's client, nil without it
 	closeOnce  sync.Once
 	closeErr   error
 	store      store.Store
@@ -198,8 +218,25 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		sender = webhook.New(cfg.EventWebhooks, webhook.Options{Logger: cfg.Logger})
 		events = sender
 	}
+	var engine *kube.Engine
+	var kubeClient *kube.Client
+	if k := cfg.Kubernetes; k != nil {
+		if kubeClient, err = kube.NewClient(k.REST, cmp.Or(k.QPS, kube.DefaultQPS), cmp.Or(k.Burst, kube.DefaultBurst)); err != nil {
+			st.Close()
+			ln.Close()
+			return nil, err
+		}
+		engine = kube.New(kube.Config{
+			Client: kubeClient, Namespace: cmp.Or(k.Namespace, "default"), SDKEndpoint: cmp.Or(k.SDKEndpoint, sdkEndpoint),
+			Logger: cfg.Logger, Resync: k.Resync, DrainGrace: k.DrainGrace,
+		})
+	}
+	var containers control.ContainerEngine
+	if engine != nil {
+		containers = engine
+	}
 	svc, err := control.New(ctx, control.Config{
-		Events: events, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
+		Engine: containers, Events: events, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
@@ -268,6 +305,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if !cfg.NoLocalAgent {
 		s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations)
 	}
+	if engine != nil {
+		s.kube = kubeClient
+		ectx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		s.stopEngine = func() { stop(); <-done }
+		go func() {
+			defer close(done)
+			if err := engine.Run(ectx, svc); err != nil {
+				cfg.Logger.Error("kubernetes engine stopped", "error", err)
+			}
+		}()
+	}
 	return s, nil
 }
 
@@ -315,10 +364,21 @@ func (s *Server) Done() <-chan error { return s.done }
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.stopAgents() // the local host's processes end first, while the server still answers
+		if s.stopEngine != nil {
+			s.stopEngine() // pods stay: a restarted server adopts them
+		}
 		err := s.http.Shutdown(ctx)
 		s.service.Close()
 		s.stopEvents()
 		s.closeErr = errors.Join(err, s.store.Close())
 	})
 	return s.closeErr
+}
+
+// KubernetesRequests counts the Kubernetes API requests the engine has sent; 0 without it.
+func (s *Server) KubernetesRequests() int64 {
+	if s.kube == nil {
+		return 0
+	}
+	return s.kube.Requests()
 }

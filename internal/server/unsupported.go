@@ -4,12 +4,11 @@ package server
 // Every operation of the model is either answered (routes.go) or listed here; README's
 // operation table says the same.
 const (
-	whyVPC        = "VPC peering connects GameLift's fleets to your AWS VPCs; Hoist's hosts are on networks you run"
-	whyAccess     = "GameLift gives remote access to its instances through AWS Systems Manager; reach Hoist's hosts the way you reach your other machines"
-	whyScripts    = "Realtime scripts run on GameLift's Realtime Servers; Hoist hosts builds of your own game server (CreateBuild)"
-	whyFleetIQ    = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
-	whyUpload     = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
-	whyContainers = "container fleets are not built yet"
+	whyVPC     = "VPC peering connects GameLift's fleets to your AWS VPCs; Hoist's hosts are on networks you run"
+	whyAccess  = "GameLift gives remote access to its instances through AWS Systems Manager; reach Hoist's hosts the way you reach your other machines"
+	whyScripts = "Realtime scripts run on GameLift's Realtime Servers; Hoist hosts builds of your own game server (CreateBuild)"
+	whyFleetIQ = "FleetIQ game server groups drive EC2 Auto Scaling groups in your AWS account; Hoist places sessions on fleets it runs"
+	whyUpload  = "builds are uploaded to Hoist itself, not to S3: run `hoist build upload DIR`"
 )
 
 var unsupported = map[string]string{
@@ -45,13 +44,4 @@ var unsupported = map[string]string{
 	"UpdateGameServer":            whyFleetIQ,
 
 	"RequestUploadCredentials": whyUpload,
-
-	"CreateContainerFleet":               whyContainers,
-	"DeleteContainerFleet":               whyContainers,
-	"DescribeContainerFleet":             whyContainers,
-	"DescribeContainerGroupPortMappings": whyContainers,
-	"DescribeFleetDeployment":            whyContainers,
-	"ListContainerFleets":                whyContainers,
-	"ListFleetDeployments":               whyContainers,
-	"UpdateContainerFleet":               whyContainers,
 }

@@ -112,6 +112,33 @@ type Fleet struct {
 	// order first put. Each is in force in every location of the fleet; Location and
 	// Status are not kept.
 	ScalingPolicies []gamelift.ScalingPolicy `json:",omitempty"`
+	// Container is set for a container fleet (CreateContainerFleet, ComputeType CONTAINER).
+	Container *ContainerFleet `json:",omitempty"`
+}
+
+// ContainerFleet is what a container fleet adds to a fleet: the container group
+// definitions it runs and its deployments. Its status, name and description live in the
+// fleet's Attributes.
+type ContainerFleet struct {
+	// Model holds the container fleet's own settings as last set; Status, FleetId, FleetArn,
+	// CreationTime and DeploymentDetails are filled in when it is described.
+	Model gamelift.ContainerFleet
+	// GameServerVersion and PerInstanceVersion are the definition versions the fleet runs:
+	// those of the latest deployment that did not roll back. 0 with no such definition.
+	GameServerVersion, PerInstanceVersion int32
+	// PortsPerInstance is how many connection ports one instance's pods take.
+	PortsPerInstance int32 `json:",omitempty"`
+	// Deployments are the fleet's deployments, oldest first; the last is the latest.
+	Deployments []ContainerDeployment `json:",omitempty"`
+}
+
+// ContainerDeployment is one deployment of a container fleet: the definition versions it
+// rolls out, and those it replaces (to roll back to).
+type ContainerDeployment struct {
+	Model                                 gamelift.FleetDeployment
+	GameServerVersion, PerInstanceVersion int32
+	// FromGameServerVersion and FromPerInstanceVersion are what ran before it.
+	FromGameServerVersion, FromPerInstanceVersion int32
 }
 
 // FleetLocation is one location of a fleet with its state and capacity settings.
@@ -138,6 +165,11 @@ type Compute struct {
 	Model gamelift.Compute
 	// CertificatePath is where the compute keeps its TLS certificate, as registered.
 	CertificatePath string `json:",omitempty"`
+	// Ports maps a container fleet compute's (a pod's) container ports to the connection
+	// ports it is reached at (one connection port per container port number, for TCP and
+	// UDP alike). A game server reports its container port in ProcessReady; its sessions
+	// get the connection port.
+	Ports map[int32]int32 `json:",omitempty"`
 }
 
 // AuthToken is a compute auth token handed out by GetComputeAuthToken.

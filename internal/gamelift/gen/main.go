@@ -51,6 +51,8 @@ var operations = []string{
 	"CreateContainerGroupDefinition", "DescribeContainerGroupDefinition", "ListContainerGroupDefinitions",
 	"ListContainerGroupDefinitionVersions", "UpdateContainerGroupDefinition", "DeleteContainerGroupDefinition",
 	"PutScalingPolicy", "DescribeScalingPolicies", "DeleteScalingPolicy",
+	"CreateContainerFleet", "DescribeContainerFleet", "ListContainerFleets", "UpdateContainerFleet",
+	"DeleteContainerFleet", "DescribeFleetDeployment", "ListFleetDeployments", "DescribeContainerGroupPortMappings",
 }
 
 type ref struct {

@@ -1,0 +1,659 @@
+package kube
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/hoist-dev/hoist/internal/control"
+)
+
+// Service is what the engine needs of Hoist's service (control.Service).
+type Service interface {
+	ContainerPlans(ctx context.Context) ([]control.ContainerPlan, error)
+	ContainerPlan(ctx context.Context, fleetID string) (control.ContainerPlan, error)
+	PodCreating(ctx context.Context, p control.Pod) (string, error)
+	PodChanged(ctx context.Context, p control.Pod) error
+	PodGone(ctx context.Context, fleetID, pod string) error
+	PodUses(ctx context.Context, fleetID string) (map[string]control.PodUse, error)
+	FleetPods(ctx context.Context, fleetID string) ([]string, error)
+	DrainPod(fleetID, pod string)
+	DeploymentProgress(ctx context.Context, fleetID, deploymentID string, done bool, why string) error
+	FleetEvent(ctx context.Context, fleetID, code, msg string)
+	LeadsEngine(ctx context.Context) bool
+}
+
+// Config configures an Engine.
+type Config struct {
+	Client    kubernetes.Interface
+	Namespace string
+	// SDKEndpoint is the Server SDK's WebSocket URL as pods reach Hoist.
+	SDKEndpoint string
+	Logger      *slog.Logger
+	// Resync is how often every fleet is reconciled even when nothing was observed to
+	// change (30 s when zero): a safety net, as the watch delivers every pod change.
+	Resync time.Duration
+	// DrainGrace is how long a drained pod's game server has to end before its pod is
+	// deleted anyway (60 s when zero).
+	DrainGrace time.Duration
+}
+
+// Engine runs container fleets' game server container groups as pods. It watches its
+// pods with an informer and reconciles one fleet at a time from a work queue: pods are
+// made for missing slots, replaced when they end, drained and deleted on scale-in and
+// rollout, and what it observes is reported to the service.
+type Engine struct {
+	cfg   Config
+	svc   Service
+	log   *slog.Logger
+	queue workqueue.TypedRateLimitingInterface[string]
+	pods  corelisters.PodLister
+
+	mu     sync.Mutex
+	fleets map[string]*fleetState
+}
+
+// fleetState is what the engine remembers of a fleet between reconciles; all of it can be
+// lost (a restart, another replica taking over): it is then observed again.
+type fleetState struct {
+	reported    map[string]control.Pod // what was last reported of each pod
+	gone        map[string]bool        // pods reported gone
+	draining    map[string]time.Time   // pods drained, since when
+	unscheduled map[string]bool        // pods whose scheduling failure was reported
+	failures    map[string]int         // failed pods per revision
+	settled     string                 // the deployment reported complete or impaired
+	overRange   bool                   // a desired count beyond the port range was reported
+	// expected are pods created but not yet seen by the informer, whose cache lags the
+	// API: they hold their slots, and are not taken for gone.
+	expected map[string]expectedPod
+}
+
+type expectedPod struct {
+	slot podSlot
+	at   time.Time
+}
+
+// expectFor is how long a created pod may stay unseen before it is taken for gone.
+const expectFor = time.Minute
+
+// New returns an engine; Run starts it. FleetChanged may be called before Run.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Resync == 0 {
+		cfg.Resync = 30 * time.Second
+	}
+	if cfg.DrainGrace == 0 {
+		cfg.DrainGrace = 60 * time.Second
+	}
+	return &Engine{
+		cfg: cfg, log: cfg.Logger.With("engine", "kubernetes"),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "hoist-fleets"}),
+		fleets: map[string]*fleetState{},
+	}
+}
+
+// FleetChanged implements control.ContainerEngine: the fleet is reconciled soon.
+func (e *Engine) FleetChanged(fleetID string) { e.queue.Add(fleetID) }
+
+// Run watches the engine's pods and reconciles fleets for svc until ctx ends.
+func (e *Engine) Run(ctx context.Context, svc Service) error {
+	e.svc = svc
+	defer e.queue.ShutDown()
+	factory := informers.NewSharedInformerFactoryWithOptions(e.cfg.Client, 0,
+		informers.WithNamespace(e.cfg.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelManagedBy + "=" + managedBy }))
+	inf := factory.Core().V1().Pods()
+	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    e.podEvent,
+		UpdateFunc: func(_, obj any) { e.podEvent(obj) },
+		DeleteFunc: e.podEvent,
+	})
+	if err != nil {
+		return fmt.Errorf("watch pods: %w", err)
+	}
+	e.pods = inf.Lister()
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+		return fmt.Errorf("watch pods in namespace %s: %w", e.cfg.Namespace, context.Cause(ctx))
+	}
+	e.log.Info("kubernetes engine watching pods", "namespace", e.cfg.Namespace)
+	go e.resync(ctx)
+	go func() {
+		<-ctx.Done()
+		e.queue.ShutDown()
+	}()
+	for e.work(ctx) {
+	}
+	return nil
+}
+
+// podEvent queues the fleet of a pod that changed.
+func (e *Engine) podEvent(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if p, ok := obj.(*corev1.Pod); ok && p.Labels[labelFleet] != "" {
+		e.queue.Add(p.Labels[labelFleet])
+	}
+}
+
+// resync queues every container fleet, and every fleet that has pods, now and then.
+func (e *Engine) resync(ctx context.Context) {
+	t := time.NewTicker(e.cfg.Resync)
+	defer t.Stop()
+	for {
+		plans, err := e.svc.ContainerPlans(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("list container fleets", "error", err)
+		}
+		for _, p := range plans {
+			e.queue.Add(p.FleetID)
+		}
+		if pods, err := e.pods.Pods(e.cfg.Namespace).List(labels.Everything()); err == nil {
+			for _, p := range pods {
+				if f := p.Labels[labelFleet]; f != "" {
+					e.queue.Add(f)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) work(ctx context.Context) bool {
+	fleetID, quit := e.queue.Get()
+	if quit {
+		return false
+	}
+	defer e.queue.Done(fleetID)
+	again, err := e.reconcile(ctx, fleetID)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		e.log.Warn("reconcile container fleet", "fleet", fleetID, "error", err)
+		e.queue.AddRateLimited(fleetID)
+	case again > 0:
+		e.queue.Forget(fleetID)
+		e.queue.AddAfter(fleetID, again)
+	default:
+		e.queue.Forget(fleetID)
+	}
+	return true
+}
+
+func (e *Engine) state(fleetID string) *fleetState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.fleets[fleetID]
+	if st == nil {
+		st = &fleetState{
+			reported: map[string]control.Pod{}, gone: map[string]bool{}, draining: map[string]time.Time{},
+			unscheduled: map[string]bool{}, failures: map[string]int{}, expected: map[string]expectedPod{},
+		}
+		e.fleets[fleetID] = st
+	}
+	return st
+}
+
+func (e *Engine) forget(fleetID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.fleets, fleetID)
+}
+
+// observed is a pod as one reconcile sees it.
+type observed struct {
+	pod      *corev1.Pod
+	slot     podSlot
+	current  bool // runs the plan's revision
+	running  bool // scheduled, every container started
+	ready    bool // Kubernetes says Ready
+	terminal bool // Succeeded or Failed
+	deleting bool
+}
+
+func observe(p *corev1.Pod, rev string) observed {
+	o := observed{pod: p, current: p.Labels[labelRevision] == revisionLabel(rev), deleting: p.DeletionTimestamp != nil}
+	o.slot.instance, _ = strconv.Atoi(p.Labels[labelInstance])
+	o.slot.slot = p.Labels[labelSlot]
+	o.terminal = p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+	if p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == len(p.Spec.Containers) {
+		o.running = true
+		for _, c := range p.Status.ContainerStatuses {
+			if c.State.Running == nil {
+				o.running = false
+			}
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			o.ready = o.running
+		}
+	}
+	return o
+}
+
+// reconcile brings one fleet's pods to its plan. It returns when to look again, if the
+// fleet is waiting on something no watch reports (a drain's grace).
+func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, error) {
+	if !e.svc.LeadsEngine(ctx) {
+		return 0, nil
+	}
+	plan, err := e.svc.ContainerPlan(ctx, fleetID)
+	if err != nil {
+		return 0, err
+	}
+	all, err := e.pods.Pods(e.cfg.Namespace).List(labels.SelectorFromSet(labels.Set{labelFleet: fleetID}))
+	if err != nil {
+		return 0, fmt.Errorf("list pods: %w", err)
+	}
+	st := e.state(fleetID)
+	var again time.Duration
+	wait := func(d time.Duration) {
+		if again == 0 || d < again {
+			again = d
+		}
+	}
+
+	// What is there: report it; pods that ended are deleted (and replaced below).
+	present := map[string]bool{}
+	var live []observed
+	for _, p := range all {
+		present[p.Name] = true
+		delete(st.expected, p.Name)
+		o := observe(p, plan.Revision)
+		if o.terminal || o.deleting || plan.Gone {
+			if o.terminal && o.current && p.Status.Phase == corev1.PodFailed && !st.gone[p.Name] {
+				st.failures[plan.Revision]++
+			}
+			if err := e.podGone(ctx, st, fleetID, p.Name); err != nil {
+				return 0, err
+			}
+			if !o.deleting {
+				if err := e.deletePod(ctx, p); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		if err := e.report(ctx, st, plan, o); err != nil {
+			return 0, err
+		}
+		live = append(live, o)
+	}
+	// Computes whose pods vanished (deleted by someone, or while Hoist was down).
+	known, err := e.svc.FleetPods(ctx, fleetID)
+	if err != nil {
+		return 0, err
+	}
+	for name, x := range st.expected {
+		if time.Since(x.at) > expectFor {
+			delete(st.expected, name)
+		} else {
+			present[name] = true
+			wait(time.Second)
+		}
+	}
+	for _, name := range known {
+		if !present[name] {
+			if err := e.podGone(ctx, st, fleetID, name); err != nil {
+				return 0, err
+			}
+		}
+	}
+	for name := range st.gone {
+		if !present[name] && !slices.Contains(known, name) {
+			delete(st.gone, name) // nothing of it is left
+		}
+	}
+	if plan.Gone {
+		if len(all) == 0 {
+			e.forget(fleetID)
+		}
+		return 0, nil
+	}
+
+	uses, err := e.svc.PodUses(ctx, fleetID)
+	if err != nil {
+		return 0, err
+	}
+	// Drained pods are deleted once their game server ended, or after the grace.
+	var active []observed
+	for _, o := range live {
+		since, draining := st.draining[o.pod.Name]
+		if !draining {
+			active = append(active, o)
+			continue
+		}
+		if left := e.cfg.DrainGrace - time.Since(since); uses[o.pod.Name].Processes == 0 || left <= 0 {
+			if err := e.deletePod(ctx, o.pod); err != nil {
+				return 0, err
+			}
+		} else {
+			wait(min(left, 2*time.Second))
+		}
+	}
+
+	// Instances: keep the plan's count; scale in by draining the least busy instances,
+	// never one with a protected game session.
+	instances := map[int][]observed{}
+	for _, o := range active {
+		instances[o.slot.instance] = append(instances[o.slot.instance], o)
+	}
+	for name, x := range st.expected {
+		o := observed{pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}}, slot: x.slot, current: true}
+		instances[x.slot.instance] = append(instances[x.slot.instance], o)
+	}
+	if n := len(instances) - plan.Instances; n > 0 {
+		for _, i := range pickScaleIn(instances, uses, n) {
+			for _, o := range instances[i] {
+				e.drain(st, fleetID, o.pod.Name, uses)
+			}
+			delete(instances, i)
+		}
+		wait(time.Second)
+	}
+	if limit := instanceCapacity(plan); plan.Instances > limit && !st.overRange {
+		st.overRange = true
+		e.svc.FleetEvent(ctx, fleetID, "FLEET_SCALING_EVENT", fmt.Sprintf(
+			"Desired instances are %d, but the connection port range %d-%d holds %d instances of %d ports: widen it (UpdateContainerFleet InstanceConnectionPortRange)",
+			plan.Instances, plan.PortFrom, plan.PortTo, limit, portsPerInstance(plan)))
+	}
+	for i := 0; len(instances) < min(plan.Instances, instanceCapacity(plan)); i++ {
+		if _, ok := instances[i]; !ok {
+			instances[i] = nil
+		}
+	}
+
+	// Slots: each instance has GroupsPerInstance game server groups and, with a
+	// per-instance definition, one per-instance group.
+	wanted := []string{}
+	for j := range plan.GroupsPerInstance {
+		wanted = append(wanted, strconv.Itoa(j))
+	}
+	if plan.PerInstance != nil {
+		wanted = append(wanted, perInstanceSlot)
+	}
+	// Rollout: pods of another revision are replaced a few at a time, keeping
+	// MinimumHealthyPercentage of the fleet's pods up.
+	total := len(instances) * len(wanted)
+	budget := max(1, total*(100-plan.MinHealthyPercent)/100)
+	inflight := len(st.draining)
+	for _, pods := range instances {
+		for _, o := range pods {
+			if o.current && !o.ready {
+				inflight++
+			}
+		}
+	}
+	ids := make([]int, 0, len(instances))
+	for i := range instances {
+		ids = append(ids, i)
+	}
+	sort.Ints(ids)
+	var outdated []observed
+	for _, i := range ids {
+		for _, o := range instances[i] {
+			if !slices.Contains(wanted, o.slot.slot) {
+				e.drain(st, fleetID, o.pod.Name, uses) // a slot the plan no longer has
+			} else if !o.current {
+				outdated = append(outdated, o)
+			}
+		}
+	}
+	sort.SliceStable(outdated, func(a, b int) bool { return rank(uses[outdated[a].pod.Name]) < rank(uses[outdated[b].pod.Name]) })
+	for _, o := range outdated {
+		if inflight >= budget {
+			break
+		}
+		if u := uses[o.pod.Name]; u.Protected && !plan.IgnoreProtection {
+			continue // WITH_PROTECTION: replaced when its session ends
+		}
+		e.drain(st, fleetID, o.pod.Name, uses)
+		inflight++
+	}
+	// Missing slots get a pod of the plan's revision.
+	complete := true
+	for _, i := range ids {
+		for _, slot := range wanted {
+			var have *observed
+			for k, o := range instances[i] {
+				if o.slot.slot == slot && st.draining[o.pod.Name].IsZero() {
+					have = &instances[i][k]
+				}
+			}
+			if have == nil {
+				complete = false
+				if err := e.createPod(ctx, st, plan, podSlot{instance: i, slot: slot}); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			if !have.current || !have.ready {
+				complete = false
+			}
+		}
+	}
+	if len(st.draining) > 0 {
+		complete = false
+	}
+	e.settleDeployment(ctx, st, plan, complete, instances)
+	return again, nil
+}
+
+// rank orders pods to take away: idle first, then busy, protected last.
+func rank(u control.PodUse) int {
+	switch {
+	case u.Protected:
+		return 2
+	case u.Busy:
+		return 1
+	}
+	return 0
+}
+
+// pickScaleIn chooses n instances to remove: those with the fewest busy pods, never one
+// with a protected session; higher indexes first among equals.
+func pickScaleIn(instances map[int][]observed, uses map[string]control.PodUse, n int) []int {
+	type cand struct{ i, busy int }
+	var cands []cand
+	for i, pods := range instances {
+		c := cand{i: i}
+		protected := false
+		for _, o := range pods {
+			u := uses[o.pod.Name]
+			protected = protected || u.Protected
+			if u.Busy {
+				c.busy++
+			}
+		}
+		if !protected {
+			cands = append(cands, c)
+		}
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		if cands[a].busy != cands[b].busy {
+			return cands[a].busy < cands[b].busy
+		}
+		return cands[a].i > cands[b].i
+	})
+	var out []int
+	for _, c := range cands[:min(n, len(cands))] {
+		out = append(out, c.i)
+	}
+	return out
+}
+
+// drain asks a pod's game server to end (TerminateProcess); the pod is deleted when it
+// has, or when the grace runs out. A pod with no game server process is deleted at once.
+func (e *Engine) drain(st *fleetState, fleetID, pod string, uses map[string]control.PodUse) {
+	if _, ok := st.draining[pod]; ok {
+		return
+	}
+	e.log.Info("draining pod", "fleet", fleetID, "pod", pod)
+	st.draining[pod] = time.Now()
+	if uses[pod].Processes > 0 {
+		e.svc.DrainPod(fleetID, pod)
+	} else {
+		st.draining[pod] = time.Now().Add(-e.cfg.DrainGrace)
+	}
+	e.queue.AddAfter(fleetID, 500*time.Millisecond)
+}
+
+// settleDeployment reports the latest deployment complete (every slot runs its revision
+// and is ready) or impaired (its pods keep failing), once.
+func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan control.ContainerPlan, complete bool, instances map[int][]observed) {
+	if !plan.DeploymentActive || st.settled == plan.Deployment+plan.Revision {
+		return
+	}
+	if complete {
+		st.settled = plan.Deployment + plan.Revision
+		if err := e.svc.DeploymentProgress(ctx, plan.FleetID, plan.Deployment, true, ""); err != nil {
+			e.log.Warn("report deployment", "fleet", plan.FleetID, "error", err)
+		}
+		return
+	}
+	const maxFailures = 3
+	if st.failures[plan.Revision] < maxFailures {
+		return
+	}
+	for _, pods := range instances {
+		for _, o := range pods {
+			if o.current && o.ready {
+				return // some of it works
+			}
+		}
+	}
+	st.settled = plan.Deployment + plan.Revision
+	why := fmt.Sprintf("%d pods of the new revision failed and none is ready", st.failures[plan.Revision])
+	if err := e.svc.DeploymentProgress(ctx, plan.FleetID, plan.Deployment, false, why); err != nil {
+		e.log.Warn("report deployment", "fleet", plan.FleetID, "error", err)
+	}
+}
+
+// report tells the service what changed in a pod: scheduled (its node's IP), running,
+// its containers; and records in a fleet event a pod the scheduler cannot place.
+func (e *Engine) report(ctx context.Context, st *fleetState, plan control.ContainerPlan, o observed) error {
+	p := o.pod
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable && !st.unscheduled[p.Name] {
+			st.unscheduled[p.Name] = true
+			e.svc.FleetEvent(ctx, plan.FleetID, "FLEET_SCALING_EVENT", fmt.Sprintf("Pod %s cannot be scheduled: %s", p.Name, c.Message))
+		}
+	}
+	if o.slot.slot == perInstanceSlot {
+		return nil // not a compute: no game server connects from it
+	}
+	now := control.Pod{FleetID: plan.FleetID, Name: p.Name, InstanceID: instanceID(plan.FleetID, o.slot.instance), HostIP: p.Status.HostIP, Running: o.running}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.ContainerID != "" {
+			if now.Containers == nil {
+				now.Containers = map[string]string{}
+			}
+			now.Containers[c.Name] = c.ContainerID
+		}
+	}
+	if last, ok := st.reported[p.Name]; ok && last.HostIP == now.HostIP && last.Running == now.Running && len(last.Containers) == len(now.Containers) {
+		return nil
+	}
+	if err := e.svc.PodChanged(ctx, now); err != nil {
+		return err
+	}
+	st.reported[p.Name] = now
+	return nil
+}
+
+// podGone tells the service a pod is gone (once) and removes its Secret.
+func (e *Engine) podGone(ctx context.Context, st *fleetState, fleetID, pod string) error {
+	if st.gone[pod] {
+		return nil
+	}
+	if err := e.svc.PodGone(ctx, fleetID, pod); err != nil {
+		return err
+	}
+	err := e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, pod, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete secret %s: %w", pod, err)
+	}
+	st.gone[pod] = true
+	delete(st.reported, pod)
+	delete(st.unscheduled, pod)
+	delete(st.draining, pod)
+	e.log.Info("pod gone", "fleet", fleetID, "pod", pod)
+	return nil
+}
+
+func (e *Engine) deletePod(ctx context.Context, p *corev1.Pod) error {
+	if p.DeletionTimestamp != nil {
+		return nil
+	}
+	err := e.cfg.Client.CoreV1().Pods(e.cfg.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("delete pod %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+// createPod registers a new pod with the service, stores its auth token in a Secret, and
+// creates it.
+func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.ContainerPlan, slot podSlot) error {
+	name := plan.FleetID + "-" + randomSuffix()
+	pod := buildPod(plan, podSpec{name: name, namespace: e.cfg.Namespace, slot: slot, sdkEndpoint: e.cfg.SDKEndpoint})
+	if slot.slot != perInstanceSlot {
+		tok, err := e.svc.PodCreating(ctx, control.Pod{FleetID: plan.FleetID, Name: name, InstanceID: instanceID(plan.FleetID, slot.instance), Ports: portMap(plan, slot)})
+		if err != nil {
+			return err
+		}
+		_, err = e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Create(ctx, buildSecret(plan, name, e.cfg.Namespace, tok), metav1.CreateOptions{})
+		if err != nil {
+			return errors.Join(fmt.Errorf("create secret %s: %w", name, err), e.svc.PodGone(ctx, plan.FleetID, name))
+		}
+	}
+	if _, err := e.cfg.Client.CoreV1().Pods(e.cfg.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		err = fmt.Errorf("create pod %s: %w", name, err)
+		if slot.slot != perInstanceSlot {
+			_ = e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+			err = errors.Join(err, e.svc.PodGone(ctx, plan.FleetID, name))
+		}
+		return err
+	}
+	st.expected[name] = expectedPod{slot: slot, at: time.Now()}
+	e.log.Info("pod created", "fleet", plan.FleetID, "pod", name, "instance", slot.instance, "slot", slot.slot)
+	return nil
+}
+
+// randomSuffix is five lowercase letters or digits, as Kubernetes' generated names have.
+func randomSuffix() string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, 5)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
