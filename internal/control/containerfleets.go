@@ -43,7 +43,7 @@ const (
 	// holds; maxConnectionPort is the highest port GameLift allows.
 	defaultInstancesInRange = 100
 	maxConnectionPort       = 60000
-	eventDeploymentStart = "FLEET_DEPLOYMENT_STARTED" // hoist's own event codes name deployments
+	eventDeploymentStart    = "FLEET_DEPLOYMENT_STARTED" // hoist's own event codes name deployments
 )
 
 // ContainerEngine runs container fleets' game servers. Hoist's Kubernetes engine
