@@ -40,7 +40,8 @@ var images = map[string]node.Command{
 	"sleeper": {Path: "sleep", Args: []string{"3600"}},
 }
 
-func start(t *testing.T) *env {
+// start runs a node for a new namespace; opts may change its Config.
+func start(t *testing.T, opts ...func(*node.Config)) *env {
 	t.Helper()
 	kc := os.Getenv("HOIST_TEST_KUBECONFIG")
 	if kc == "" {
@@ -67,13 +68,15 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, cs: cs, ns: ns, node: "node-" + ns, out: out, ctx: ctx}
+	cfg := node.Config{
+		REST: rc, NodeName: e.node, Namespace: ns, Images: images, Dir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	done := make(chan error, 1)
-	go func() {
-		done <- node.Run(ctx, node.Config{
-			REST: rc, NodeName: e.node, Namespace: ns, Images: images, Dir: t.TempDir(),
-			Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		})
-	}()
+	go func() { done <- node.Run(ctx, cfg) }()
 	var once sync.Once
 	e.stop = func() {
 		once.Do(func() {
@@ -560,9 +563,9 @@ func TestHostPortCollision(t *testing.T) {
 }
 
 // An image with no local program is ErrImagePull; a pod for another scheduler is left
-// alone.
+// alone. (This node reads its kubeconfig from the file.)
 func TestUnknownImageAndOtherScheduler(t *testing.T) {
-	e := start(t)
+	e := start(t, func(c *node.Config) { c.REST, c.Kubeconfig = nil, os.Getenv("HOIST_TEST_KUBECONFIG") })
 	e.create(&corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "nope"},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.example/nope:1"}}},
