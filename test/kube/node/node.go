@@ -950,6 +950,8 @@ func (s *stand) statusLocked(pod *corev1.Pod, st *podState) corev1.PodStatus {
 		PodIP: s.cfg.NodeIP, PodIPs: []corev1.PodIP{{IP: s.cfg.NodeIP}},
 		StartTime: &st.startTime,
 		QOSClass:  pod.Status.QOSClass,
+		// As a kubelet with PodObservedGenerationTracking (on by default) does.
+		ObservedGeneration: pod.Generation,
 	}
 	allStarted, allDone, allZero := true, true, true
 	var unready []string
