@@ -145,6 +145,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == testGameServerArg {
 		os.Exit(runTestGameServer(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == testPodServerArg {
+		os.Exit(runTestPodServer())
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)

@@ -1,0 +1,477 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/sdk/gameserver"
+	"github.com/hoist-dev/hoist/test/kube/node"
+)
+
+// These tests run the Kubernetes engine against a real API server (test/kube/start.sh)
+// with the node stand-in of test/kube/node, which runs each pod's game server container
+// as this test binary in testPodServerArg mode.
+
+const (
+	podImage         = "hoist-test/podserver:1"
+	testPodServerArg = "hoist-test-podserver"
+	kubeWait         = 60 * time.Second
+)
+
+// runTestPodServer is a game server on the Server SDK, as a container image would run
+// it: it connects with the pod's GAMELIFT_SDK_* environment, is ready on its container
+// port 7777, activates every session it gets and ends when told to (TerminateProcess) or
+// on SIGTERM. It binds no port: pods of the stand-in share the host's network.
+func runTestPodServer() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "connect:", err)
+		return 1
+	}
+	defer c.Destroy()
+	done := make(chan struct{})
+	var once sync.Once
+	err = c.ProcessReady(ctx, gameserver.ProcessParameters{
+		Port: 7777,
+		OnStartGameSession: func(gs gameserver.GameSession) {
+			go c.ActivateGameSession(ctx)
+		},
+		OnProcessTerminate: func() { once.Do(func() { close(done) }) },
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ProcessReady:", err)
+		return 1
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	c.ProcessEnding(context.Background())
+	return 0
+}
+
+// kubeWorld is a Hoist server running container fleets on the test API server, in a
+// namespace of its own, with a node stand-in for that namespace.
+type kubeWorld struct {
+	srv   *server.Server
+	api   *gl.Client
+	kc    kubernetes.Interface
+	ns    string
+	clock *fakeClock
+	cfg   server.Config
+}
+
+func kubeREST(t *testing.T) *rest.Config {
+	t.Helper()
+	path := os.Getenv("HOIST_TEST_KUBECONFIG")
+	if path == "" {
+		t.Skip("no Kubernetes API server: export HOIST_TEST_KUBECONFIG=$(test/kube/start.sh /tmp/hoist-kube) to run the Kubernetes engine's tests")
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatalf("HOIST_TEST_KUBECONFIG: %v", err)
+	}
+	return rc
+}
+
+func newKubeWorld(t *testing.T) *kubeWorld {
+	t.Helper()
+	ctx := context.Background()
+	rc := kubeREST(t)
+	kc := kubernetes.NewForConfigOrDie(rc)
+	ns := "hoist-" + rand.Text()[:10]
+	ns = lower(ns)
+	if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nodeCtx, stopNode := context.WithCancel(ctx)
+	nodeDone := make(chan error, 1)
+	go func() {
+		nodeDone <- node.Run(nodeCtx, node.Config{
+			REST: rc, NodeName: ns, Namespace: ns, Dir: t.TempDir(), Logger: kubeTestLogger(),
+			Images: map[string]node.Command{podImage: {Path: os.Args[0], Args: []string{testPodServerArg}}},
+		})
+	}()
+	t.Cleanup(func() {
+		// The test API server has no namespace controller: what is in the namespace is
+		// removed by hand, before the stand-in stops.
+		zero := int64(0)
+		kc.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
+		kc.CoreV1().Secrets(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+		stopNode()
+		if err := <-nodeDone; err != nil {
+			t.Errorf("node stand-in: %v", err)
+		}
+		kc.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	})
+	w := &kubeWorld{kc: kc, ns: ns, clock: &fakeClock{now: time.Now()}}
+	w.cfg = server.Config{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Clock: w.clock, Logger: kubeTestLogger(),
+		SweepInterval: 5 * time.Millisecond, HeartbeatTimeout: 24 * time.Hour, NoLocalAgent: true,
+		Kubernetes: &server.KubernetesConfig{REST: rc, Namespace: ns, Resync: time.Second, DrainGrace: 5 * time.Second},
+	}
+	w.start(t)
+	return w
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// start starts (or starts again) the world's server on its data directory.
+func (w *kubeWorld) start(t *testing.T) {
+	t.Helper()
+	srv, err := server.Start(context.Background(), w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	w.cfg.Addr = srv.Endpoint[len("http://"):] // the same address after a restart
+	w.srv, w.api = srv, client(srv.Endpoint, testCreds.SecretAccessKey)
+}
+
+func (w *kubeWorld) definition(t *testing.T, greeting string) {
+	t.Helper()
+	ctx := context.Background()
+	game := &types.GameServerContainerDefinitionInput{
+		ContainerName: aws.String("game"), ImageUri: aws.String(podImage), ServerSdkVersion: aws.String("5.2.0"),
+		PortConfiguration: &types.ContainerPortConfiguration{ContainerPortRanges: []types.ContainerPortRange{
+			{FromPort: aws.Int32(7777), ToPort: aws.Int32(7777), Protocol: types.IpProtocolUdp},
+		}},
+		EnvironmentOverride: []types.ContainerEnvironment{{Name: aws.String("GREETING"), Value: aws.String(greeting)}},
+	}
+	_, err := w.api.DescribeContainerGroupDefinition(ctx, &gl.DescribeContainerGroupDefinitionInput{Name: aws.String("pods")})
+	if err != nil {
+		must(w.api.CreateContainerGroupDefinition(ctx, &gl.CreateContainerGroupDefinitionInput{
+			Name: aws.String("pods"), ContainerGroupType: types.ContainerGroupTypeGameServer,
+			OperatingSystem:           types.ContainerOperatingSystemAmazonLinux2023,
+			TotalMemoryLimitMebibytes: aws.Int32(512), TotalVcpuLimit: aws.Float64(0.5),
+			GameServerContainerDefinition: game,
+		}))(t)
+		return
+	}
+	must(w.api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("pods"), GameServerContainerDefinition: game}))(t)
+}
+
+func (w *kubeWorld) fleet(t *testing.T, perInstance int32) *types.ContainerFleet {
+	t.Helper()
+	f := must(w.api.CreateContainerFleet(context.Background(), &gl.CreateContainerFleetInput{
+		FleetRoleArn: aws.String("arn:aws:iam::123456789012:role/hoist"), GameServerContainerGroupDefinitionName: aws.String("pods"),
+		GameServerContainerGroupsPerInstance: aws.Int32(perInstance),
+		InstanceConnectionPortRange:          &types.ConnectionPortRange{FromPort: aws.Int32(5000), ToPort: aws.Int32(5099)},
+	}))(t).ContainerFleet
+	if f.Status != types.ContainerFleetStatusActivating {
+		t.Errorf("new container fleet is %s, want ACTIVATING", f.Status)
+	}
+	return f
+}
+
+// kubeEventually is eventually with the time pods take to come and go.
+func kubeEventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(kubeWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// computes lists the fleet's ACTIVE computes (pods) by name.
+func (w *kubeWorld) computes(t *testing.T, fleetID *string) map[string]types.Compute {
+	t.Helper()
+	out := map[string]types.Compute{}
+	for _, c := range must(w.api.ListCompute(context.Background(), &gl.ListComputeInput{FleetId: fleetID}))(t).ComputeList {
+		if c.ComputeStatus == types.ComputeStatusActive {
+			out[aws.ToString(c.ComputeName)] = c
+		}
+	}
+	return out
+}
+
+// readyProcesses reads the fleet's ready processes from DescribeFleetUtilization.
+func (w *kubeWorld) readyProcesses(t *testing.T, fleetID *string) int32 {
+	t.Helper()
+	u := must(w.api.DescribeFleetUtilization(context.Background(), &gl.DescribeFleetUtilizationInput{FleetIds: []string{aws.ToString(fleetID)}}))(t)
+	return aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
+}
+
+func (w *kubeWorld) pods(t *testing.T) []corev1.Pod {
+	t.Helper()
+	l, err := w.kc.CoreV1().Pods(w.ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Items
+}
+
+func (w *kubeWorld) session(t *testing.T, id *string) types.GameSession {
+	t.Helper()
+	return must(w.api.DescribeGameSessions(context.Background(), &gl.DescribeGameSessionsInput{GameSessionId: id}))(t).GameSessions[0]
+}
+
+func (w *kubeWorld) activeSession(t *testing.T, fleetID *string) types.GameSession {
+	t.Helper()
+	gs := must(w.api.CreateGameSession(context.Background(), &gl.CreateGameSessionInput{FleetId: fleetID, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
+	kubeEventually(t, "the game session is ACTIVE", func() bool { return w.session(t, gs.GameSessionId).Status == types.GameSessionStatusActive })
+	return w.session(t, gs.GameSessionId)
+}
+
+func (w *kubeWorld) setCapacity(t *testing.T, fleetID *string, desired, maxSize int32) {
+	t.Helper()
+	must(w.api.UpdateFleetCapacity(context.Background(), &gl.UpdateFleetCapacityInput{
+		FleetId: fleetID, DesiredInstances: aws.Int32(desired), MinSize: aws.Int32(0), MaxSize: aws.Int32(maxSize),
+	}))(t)
+}
+
+// A container fleet runs as pods: it becomes ACTIVE with its pods' game servers
+// connected; game sessions, made directly and by a queue, land on pods at the node's IP
+// and a host port of the connection range; a deleted pod interrupts its session and is
+// replaced; capacity goes up and down, never taking a pod with a protected session.
+func TestContainerFleetOnKubernetes(t *testing.T) {
+	w := newKubeWorld(t)
+	ctx := context.Background()
+	w.definition(t, "hello")
+	f := w.fleet(t, 2)
+	id := f.FleetId
+
+	kubeEventually(t, "the fleet is ACTIVE with 2 game servers ready", func() bool {
+		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+		return cf.Status == types.ContainerFleetStatusActive && len(w.computes(t, id)) == 2 && w.readyProcesses(t, id) == 2
+	})
+	kubeEventually(t, "the first deployment is COMPLETE", func() bool {
+		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id}))(t).FleetDeployment
+		return d.DeploymentStatus == types.DeploymentStatusComplete
+	})
+	for name, c := range w.computes(t, id) {
+		if aws.ToString(c.IpAddress) != "127.0.0.1" || c.Type != "CONTAINER" || aws.ToString(c.InstanceId) == "" {
+			t.Errorf("compute %s = %+v, want a CONTAINER compute at the node's IP with an instance", name, c)
+		}
+	}
+	inst := must(w.api.DescribeInstances(ctx, &gl.DescribeInstancesInput{FleetId: id}))(t).Instances
+	if len(inst) != 1 || inst[0].Status != types.InstanceStatusActive {
+		t.Errorf("DescribeInstances = %+v, want one ACTIVE instance of 2 pods", inst)
+	}
+	capa := must(w.api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetCapacity[0]
+	if aws.ToInt32(capa.InstanceCounts.ACTIVE) != 1 || aws.ToInt32(capa.GameServerContainerGroupCounts.ACTIVE) != 2 {
+		t.Errorf("capacity = instances %+v, container groups %+v", capa.InstanceCounts, capa.GameServerContainerGroupCounts)
+	}
+
+	// A session made directly, at the node's IP and its pod's host port for 7777.
+	first := w.activeSession(t, id)
+	if aws.ToString(first.IpAddress) != "127.0.0.1" || aws.ToInt32(first.Port) < 5000 || aws.ToInt32(first.Port) > 5001 {
+		t.Errorf("session at %s:%d, want 127.0.0.1 and a port of the first instance's block, 5000-5001", aws.ToString(first.IpAddress), aws.ToInt32(first.Port))
+	}
+	pm := must(w.api.DescribeContainerGroupPortMappings(ctx, &gl.DescribeContainerGroupPortMappingsInput{FleetId: id, ComputeName: first.ComputeName, ContainerGroupType: types.ContainerGroupTypeGameServer}))(t)
+	if len(pm.ContainerGroupPortMappings) != 1 || len(pm.ContainerGroupPortMappings[0].ContainerPortMappings) != 1 ||
+		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ContainerPort) != 7777 ||
+		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ConnectionPort) != aws.ToInt32(first.Port) {
+		t.Errorf("port mappings of %s = %+v, want 7777 -> %d", aws.ToString(first.ComputeName), pm.ContainerGroupPortMappings, aws.ToInt32(first.Port))
+	}
+
+	// A session placed by a queue lands on the other pod.
+	must(w.api.CreateGameSessionQueue(ctx, &gl.CreateGameSessionQueueInput{Name: aws.String("pods"),
+		Destinations: []types.GameSessionQueueDestination{{DestinationArn: f.FleetArn}}}))(t)
+	must(w.api.StartGameSessionPlacement(ctx, &gl.StartGameSessionPlacementInput{PlacementId: aws.String("p1"),
+		GameSessionQueueName: aws.String("pods"), MaximumPlayerSessionCount: aws.Int32(4)}))(t)
+	var placed *types.GameSessionPlacement
+	kubeEventually(t, "the placement is FULFILLED", func() bool {
+		placed = must(w.api.DescribeGameSessionPlacement(ctx, &gl.DescribeGameSessionPlacementInput{PlacementId: aws.String("p1")}))(t).GameSessionPlacement
+		return placed.Status == types.GameSessionPlacementStateFulfilled
+	})
+	if aws.ToString(placed.IpAddress) != "127.0.0.1" || aws.ToInt32(placed.Port) == aws.ToInt32(first.Port) || aws.ToInt32(placed.Port) < 5000 || aws.ToInt32(placed.Port) > 5001 {
+		t.Errorf("placement at %s:%d, want 127.0.0.1 and the other pod's port", aws.ToString(placed.IpAddress), aws.ToInt32(placed.Port))
+	}
+	second := w.session(t, placed.GameSessionArn)
+
+	// Deleting the first session's pod interrupts it; a new pod takes the pod's place.
+	if err := w.kc.CoreV1().Pods(w.ns).Delete(ctx, aws.ToString(first.ComputeName), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubeEventually(t, "the deleted pod's session is TERMINATED, INTERRUPTED", func() bool {
+		gs := w.session(t, first.GameSessionId)
+		return gs.Status == types.GameSessionStatusTerminated && gs.StatusReason == types.GameSessionStatusReasonInterrupted
+	})
+	kubeEventually(t, "a replacement pod is ready", func() bool {
+		cs := w.computes(t, id)
+		_, old := cs[aws.ToString(first.ComputeName)]
+		return len(cs) == 2 && !old && w.readyProcesses(t, id) == 2
+	})
+
+	// Up to 2 instances (4 pods), all on one node: each pod has host ports of its own.
+	w.setCapacity(t, id, 2, 3)
+	kubeEventually(t, "4 pods are ready", func() bool { return len(w.computes(t, id)) == 4 && w.readyProcesses(t, id) == 4 })
+	if n := len(must(w.api.DescribeInstances(ctx, &gl.DescribeInstancesInput{FleetId: id}))(t).Instances); n != 2 {
+		t.Errorf("DescribeInstances lists %d instances, want 2", n)
+	}
+
+	// Down to 0 with the placed session protected: its instance stays.
+	must(w.api.UpdateGameSession(ctx, &gl.UpdateGameSessionInput{GameSessionId: second.GameSessionId, ProtectionPolicy: types.ProtectionPolicyFullProtection}))(t)
+	w.setCapacity(t, id, 0, 3)
+	kubeEventually(t, "the instance without the protected session is gone", func() bool { return len(w.computes(t, id)) == 2 })
+	time.Sleep(3 * time.Second) // several reconciles
+	cs := w.computes(t, id)
+	if _, ok := cs[aws.ToString(second.ComputeName)]; !ok || len(cs) != 2 {
+		t.Errorf("after scaling to 0, computes %v, want the protected session's pod %s and its instance's other pod", slices.Collect(mapKeys(cs)), aws.ToString(second.ComputeName))
+	}
+	if gs := w.session(t, second.GameSessionId); gs.Status != types.GameSessionStatusActive {
+		t.Errorf("protected session is %s, want ACTIVE", gs.Status)
+	}
+	// Unprotected, it is drained: its game server is told to end, then the pods go.
+	must(w.api.UpdateGameSession(ctx, &gl.UpdateGameSessionInput{GameSessionId: second.GameSessionId, ProtectionPolicy: types.ProtectionPolicyNoProtection}))(t)
+	kubeEventually(t, "the last instance is drained and gone", func() bool {
+		return len(w.computes(t, id)) == 0 && w.session(t, second.GameSessionId).Status == types.GameSessionStatusTerminated
+	})
+	kubeEventually(t, "no pods are left", func() bool { return len(w.pods(t)) == 0 })
+	t.Logf("Kubernetes API requests sent by the engine: %d", w.srv.KubernetesRequests())
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// A new definition version rolls out as a deployment; a target-tracking policy scales
+// the fleet out when available sessions drop under its target and back in; a restarted
+// Hoist adopts the pods it finds, and watches rather than polls.
+func TestContainerFleetRolloutScalingRestart(t *testing.T) {
+	w := newKubeWorld(t)
+	ctx := context.Background()
+	w.definition(t, "v1")
+	f := w.fleet(t, 1)
+	id := f.FleetId
+	kubeEventually(t, "the fleet is ACTIVE with a game server ready", func() bool {
+		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+		return cf.Status == types.ContainerFleetStatusActive && w.readyProcesses(t, id) == 1
+	})
+	kubeEventually(t, "the first deployment is COMPLETE", func() bool {
+		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id}))(t).FleetDeployment
+		return d.DeploymentStatus == types.DeploymentStatusComplete
+	})
+	before := w.computes(t, id)
+
+	// Version 2 of the definition rolls out.
+	w.definition(t, "v2")
+	cf := must(w.api.UpdateContainerFleet(ctx, &gl.UpdateContainerFleetInput{FleetId: id, GameServerContainerGroupDefinitionName: aws.String("pods"),
+		DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercentage: aws.Int32(30)}}))(t).ContainerFleet
+	if cf.Status != types.ContainerFleetStatusUpdating || aws.ToString(cf.GameServerContainerGroupDefinitionArn) == aws.ToString(f.GameServerContainerGroupDefinitionArn) {
+		t.Errorf("after the update: %s running %s, want UPDATING to version 2", cf.Status, aws.ToString(cf.GameServerContainerGroupDefinitionArn))
+	}
+	deployment := cf.DeploymentDetails.LatestDeploymentId
+	kubeEventually(t, "the deployment is COMPLETE and the fleet ACTIVE", func() bool {
+		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id, DeploymentId: deployment}))(t).FleetDeployment
+		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+		return d.DeploymentStatus == types.DeploymentStatusComplete && cf.Status == types.ContainerFleetStatusActive && w.readyProcesses(t, id) == 1
+	})
+	for _, p := range w.pods(t) {
+		if _, old := before[p.Name]; old {
+			t.Errorf("pod %s of version 1 is still there", p.Name)
+		}
+		if env := p.Spec.Containers[0].Env; !slices.ContainsFunc(env, func(e corev1.EnvVar) bool { return e.Name == "GREETING" && e.Value == "v2" }) {
+			t.Errorf("pod %s environment %v, want GREETING=v2", p.Name, env)
+		}
+	}
+	if n := len(must(w.api.ListFleetDeployments(ctx, &gl.ListFleetDeploymentsInput{FleetId: id}))(t).FleetDeployments); n != 2 {
+		t.Errorf("ListFleetDeployments = %d deployments, want 2", n)
+	}
+
+	// Target tracking: keep half the sessions available.
+	must(w.api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: id, MinSize: aws.Int32(1), MaxSize: aws.Int32(3), DesiredInstances: aws.Int32(1)}))(t)
+	must(w.api.PutScalingPolicy(ctx, targetBased(id, "half", 50)))(t)
+	gs := w.activeSession(t, id)
+	minute := func() {
+		t.Helper()
+		before := w.srv.ScalingEvaluations()
+		w.clock.Advance(time.Minute)
+		kubeEventually(t, "the scaling policies are evaluated", func() bool { return w.srv.ScalingEvaluations() > before })
+	}
+	minute()
+	kubeEventually(t, "scaled out to 2 ready game servers", func() bool { return len(w.computes(t, id)) == 2 && w.readyProcesses(t, id) == 2 })
+	must(w.api.TerminateGameSession(ctx, &gl.TerminateGameSessionInput{GameSessionId: gs.GameSessionId, TerminationMode: types.TerminationModeForceTerminate}))(t)
+	kubeEventually(t, "the session is TERMINATED", func() bool { return w.session(t, gs.GameSessionId).Status == types.GameSessionStatusTerminated })
+	minute()
+	kubeEventually(t, "scaled back in to 1", func() bool { return len(w.computes(t, id)) == 1 && len(w.pods(t)) == 1 })
+
+	// Restarted, Hoist adopts the pod it finds: no pod is made or deleted.
+	kubeEventually(t, "the game server is ready", func() bool { return w.readyProcesses(t, id) == 1 })
+	names := func() []string {
+		var out []string
+		for _, p := range w.pods(t) {
+			out = append(out, p.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	was := names()
+	if err := w.srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.start(t)
+	kubeEventually(t, "the game server reconnects to the restarted server", func() bool { return w.readyProcesses(t, id) == 1 })
+	time.Sleep(2 * time.Second) // a few reconciles
+	if now := names(); !slices.Equal(now, was) {
+		t.Errorf("pods after the restart %v, want those before %v", now, was)
+	}
+	w.activeSession(t, id)
+
+	// Watching, not polling: a fleet at rest costs no API requests.
+	idle := w.srv.KubernetesRequests()
+	time.Sleep(3 * time.Second)
+	if n := w.srv.KubernetesRequests() - idle; n > 0 {
+		t.Errorf("%d Kubernetes API requests in 3 s of rest, want none", n)
+	}
+	t.Logf("Kubernetes API requests sent by the restarted engine: %d", w.srv.KubernetesRequests())
+}
+
+// kubeTestLogger logs to stderr when HOIST_TEST_LOG is set.
+func kubeTestLogger() *slog.Logger {
+	if os.Getenv("HOIST_TEST_LOG") == "" {
+		return quietLogger()
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Without the Kubernetes engine, a container fleet is refused with what it needs.
+func TestContainerFleetNeedsKubernetes(t *testing.T) {
+	_, api := start(t, t.TempDir())
+	_, err := api.CreateContainerFleet(context.Background(), &gl.CreateContainerFleetInput{FleetRoleArn: aws.String("arn:aws:iam::123456789012:role/hoist")})
+	var e interface{ ErrorCode() string }
+	if !errors.As(err, &e) || e.ErrorCode() != "UnsupportedRegionException" || !strings.Contains(err.Error(), "hoist server with --kubernetes") {
+		t.Errorf("CreateContainerFleet without the engine: %v, want UnsupportedRegionException naming --kubernetes", err)
+	}
+}
