@@ -507,7 +507,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		s.endSession(ctx, id, ReasonForceTerminated)
 		s.forceStop(ctx, keyOf(gs))
 	} else {
-		_, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
+		updated, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {
 				gs.Model.Status = gamelift.String(SessionTerminating)
 			}
@@ -516,6 +516,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		if err != nil {
 			return nil, notFound(err, "Game session %s not found", id)
 		}
+		s.updateProcessLimits(updated)
 		s.askProcessToEnd(keyOf(gs))
 	}
 	gs, err = s.getSession(ctx, in.GameSessionId)

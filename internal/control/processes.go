@@ -41,11 +41,14 @@ type process struct {
 	disconnectedAt time.Time
 	tokenExpires   time.Time
 
-	// The session it hosts, if any: ID, whether still ACTIVATING and until when, players.
+	// The session it hosts, if any: ID, whether still ACTIVATING and until when, whether
+	// TerminateGameSession asked it to end, players (reserved ones among them).
 	gameSessionID     string
 	activating        bool
+	terminating       bool
 	activationExpires time.Time
 	players, maxSlots int32
+	reserved          int32
 
 	idx indexed // where the registry's index holds it
 }
@@ -102,8 +105,8 @@ func (s *Service) reserveProcessSince(fleetID, location, sessionID string, rc ga
 	if chosen == nil {
 		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
 	}
-	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
-	chosen.players, chosen.maxSlots = 0, 0
+	chosen.gameSessionID, chosen.activating, chosen.terminating, chosen.activationExpires = sessionID, true, false, now.Add(timeout)
+	chosen.players, chosen.maxSlots, chosen.reserved = 0, 0, 0
 	s.procs.sync(chosen)
 	return placed{
 		key: chosen.key(), id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
@@ -121,12 +124,15 @@ func (s *Service) releaseProcess(key procKey, sessionID string) {
 	}
 }
 
-// updateProcessLimits copies a session's player counts to its process, for utilization.
+// updateProcessLimits copies a session's player counts and whether it is TERMINATING to
+// its process, for utilization and the census.
 func (s *Service) updateProcessLimits(gs store.GameSession) {
+	reserved := reservedPlayers(gs.Players)
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	if p, ok := s.procs.byKey[keyOf(gs)]; ok && p.gameSessionID == gamelift.Value(gs.Model.GameSessionId) {
 		p.players, p.maxSlots = gamelift.Value(gs.Model.CurrentPlayerSessionCount), gamelift.Value(gs.Model.MaximumPlayerSessionCount)
+		p.reserved, p.terminating = reserved, gamelift.Value(gs.Model.Status) == SessionTerminating
 	}
 }
 
@@ -722,8 +728,10 @@ func (s *Service) adoptSession(ctx context.Context, gs store.GameSession) error 
 		ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
 		port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: s.now(),
 		gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: gamelift.Value(gs.Model.Status) == SessionActivating,
+		terminating:       gamelift.Value(gs.Model.Status) == SessionTerminating,
 		activationExpires: gs.Model.CreationTime.Add(timeout),
 		players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
+		reserved: reservedPlayers(gs.Players),
 	})
 	return nil
 }

@@ -65,6 +65,8 @@ type Config struct {
 	MaxComputes int
 	// Events receives game session placement events; none are sent when nil.
 	Events EventSink
+	// Observer is told what metrics count that no state keeps; nil tells no one.
+	Observer Observer
 	// Peers, when set, reaches the other replicas sharing Store: this replica records
 	// itself as ReplicaID at ReplicaURL and places sessions on the others' processes when
 	// it has none free. Nil for a server alone on its store.
@@ -72,6 +74,13 @@ type Config struct {
 	ReplicaID, ReplicaURL string
 	Clock                 Clock
 	Logger                *slog.Logger
+}
+
+// Observer is told of events that metrics count and no state keeps. Its methods are called
+// on the goroutine that made the change, so they must not block.
+type Observer interface {
+	// PlacementEnded: a game session placement of queue ended with status after wait.
+	PlacementEnded(queue, status string, wait time.Duration)
 }
 
 // Service answers the GameLift operations.
@@ -98,6 +107,7 @@ type Service struct {
 	placer   placer
 	matcher  matcher
 	events   EventSink
+	observer Observer
 	replicas replicas
 
 	procs                            processes
@@ -157,6 +167,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		placer:             newPlacer(),
 		matcher:            newMatcher(),
 		events:             c.Events,
+		observer:           c.Observer,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
