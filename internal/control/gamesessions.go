@@ -365,7 +365,6 @@ func (s *Service) endSessionOf(ctx context.Context, id, reason string, mineOnly 
 	if gs.PlacementID != "" {
 		s.placementSessionEnded(gs.PlacementID)
 	}
-	s.log.Debug("game session ended", "game_session", id, "reason", reason)
 }
 
 var errAlreadyEnded = errors.New("game session already ended")

@@ -239,12 +239,14 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		if p.peer != nil {
 			p.peer.Close("replaced by a new connection of the same process")
 		}
+		s.log.Info("server process reconnected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "game_session", p.gameSessionID)
 	default:
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
 		if ready != nil { // it called ProcessReady before, with another server
 			p.ready, p.port, p.logPaths = true, ready.Port, ready.LogPaths
 		}
 		s.procs.put(p)
+		s.log.Info("server process connected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "ready_before", ready != nil)
 	}
 	p.location = shared(gamelift.Value(c.Model.Location))
 	p.ipAddress, p.dnsName = shared(gamelift.Value(c.Model.IpAddress)), shared(gamelift.Value(c.Model.DnsName))
@@ -291,6 +293,7 @@ func (h *processHandle) Detach(ctx context.Context) {
 	}
 	p.peer, p.disconnectedAt = nil, h.s.now()
 	h.s.procs.sync(p)
+	h.s.log.Info("server process disconnected; kept for its reconnect", "process", p.id, "fleet", p.fleetID, "grace", h.s.reconnectGrace)
 }
 
 // with runs fn on the process under the registry's lock, and keeps the index true to
@@ -391,6 +394,9 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 	case "TerminateServerProcess":
 		var session string
 		err := h.with(func(p *process) error {
+			if !p.ended {
+				h.s.log.Debug("server process ending", "process", p.id, "fleet", p.fleetID, "game_session", p.gameSessionID)
+			}
 			p.ready, p.ended, session = false, true, p.gameSessionID
 			p.gameSessionID, p.activating = "", false
 			return nil

@@ -177,7 +177,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	s.searchIndex = newSessionIndex()
-	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex)
+	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
 	s.tagged = s.taggedKinds()
 	s.procs.freed = s.placer.wake
 	if err := s.resumeProvisioning(ctx); err != nil {
