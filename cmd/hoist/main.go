@@ -2,8 +2,9 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
-//	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [...]
+//	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR] [--metrics-listen ADDR]
+//	hoist status [--endpoint URL]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
 //	hoist bench [--procs N] [--sessions N] [--clients C] [--fleets F] [--endpoint URL]
@@ -117,7 +118,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	advertiseURL := fs.String("advertise-url", "", "with replicas on a shared store: the `URL` the other replicas reach this one's API at (default: its own listening address)")
 	sdkEndpoint := fs.String("sdk-endpoint", "", "the ws:// `URL` computes are told to connect their game server processes to (RegisterCompute's GameLiftServiceSdkEndpoint); with replicas, the load balancer's or DNS name's (default: this server's own)")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
-	verbose := fs.Bool("v", false, "log every failed request")
+	verbose := fs.Bool("v", false, "log at debug level: every API request, and every game session's changes")
+	logFormat := logFormatFlag(fs)
+	metricsListen := fs.String("metrics-listen", "", "also serve /metrics on `host:port` without authentication, for loopback or a private network (on --addr it needs a key allowed hoist:GetMetrics)")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
 	localLocations := fs.String("local-locations", "", "comma-separated remote `locations` (AWS Region names) whose managed fleet processes this host runs too")
 	budgetMiB := fs.Int64("body-budget-mib", server.DefaultBodyBudget>>20, "`MiB` all request bodies being read may take together; requests beyond wait briefly, then get ThrottlingException")
@@ -149,7 +152,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(stderr, *logFormat, level)
+	if err != nil {
+		return err
+	}
 
 	if soft, hard, err := raiseFileLimit(); err != nil {
 		log.Warn("could not raise the open file limit", "soft", soft, "hard", hard, "error", err)
@@ -163,7 +169,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
-		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint}
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}
@@ -195,6 +201,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
 	fmt.Fprintf(w, "Hoist %s serving the GameLift API at %s (region %s)\n", version, srv.Endpoint, srv.Region)
+	if srv.MetricsEndpoint != "" {
+		fmt.Fprintf(w, "Prometheus metrics at %s/metrics\n", srv.MetricsEndpoint)
+	}
 	if srv.CreatedCredentials {
 		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
 	}
