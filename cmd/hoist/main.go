@@ -53,6 +53,7 @@ commands:
   agent         run a fleet's game server processes on this host, for a server elsewhere
   build upload  upload a directory as a game server build
   keys          print a server's key pair as AWS_* variables: eval "$(hoist keys)"
+  status        print a running server's fleets, processes and game sessions as tables
   bench         measure CreateGameSession throughput and latency with simulated game servers
   version       print the version
 
@@ -85,6 +86,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runKeys(ctx, args[1:], stdout)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
@@ -100,7 +103,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys, bench and version (see hoist --help)", args[0])
+	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys, status, bench and version (see hoist --help)", args[0])
 }
 
 var serverHelp = help{
