@@ -5,15 +5,22 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hoist-dev/hoist/internal/agent"
+	"github.com/hoist-dev/hoist/internal/metrics"
 )
 
 var agentHelp = help{
@@ -37,6 +44,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	region := fs.String("region", "us-west-2", "`Region` to sign requests for")
 	logDir := fs.String("log-dir", "./hoist-agent/logs", "`directory` where each process's output is kept")
 	buildDir := fs.String("build-dir", "./hoist-agent/builds", "`directory` where the fleet's build is unpacked")
+	verbose := fs.Bool("v", false, "log at debug level")
+	logFormat := logFormatFlag(fs)
+	metricsListen := fs.String("metrics-listen", "", "serve this agent's Prometheus metrics (process restarts and crashes) at /metrics on `host:port`, without authentication: keep it on loopback or a private network")
 	rest, err := parseFlags(fs, agentHelp, args, stdout)
 	if err != nil {
 		return err
@@ -52,17 +62,47 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *compute == "":
 		return errors.New("hoist agent: --compute-name is required (see hoist agent --help)")
 	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log, err := newLogger(stderr, *logFormat, level)
+	if err != nil {
+		return err
+	}
 	client, _, err := apiClient(*serverURL, *region)
 	if err != nil {
 		return err
 	}
+	counters, reg := metrics.NewAgents()
+	if *metricsListen != "" {
+		stop, err := serveAgentMetrics(*metricsListen, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	err = agent.Run(ctx, agent.Config{
 		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir, UploadLogs: true,
-		Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+		Logger: log, Counters: counters.For(*fleetID, cmp.Or(*location, *region)),
 		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},
 	})
 	return reachable(*serverURL, err)
+}
+
+// serveAgentMetrics serves reg at /metrics on addr until stop.
+func serveAgentMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("agent: serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { srv.Close() }, nil
 }
 
 // apiClient is a GameLift client for a Hoist server, with the keys from the environment.

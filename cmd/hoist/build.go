@@ -56,6 +56,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	version := fs.String("build-version", "", "`version` of the new build")
 	osName := fs.String("os", "AMAZON_LINUX_2023", "operating `system` the build runs on")
 	region := fs.String("region", "us-west-2", "`Region` to sign requests for")
+	showProgress := fs.Bool("progress", false, "report the bytes sent on stderr even when it is not a terminal (on a terminal it always is)")
 	rest, err := parseFlags(fs, uploadHelp, args[1:], stdout)
 	if err != nil {
 		return err
@@ -94,11 +95,11 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*buildID = aws.ToString(created.Build.BuildId)
 	}
 	var progress func(int64)
-	if isTerminal(stderr) {
-		progress = progressLine(stderr, int64(len(archive)))
+	if tty := isTerminal(stderr); tty || *showProgress {
+		progress = progressLine(stderr, int64(len(archive)), tty)
 	}
 	err = builds.UploadWithProgress(ctx, *serverURL, *region, *buildID, creds, archive, progress)
-	if progress != nil {
+	if progress != nil && isTerminal(stderr) {
 		fmt.Fprintln(stderr)
 	}
 	if err != nil {
@@ -153,17 +154,23 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// progressLine returns a progress func that redraws one line: bytes sent and the rate.
-func progressLine(w io.Writer, total int64) func(int64) {
+// progressLine returns a progress func that reports bytes sent and the rate: on a
+// terminal it redraws one line ten times a second; elsewhere (a log file) it writes a line
+// a second, and one at the end.
+func progressLine(w io.Writer, total int64, tty bool) func(int64) {
 	start, last := time.Now(), time.Time{}
+	every, begin, end := time.Second, "", "\n"
+	if tty {
+		every, begin, end = 100*time.Millisecond, "\r", "   "
+	}
 	return func(sent int64) {
 		now := time.Now()
-		if now.Sub(last) < 100*time.Millisecond && sent < total {
+		if now.Sub(last) < every && sent < total {
 			return
 		}
 		last = now
 		rate := float64(sent) / max(now.Sub(start).Seconds(), 0.001)
-		fmt.Fprintf(w, "\ruploading: %s of %s (%s/s)   ", megabytes(float64(sent)), megabytes(float64(total)), megabytes(rate))
+		fmt.Fprintf(w, "%suploading: %s of %s (%s/s)%s", begin, megabytes(float64(sent)), megabytes(float64(total)), megabytes(rate), end)
 	}
 }
 

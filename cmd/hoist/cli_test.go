@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,36 @@ func TestBuildUpload(t *testing.T) {
 	_, _, err = runHoist("build", "upload", "--name", "lobby", "--server", srv.Endpoint, dir)
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the Hoist server at "+srv.Endpoint) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("server down: %v", err)
+	}
+}
+
+// hoist build upload reports the bytes it sends on stderr with --progress; without it,
+// and stderr not a terminal, it says nothing there.
+func TestBuildUploadProgress(t *testing.T) {
+	creds := server.Credentials{AccessKeyID: "AKPROGRESS", SecretAccessKey: "progress-secret"}
+	srv := startServer(t, creds)
+	dir := t.TempDir()
+	big := make([]byte, 1<<20)
+	rand.Read(big) // random bytes do not compress: the archive stays 1 MB
+	if err := os.WriteFile(filepath.Join(dir, "assets.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, err := runHoist("build", "upload", "--name", "quiet", "--server", srv.Endpoint, dir)
+	if err != nil || errs != "" {
+		t.Errorf("without --progress: %v, stderr %q", err, errs)
+	}
+	_, errs, err = runHoist("build", "upload", "--name", "loud", "--progress", "--server", srv.Endpoint, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "uploading: ") || !strings.Contains(last, " MB of ") {
+		t.Fatalf("with --progress, stderr: %q", errs)
+	}
+	// The last line is the whole archive sent: its two sizes agree.
+	f := strings.Fields(last)
+	if f[1] != f[4] || f[1] == "0.0" {
+		t.Errorf("last progress line %q: sent and total differ", last)
 	}
 }

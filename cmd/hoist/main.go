@@ -2,8 +2,9 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
-//	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [...]
+//	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR] [--metrics-listen ADDR]
+//	hoist status [--endpoint URL]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
 //	hoist bench [--procs N] [--sessions N] [--clients C] [--fleets F] [--endpoint URL]
@@ -54,6 +55,7 @@ commands:
   agent         run a fleet's game server processes on this host, for a server elsewhere
   build upload  upload a directory as a game server build
   keys          print a server's key pair as AWS_* variables: eval "$(hoist keys)"
+  status        print a running server's fleets, processes and game sessions as tables
   bench         measure CreateGameSession throughput and latency with simulated game servers
   version       print the version
 
@@ -86,6 +88,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runKeys(ctx, args[1:], stdout)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], stdout)
 	case exampleGameServer:
 		return runExampleGameServer(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
@@ -101,7 +105,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys, bench and version (see hoist --help)", args[0])
+	return fmt.Errorf("unknown command %q: the commands are quickstart, server, agent, build upload, keys, status, bench and version (see hoist --help)", args[0])
 }
 
 var serverHelp = help{
@@ -119,7 +123,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	advertiseURL := fs.String("advertise-url", "", "with replicas on a shared store: the `URL` the other replicas reach this one's API at (default: its own listening address)")
 	sdkEndpoint := fs.String("sdk-endpoint", "", "the ws:// `URL` computes are told to connect their game server processes to (RegisterCompute's GameLiftServiceSdkEndpoint); with replicas, the load balancer's or DNS name's (default: this server's own)")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
-	verbose := fs.Bool("v", false, "log every failed request")
+	verbose := fs.Bool("v", false, "log at debug level: every API request, and every game session's changes")
+	logFormat := logFormatFlag(fs)
+	metricsListen := fs.String("metrics-listen", "", "also serve /metrics on `host:port` without authentication, for loopback or a private network (on --addr it needs a key allowed hoist:GetMetrics)")
 	noAgent := fs.Bool("no-local-agent", false, "do not run managed fleets' processes on this host")
 	localLocations := fs.String("local-locations", "", "comma-separated remote `locations` (AWS Region names) whose managed fleet processes this host runs too")
 	budgetMiB := fs.Int64("body-budget-mib", server.DefaultBodyBudget>>20, "`MiB` all request bodies being read may take together; requests beyond wait briefly, then get ThrottlingException")
@@ -155,7 +161,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(stderr, *logFormat, level)
+	if err != nil {
+		return err
+	}
 
 	if soft, hard, err := raiseFileLimit(); err != nil {
 		log.Warn("could not raise the open file limit", "soft", soft, "hard", hard, "error", err)
@@ -169,7 +178,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
-		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint}
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}
@@ -210,6 +219,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
 	fmt.Fprintf(w, "Hoist %s serving the GameLift API at %s (region %s)\n", version, srv.Endpoint, srv.Region)
+	if srv.MetricsEndpoint != "" {
+		fmt.Fprintf(w, "Prometheus metrics at %s/metrics\n", srv.MetricsEndpoint)
+	}
 	if srv.CreatedCredentials {
 		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
 	}

@@ -289,3 +289,13 @@ func TestAgentRunsABuildFromDefaultDirectories(t *testing.T) {
 		t.Errorf("the agent could not find its build:\n%s", agentLog.String())
 	}
 }
+
+func TestLogFormatIsTextOrJSON(t *testing.T) {
+	for _, args := range [][]string{{"server", "--data-dir", t.TempDir()}, {"agent", "--fleet-id", "f", "--compute-name", "c"}} {
+		var out, errs bytes.Buffer
+		err := run(context.Background(), append(args, "--log-format", "xml"), &out, &errs)
+		if err == nil || !strings.Contains(err.Error(), "--log-format is text or json") {
+			t.Errorf("hoist %s --log-format xml: %v", args[0], err)
+		}
+	}
+}

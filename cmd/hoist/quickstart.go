@@ -121,10 +121,19 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("waiting for the fleet to be ACTIVE (it is %s): %w", status, err)
 	}
-	step("Waiting for both game server processes to be ready")
+	step("Waiting for both game server processes to call ProcessReady (DescribeFleetUtilization counts them)")
+	ready := int32(-1)
 	err = poll(ctx, 30*time.Second, func() (bool, error) {
 		u, err := client.DescribeFleetUtilization(ctx, &gamelift.DescribeFleetUtilizationInput{FleetIds: []string{fleetID}})
-		return err == nil && aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount) == 2, err
+		if err != nil {
+			return false, err
+		}
+		n := aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
+		if n != ready && n < 2 {
+			step("%d of 2 game server processes ready", n)
+		}
+		ready = n
+		return ready == 2, nil
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for the game servers to be ready: %w", err)
@@ -138,7 +147,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("create game session: %w", err)
 	}
 	session := gs.GameSession
-	step("CreateGameSession: %s is %s; waiting for its game server to activate it", aws.ToString(session.GameSessionId), session.Status)
+	step("CreateGameSession: %s is %s; waiting for its game server to call ActivateGameSession", aws.ToString(session.GameSessionId), session.Status)
 	err = poll(ctx, 30*time.Second, func() (bool, error) {
 		d, err := client.DescribeGameSessions(ctx, &gamelift.DescribeGameSessionsInput{GameSessionId: session.GameSessionId})
 		if err == nil {
@@ -152,6 +161,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	address := net.JoinHostPort(aws.ToString(session.IpAddress), strconv.Itoa(int(aws.ToInt32(session.Port))))
 	step("Game session is ACTIVE %s after the create call; players connect to %s", time.Since(started).Round(time.Millisecond), address)
 
+	step("Reserving a player slot (CreatePlayerSession) and joining the game at %s", address)
 	ps, err := client.CreatePlayerSession(ctx, &gamelift.CreatePlayerSessionInput{GameSessionId: session.GameSessionId, PlayerId: aws.String("player-1")})
 	if err != nil {
 		return fmt.Errorf("create player session: %w", err)
@@ -177,6 +187,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 Hoist is running. Try it from another terminal:
 
   %s aws gamelift describe-game-sessions --endpoint-url %s --fleet-id %s
+  %s go run ./cmd/hoist status --endpoint %s   # fleets, processes, sessions
 
   # reserve a slot, then join the game with it (a line protocol: JOIN, SAY <text>, QUIT)
   %s aws gamelift create-player-session --endpoint-url %s \
@@ -185,7 +196,7 @@ Hoist is running. Try it from another terminal:
 
 Data: %s   Logs of each game server: %s
 Press Ctrl-C to stop.
-`, env, srv.Endpoint, fleetID, env, srv.Endpoint, aws.ToString(session.GameSessionId),
+`, env, srv.Endpoint, fleetID, env, srv.Endpoint, env, srv.Endpoint, aws.ToString(session.GameSessionId),
 		strings.Replace(address, ":", " ", 1), *dataDir, filepath.Join(*dataDir, "process-logs"))
 	<-ctx.Done()
 	return nil

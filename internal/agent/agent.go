@@ -44,7 +44,23 @@ type Config struct {
 	// when zero.
 	StopTimeout time.Duration
 	Logger      *slog.Logger
+	// Counters, when set, counts process restarts and crashes.
+	Counters Counters
 }
+
+// Counters is told what happens to the agent's processes, for metrics. Its methods must
+// not block.
+type Counters interface {
+	// ProcessRestarted: a process was launched to replace one that exited on its own.
+	ProcessRestarted()
+	// ProcessCrashed: a process exited with a failure the agent had not asked for.
+	ProcessCrashed()
+}
+
+type noCounters struct{}
+
+func (noCounters) ProcessRestarted() {}
+func (noCounters) ProcessCrashed()   {}
 
 // Crash handling: a process that fails sooner than quickExit after its start is crashing;
 // its slot waits 1 s, 2 s, 4 s ... up to maxBackoff before the next launch.
@@ -85,6 +101,8 @@ type agent struct {
 	installFailed bool
 	slots         map[string]*slotState
 	exits         chan exit
+	// selfExited holds the slots whose process exited on its own: their next launch is a restart.
+	selfExited map[string]bool
 }
 
 // Run registers the host, keeps the fleet's processes running until ctx ends, then drains
@@ -93,7 +111,10 @@ func Run(ctx context.Context, cfg Config) error {
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, 2*time.Second)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 30*time.Second)
 	a := &agent{Config: cfg, log: cmp.Or(cfg.Logger, slog.Default()).With("fleet", cfg.FleetID, "compute", cfg.ComputeName),
-		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16)}
+		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16), selfExited: map[string]bool{}}
+	if a.Counters == nil {
+		a.Counters = noCounters{}
+	}
 	// Processes run in their own directory, so a relative directory of the agent's would
 	// name another place for them (and for exec, which resolves a relative path from the
 	// child's directory).
@@ -249,6 +270,10 @@ func (a *agent) launch(ctx context.Context, slot string, sp ServerProcess) {
 	p := &proc{id: id, slot: slot, cmd: cmd, started: time.Now()}
 	a.running[id] = p
 	a.log.Info("agent: process launched", "process", id, "pid", cmd.Process.Pid, "launch_path", sp.LaunchPath)
+	if a.selfExited[slot] {
+		delete(a.selfExited, slot)
+		a.Counters.ProcessRestarted()
+	}
 	go func() { a.exits <- exit{p, cmd.Wait()} }()
 }
 
@@ -403,10 +428,12 @@ func (a *agent) exited(ctx context.Context, e exit) {
 	if e.p.stop {
 		return
 	}
+	a.selfExited[e.p.slot] = true
 	if e.err == nil { // a game server that ended its game: a fresh one takes its place
 		delete(a.slots, e.p.slot)
 		return
 	}
+	a.Counters.ProcessCrashed()
 	a.report(ctx, "SERVER_PROCESS_CRASHED", fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err)))
 	if ran < quickExit {
 		a.backoff(e.p.slot)

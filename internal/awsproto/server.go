@@ -60,14 +60,20 @@ type Server struct {
 	log         *slog.Logger
 	budget      *Budget
 	bodyTimeout time.Duration
+	observe     func(op, code string, elapsed time.Duration)
 }
 
 // Options tune a Server; the zero value is usable.
 type Options struct {
 	// Now is the clock used to check signing times; time.Now when nil.
 	Now func() time.Time
-	// Logger receives a line per failed request; slog.Default when nil.
+	// Logger receives a line per request: at debug level when it succeeds, at info when
+	// it fails (4xx), at error for the server's own failures (5xx); slog.Default when nil.
 	Logger *slog.Logger
+	// Observe, when set, is told of every request once answered: the operation ("" for
+	// one the Server does not answer, so a caller cannot invent label values), the
+	// exception's name ("" for success), and the time taken. It must not block.
+	Observe func(op, code string, elapsed time.Duration)
 	// Budget bounds the bodies read at once, across requests; when nil, a budget of
 	// DefaultBudget bytes of this Server's own.
 	Budget *Budget
@@ -90,7 +96,7 @@ func New(ops map[string]Handler, keys Keys, o Options) *Server {
 	if o.BodyTimeout <= 0 {
 		o.BodyTimeout = DefaultBodyTimeout
 	}
-	return &Server{ops: ops, verifier: newVerifier(keys, o.Now), log: o.Logger, budget: o.Budget, bodyTimeout: o.BodyTimeout}
+	return &Server{ops: ops, verifier: newVerifier(keys, o.Now), log: o.Logger, budget: o.Budget, bodyTimeout: o.BodyTimeout, observe: o.Observe}
 }
 
 // HoistOperation names an operation of Hoist's own (managing access keys, say), which
@@ -127,27 +133,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 
 	c, op := protocolOf(r)
+	var caller string
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.ErrorContext(ctx, "api: panic", "op", op, "request_id", id, "panic", p)
-			c.encodeError(w, gamelift.InternalFailure("internal failure"))
+			e := gamelift.InternalFailure("internal failure")
+			s.done(ctx, id, op, caller, e, start)
+			c.encodeError(w, e)
 		}
 	}()
-	out, err := s.serve(ctx, w, r, c, op)
+	out, err := s.serve(ctx, w, r, c, op, &caller)
+	s.done(ctx, id, op, caller, err, start)
 	if err != nil {
-		e := gamelift.AsError(err)
-		level := slog.LevelDebug
-		if e.Status >= 500 || e.Code == "InternalServiceException" {
-			level = slog.LevelError
-		}
-		s.log.Log(ctx, level, "api: request failed", "op", op, "request_id", id, "code", e.Code, "error", err, "elapsed", time.Since(start))
-		c.encodeError(w, e)
+		c.encodeError(w, gamelift.AsError(err))
 		return
 	}
 	c.encode(w, http.StatusOK, out)
 }
 
-func (s *Server) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, c codec, op string) (any, error) {
+// maxLoggedOp bounds how much of an operation name a caller sent is logged.
+const maxLoggedOp = 128
+
+// done logs an answered request and tells the observer: the request's ID, operation, the
+// access key ID it names once the key is known (its signature may yet have failed), its
+// HTTP status and how long it took. Successes are logged at debug level, failures at
+// info, the server's own (5xx) at error.
+func (s *Server) done(ctx context.Context, id, op, caller string, err error, start time.Time) {
+	elapsed := time.Since(start)
+	status, code, level := http.StatusOK, "", slog.LevelDebug
+	if err != nil {
+		e := gamelift.AsError(err)
+		status, code, level = e.Status, e.Code, slog.LevelInfo
+		if e.Status >= 500 || e.Code == "InternalServiceException" {
+			level = slog.LevelError
+		}
+	}
+	if s.observe != nil {
+		known := op
+		if _, ok := s.ops[op]; !ok {
+			known = ""
+		}
+		s.observe(known, code, elapsed)
+	}
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	if len(op) > maxLoggedOp {
+		op = op[:maxLoggedOp]
+	}
+	attrs := []slog.Attr{slog.String("request_id", id), slog.String("op", op), slog.String("access_key_id", caller),
+		slog.Int("status", status), slog.Duration("elapsed", elapsed)}
+	if err != nil {
+		attrs = append(attrs, slog.String("code", code), slog.Any("error", err))
+	}
+	s.log.LogAttrs(ctx, level, "api request", attrs...)
+}
+
+func (s *Server) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, c codec, op string, caller *string) (any, error) {
 	if r.Method != http.MethodPost {
 		return nil, gamelift.UnknownOperation("the GameLift API takes POST requests")
 	}
@@ -162,6 +204,7 @@ func (s *Server) serve(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return nil, err
 	}
+	*caller = sr.auth.accessKey
 	body, release, err := ReadBody(ctx, w, r, s.budget, MaxBodyBytes, s.bodyTimeout)
 	if err != nil {
 		return nil, err

@@ -365,7 +365,6 @@ func (s *Service) endSessionOf(ctx context.Context, id, reason string, mineOnly 
 	if gs.PlacementID != "" {
 		s.placementSessionEnded(gs.PlacementID)
 	}
-	s.log.Debug("game session ended", "game_session", id, "reason", reason)
 }
 
 var errAlreadyEnded = errors.New("game session already ended")
@@ -507,7 +506,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		s.endSession(ctx, id, ReasonForceTerminated)
 		s.forceStop(ctx, keyOf(gs))
 	} else {
-		_, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
+		updated, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
 			if st := gamelift.Value(gs.Model.Status); st == SessionActive || st == SessionActivating {
 				gs.Model.Status = gamelift.String(SessionTerminating)
 			}
@@ -516,6 +515,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 		if err != nil {
 			return nil, notFound(err, "Game session %s not found", id)
 		}
+		s.updateProcessLimits(updated)
 		s.askProcessToEnd(keyOf(gs))
 	}
 	gs, err = s.getSession(ctx, in.GameSessionId)

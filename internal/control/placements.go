@@ -429,6 +429,7 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 		return err
 	}
 	if fulfilled {
+		s.placementEnded(pl)
 		s.placementEvent(pl, "PlacementFulfilled")
 		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
 	}
@@ -456,10 +457,21 @@ func (s *Service) endPlacement(ctx context.Context, id, status, why string) erro
 	}
 	if ended {
 		s.log.Debug("game session placement ended", "placement", id, "status", status, "why", why)
+		s.placementEnded(pl)
 		s.placementEvent(pl, map[string]string{PlacementTimedOut: "PlacementTimedOut", PlacementFailed: "PlacementFailed", PlacementCancelled: "PlacementCancelled"}[status])
 		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
 	}
 	return nil
+}
+
+// placementEnded tells the observer how long a placement waited, from its start to its
+// end (FULFILLED, TIMED_OUT, CANCELLED, FAILED).
+func (s *Service) placementEnded(pl store.Placement) {
+	m := pl.Model
+	if s.observer == nil || m.StartTime == nil || m.EndTime == nil {
+		return
+	}
+	s.observer.PlacementEnded(gamelift.Value(m.GameSessionQueueName), gamelift.Value(m.Status), m.EndTime.Sub(m.StartTime.Time))
 }
 
 // placementEvent sends the event GameLift would publish to the queue's SNS topic, with

@@ -43,11 +43,14 @@ type process struct {
 	disconnectedAt time.Time
 	tokenExpires   time.Time
 
-	// The session it hosts, if any: ID, whether still ACTIVATING and until when, players.
+	// The session it hosts, if any: ID, whether still ACTIVATING and until when, whether
+	// TerminateGameSession asked it to end, players (reserved ones among them).
 	gameSessionID     string
 	activating        bool
+	terminating       bool
 	activationExpires time.Time
 	players, maxSlots int32
+	reserved          int32
 
 	idx indexed // where the registry's index holds it
 }
@@ -104,8 +107,8 @@ func (s *Service) reserveProcessSince(fleetID, location, sessionID string, rc ga
 	if chosen == nil {
 		return placed{}, gamelift.FleetCapacityExceeded("No available server process in fleet %s location %s", fleetID, location)
 	}
-	chosen.gameSessionID, chosen.activating, chosen.activationExpires = sessionID, true, now.Add(timeout)
-	chosen.players, chosen.maxSlots = 0, 0
+	chosen.gameSessionID, chosen.activating, chosen.terminating, chosen.activationExpires = sessionID, true, false, now.Add(timeout)
+	chosen.players, chosen.maxSlots, chosen.reserved = 0, 0, 0
 	s.procs.sync(chosen)
 	return placed{
 		key: chosen.key(), id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
@@ -123,12 +126,15 @@ func (s *Service) releaseProcess(key procKey, sessionID string) {
 	}
 }
 
-// updateProcessLimits copies a session's player counts to its process, for utilization.
+// updateProcessLimits copies a session's player counts and whether it is TERMINATING to
+// its process, for utilization and the census.
 func (s *Service) updateProcessLimits(gs store.GameSession) {
+	reserved := reservedPlayers(gs.Players)
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	if p, ok := s.procs.byKey[keyOf(gs)]; ok && p.gameSessionID == gamelift.Value(gs.Model.GameSessionId) {
 		p.players, p.maxSlots = gamelift.Value(gs.Model.CurrentPlayerSessionCount), gamelift.Value(gs.Model.MaximumPlayerSessionCount)
+		p.reserved, p.terminating = reserved, gamelift.Value(gs.Model.Status) == SessionTerminating
 	}
 }
 
@@ -235,12 +241,14 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer
 		if p.peer != nil {
 			p.peer.Close("replaced by a new connection of the same process")
 		}
+		s.log.Info("server process reconnected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "game_session", p.gameSessionID)
 	default:
 		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
 		if ready != nil { // it called ProcessReady before, with another server
 			p.ready, p.port, p.logPaths = true, ready.Port, ready.LogPaths
 		}
 		s.procs.put(p)
+		s.log.Info("server process connected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "ready_before", ready != nil)
 	}
 	p.location = shared(gamelift.Value(c.Model.Location))
 	p.ipAddress, p.dnsName = shared(gamelift.Value(c.Model.IpAddress)), shared(gamelift.Value(c.Model.DnsName))
@@ -288,6 +296,7 @@ func (h *processHandle) Detach(ctx context.Context) {
 	}
 	p.peer, p.disconnectedAt = nil, h.s.now()
 	h.s.procs.sync(p)
+	h.s.log.Info("server process disconnected; kept for its reconnect", "process", p.id, "fleet", p.fleetID, "grace", h.s.reconnectGrace)
 }
 
 // with runs fn on the process under the registry's lock, and keeps the index true to
@@ -393,6 +402,9 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 	case "TerminateServerProcess":
 		var session string
 		err := h.with(func(p *process) error {
+			if !p.ended {
+				h.s.log.Debug("server process ending", "process", p.id, "fleet", p.fleetID, "game_session", p.gameSessionID)
+			}
 			p.ready, p.ended, session = false, true, p.gameSessionID
 			p.gameSessionID, p.activating = "", false
 			return nil
@@ -730,8 +742,10 @@ func (s *Service) adoptSession(ctx context.Context, gs store.GameSession) error 
 		ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
 		port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: s.now(),
 		gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: gamelift.Value(gs.Model.Status) == SessionActivating,
+		terminating:       gamelift.Value(gs.Model.Status) == SessionTerminating,
 		activationExpires: gs.Model.CreationTime.Add(timeout),
 		players:           gamelift.Value(gs.Model.CurrentPlayerSessionCount), maxSlots: gamelift.Value(gs.Model.MaximumPlayerSessionCount),
+		reserved: reservedPlayers(gs.Players),
 	})
 	return nil
 }

@@ -67,6 +67,8 @@ type Config struct {
 	Engine ContainerEngine
 	// Events receives game session placement events; none are sent when nil.
 	Events EventSink
+	// Observer is told what metrics count that no state keeps; nil tells no one.
+	Observer Observer
 	// Peers, when set, reaches the other replicas sharing Store: this replica records
 	// itself as ReplicaID at ReplicaURL and places sessions on the others' processes when
 	// it has none free. Nil for a server alone on its store.
@@ -74,6 +76,13 @@ type Config struct {
 	ReplicaID, ReplicaURL string
 	Clock                 Clock
 	Logger                *slog.Logger
+}
+
+// Observer is told of events that metrics count and no state keeps. Its methods are called
+// on the goroutine that made the change, so they must not block.
+type Observer interface {
+	// PlacementEnded: a game session placement of queue ended with status after wait.
+	PlacementEnded(queue, status string, wait time.Duration)
 }
 
 // Service answers the GameLift operations.
@@ -101,6 +110,7 @@ type Service struct {
 	matcher  matcher
 	events   EventSink
 	engine   ContainerEngine
+	observer Observer
 	replicas replicas
 
 	procs                            processes
@@ -161,6 +171,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		matcher:            newMatcher(),
 		events:             c.Events,
 		engine:             c.Engine,
+		observer:           c.Observer,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
@@ -170,7 +181,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
 	s.searchIndex = newSessionIndex()
-	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex)
+	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
 	s.tagged = s.taggedKinds()
 	s.procs.freed = s.placer.wake
 	if err := s.resumeProvisioning(ctx); err != nil {

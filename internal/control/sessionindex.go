@@ -5,7 +5,9 @@ import (
 	"errors"
 	"hash/maphash"
 	"iter"
+	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -254,18 +256,40 @@ func (x *sessionIndex) lookup(fleetID, id string) (search.Session, bool) {
 	return fs.all[i].Session, true
 }
 
-// indexedSessions is the game session table with every write also applied to the index.
+// indexedSessions is the game session table with every write also applied to the index,
+// and every change of status it makes logged (at debug level: they come with the traffic).
 // Writes of one key hold one of a set of locks while they write and index, so the index
 // takes a session's versions in the order the store committed them.
 type indexedSessions struct {
 	store.Table[store.GameSession]
 	index *sessionIndex
+	log   *slog.Logger
 	seed  maphash.Seed
 	locks [64]sync.Mutex
 }
 
-func newIndexedSessions(t store.Table[store.GameSession], x *sessionIndex) *indexedSessions {
-	return &indexedSessions{Table: t, index: x, seed: maphash.MakeSeed()}
+func newIndexedSessions(t store.Table[store.GameSession], x *sessionIndex, log *slog.Logger) *indexedSessions {
+	return &indexedSessions{Table: t, index: x, log: log, seed: maphash.MakeSeed()}
+}
+
+// logStatus logs a session's change of status, from was ("" for a new session).
+func (t *indexedSessions) logStatus(was string, gs *store.GameSession) {
+	m := &gs.Model
+	now := gamelift.Value(m.Status)
+	if was == now || !t.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("game_session", gamelift.Value(m.GameSessionId)), slog.String("fleet", gamelift.Value(m.FleetId)),
+		slog.String("location", gamelift.Value(m.Location)), slog.String("status", now)}
+	if was != "" {
+		attrs = append(attrs, slog.String("was", was))
+	} else {
+		attrs = append(attrs, slog.String("compute", gs.ComputeName), slog.String("process", gs.ProcessID))
+	}
+	if r := gamelift.Value(m.StatusReason); r != "" {
+		attrs = append(attrs, slog.String("reason", r))
+	}
+	t.log.LogAttrs(context.Background(), slog.LevelDebug, "game session "+strings.ToLower(now), attrs...)
 }
 
 func (t *indexedSessions) lock(key string) *sync.Mutex {
@@ -281,15 +305,21 @@ func (t *indexedSessions) Create(ctx context.Context, key, parent string, v stor
 		return err
 	}
 	t.index.put(v)
+	t.logStatus("", &v)
 	return nil
 }
 
 // Update implements store.Table.
 func (t *indexedSessions) Update(ctx context.Context, key string, fn func(*store.GameSession) error) (store.GameSession, error) {
 	defer t.lock(key).Unlock()
-	v, err := t.Table.Update(ctx, key, fn)
+	var was string
+	v, err := t.Table.Update(ctx, key, func(gs *store.GameSession) error {
+		was = gamelift.Value(gs.Model.Status)
+		return fn(gs)
+	})
 	if err == nil {
 		t.index.put(v)
+		t.logStatus(was, &v)
 	}
 	return v, err
 }

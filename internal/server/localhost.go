@@ -112,7 +112,7 @@ func (la *localAgents) sync(ctx context.Context, refs []control.FleetLocationRef
 				// Its processes' logs go up like any host's: the server reads no game
 				// server's files itself, and the agent never archives the server's own.
 				UploadLogs: true, MaxLogBytes: la.maxLogs, Private: []string{la.dataDir},
-				StopTimeout: 10 * time.Second,
+				StopTimeout: 10 * time.Second, Counters: la.s.metrics.Agents().For(ref.FleetID, ref.Location),
 				Control: &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
 					Location: ref.Location, IPAddress: la.ip},
 			})

@@ -31,9 +31,11 @@ func operations(s *control.Service, keys *access.Keyring) map[string]awsproto.Ha
 	return ops
 }
 
-// operationNames are the names a key's allow list may match: GameLift's and Hoist's own.
+// operationNames are the names a key's allow list may match: GameLift's and Hoist's own,
+// reading the metrics among them.
 func operationNames() []string {
-	return slices.Concat(gamelift.ModelOperations, slices.Collect(maps.Keys(keyOperations(nil))), slices.Collect(maps.Keys(replicaOperations(nil))))
+	return slices.Concat(gamelift.ModelOperations, slices.Collect(maps.Keys(keyOperations(nil))), slices.Collect(maps.Keys(replicaOperations(nil))),
+		[]string{MetricsOperation})
 }
 
 // AccessKey is how Hoist's key operations show a key; the secret only when it is made.

@@ -24,6 +24,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
+	"github.com/hoist-dev/hoist/internal/metrics"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/webhook"
@@ -62,6 +63,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Process timing (see control.Config); zero values take GameLift's.
 	HeartbeatTimeout, ReconnectGrace, SweepInterval time.Duration
+	// MetricsAddr, when set, is a host:port to serve the Prometheus metrics on without
+	// authentication, for a private network or loopback; on the main listener they need
+	// an access key allowed MetricsOperation.
+	MetricsAddr string
 	// NoLocalAgent stops the server's own host from running managed fleets' processes.
 	NoLocalAgent bool
 	// LocalLocations are the remote locations (AWS Region names) whose managed fleet
@@ -132,18 +137,23 @@ type Server struct {
 	CreatedCredentials bool
 	// Region is the Region clients should sign for.
 	Region string
+	// MetricsEndpoint is the http:// URL of the unauthenticated metrics listener
+	// (Config.MetricsAddr), or "".
+	MetricsEndpoint string
 
-	http       *http.Server
-	service    *control.Service
-	log        *slog.Logger
-	stopAgents func()
-	stopEvents func()
-	stopEngine func()       // nil without the Kubernetes engine
-	kube       *kube.Client // the engine's client, nil without it
-	closeOnce  sync.Once
-	closeErr   error
-	store      store.Store
-	done       chan error
+	http        *http.Server
+	metricsHTTP *http.Server // nil without Config.MetricsAddr
+	metrics     *metrics.Server
+	service     *control.Service
+	log         *slog.Logger
+	stopAgents  func()
+	stopEvents  func()
+	stopEngine  func()       // nil without the Kubernetes engine
+	kube        *kube.Client // the engine's client, nil without it
+	closeOnce   sync.Once
+	closeErr    error
+	store       store.Store
+	done        chan error
 }
 
 // Start opens the data directory, listens on cfg.Addr and serves until Close.
@@ -192,6 +202,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// Each server has a registry of its own, so servers sharing a process (tests) do not
+	// count into each other's.
+	var svc *control.Service
+	met := metrics.NewServer(metrics.Source{
+		Census:         func() control.Census { return svc.Census() },
+		SDKConnections: func() int { return ln.Open(connlimit.Upgraded) },
+	})
+	if o, ok := st.(interface{ ObserveCommits(func(time.Duration)) }); ok {
+		o.ObserveCommits(met.CommitObserver(storeKind(cfg.Store)))
+	}
 	keys, err := openKeys(ctx, st, creds, given, cfg)
 	if err != nil {
 		st.Close()
@@ -235,8 +255,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if engine != nil {
 		containers = engine
 	}
-	svc, err := control.New(ctx, control.Config{
-		Engine: containers, Events: events, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
+	svc, err = control.New(ctx, control.Config{
+		Engine: containers, Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
@@ -255,7 +275,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
 	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
-	api := awsproto.New(operations(svc, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget})
+	api := awsproto.New(operations(svc, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	scrape := metricsHandler(met.Registry, cfg.Logger)
+	authScrape := authenticated(keys, scrape)
 
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
@@ -282,18 +304,31 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			serveAgentLogs(w, r, svc, cfg.Logger)
 		case strings.HasPrefix(r.URL.Path, builds.UploadPath):
 			buildFiles.ServeHTTP(w, r)
+		case r.URL.Path == MetricsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			authScrape.ServeHTTP(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}
 	})
 	s := &Server{
 		Endpoint: "http://" + addr, SDKEndpoint: sdkEndpoint, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext,
 			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
+	}
+	if cfg.MetricsAddr != "" {
+		addr, err := s.serveMetrics(cfg.MetricsAddr, scrape)
+		if err != nil {
+			svc.Close()
+			stopEvents()
+			st.Close()
+			ln.Close()
+			return nil, fmt.Errorf("metrics listener on %s: %w", cfg.MetricsAddr, err)
+		}
+		s.MetricsEndpoint = "http://" + addr
 	}
 	go func() {
 		err := s.http.Serve(ln)
@@ -368,6 +403,9 @@ func (s *Server) Close(ctx context.Context) error {
 			s.stopEngine() // pods stay: a restarted server adopts them
 		}
 		err := s.http.Shutdown(ctx)
+		if s.metricsHTTP != nil {
+			err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
+		}
 		s.service.Close()
 		s.stopEvents()
 		s.closeErr = errors.Join(err, s.store.Close())

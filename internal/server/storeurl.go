@@ -27,3 +27,11 @@ func openStore(ctx context.Context, rawURL, dataDir string) (store.Store, error)
 	}
 	return nil, fmt.Errorf("store URL %s: want postgres://... (or postgresql://), or none for SQLite in the data directory", u.Redacted())
 }
+
+// storeKind names the kind of store rawURL opens, for metrics: postgres or sqlite.
+func storeKind(rawURL string) string {
+	if rawURL == "" {
+		return "sqlite"
+	}
+	return "postgres"
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,18 @@ type Store struct {
 	// changes others made from its own; listenConfig opens the connection Changes listens on.
 	origin       string
 	listenConfig *pgx.ConnConfig
+	onCommit     atomic.Pointer[func(time.Duration)]
+}
+
+// ObserveCommits has fn told how long each write's transaction took, to the end of its
+// commit: every Create, Update and Delete is one.
+func (s *Store) ObserveCommits(fn func(time.Duration)) { s.onCommit.Store(&fn) }
+
+// committed tells the commit observer, if any, of a write begun at start.
+func (s *Store) committed(start time.Time) {
+	if fn := s.onCommit.Load(); fn != nil {
+		(*fn)(time.Since(start))
+	}
 }
 
 // DefaultMaxConns bounds the pool unless the URL sets pool_max_conns.
@@ -228,11 +241,13 @@ func (t table[T]) Create(ctx context.Context, key, parent string, v T) error {
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", t.kind, key, err)
 	}
+	start := time.Now()
 	tag, err := t.s.pool.Exec(ctx, `INSERT INTO records (kind, key, parent, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, key) DO NOTHING`,
 		t.kind, key, parent, body)
 	if err != nil {
 		return fmt.Errorf("insert %s %s: %w", t.kind, key, err)
 	}
+	t.s.committed(start)
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrExists)
 	}
@@ -267,6 +282,7 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 	case <-ctx.Done():
 		return v, fmt.Errorf("update %s %s: %w", t.kind, key, ctx.Err())
 	}
+	start := time.Now()
 	conn, err := t.s.pool.Acquire(ctx)
 	if err != nil {
 		return v, fmt.Errorf("update %s %s: %w", t.kind, key, err)
@@ -313,14 +329,17 @@ func (t table[T]) Update(ctx context.Context, key string, fn func(*T) error) (T,
 		rollback()
 		return v, fmt.Errorf("update %s %s: %w", t.kind, key, err)
 	}
+	t.s.committed(start)
 	return v, nil
 }
 
 func (t table[T]) Delete(ctx context.Context, key string) error {
+	start := time.Now()
 	tag, err := t.s.pool.Exec(ctx, `DELETE FROM records WHERE kind = $1 AND key = $2`, t.kind, key)
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", t.kind, key, err)
 	}
+	t.s.committed(start)
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("%s %s: %w", t.kind, key, store.ErrNotFound)
 	}

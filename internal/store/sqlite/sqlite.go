@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
@@ -28,7 +30,12 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	stmts     statements
+	onCommit  atomic.Pointer[func(time.Duration)]
 }
+
+// ObserveCommits has fn told how long each commit took, from the start of its
+// transaction to the end of its fsync: one call per batch of writes.
+func (s *Store) ObserveCommits(fn func(time.Duration)) { s.onCommit.Store(&fn) }
 
 // statements are prepared once: SQLite then parses each statement once per connection,
 // not once per write.
@@ -160,12 +167,16 @@ func (s *Store) commit() {
 func (s *Store) runBatch(batch []writeOp) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
+	start := time.Now()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err == nil {
 		for i, op := range batch {
 			results[i] = s.savepoint(ctx, tx, op.fn)
 		}
 		err = tx.Commit()
+	}
+	if fn := s.onCommit.Load(); fn != nil && err == nil {
+		(*fn)(time.Since(start))
 	}
 	for i, op := range batch {
 		if err != nil {
