@@ -123,7 +123,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // with no-referrer, browsers post forms with Origin: null
 	if strings.HasPrefix(r.URL.Path, Path+"/static/") {
 		h.Set("Cache-Control", "no-cache")
 	} else {
@@ -139,6 +139,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // sameOrigin refuses a form posted from another site (the session cookie is SameSite=Strict
 // too; this also covers the sign-in form, which has no cookie yet).
 func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" || origin == "null" {
 		return origin == "" // a browser sends Origin with every POST; other clients may not
