@@ -2,7 +2,7 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--max-conns N] [--max-sdk-conns N] [--body-budget-mib N] [--console-secure-cookies]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
 //	hoist keys [--data-dir ./hoist-data]
@@ -124,6 +124,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
+	consoleSecure := fs.Bool("console-secure-cookies", false, "mark the web console's session cookie Secure on plain HTTP too: for a console reached through a proxy that terminates TLS")
 	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
 	var webhooks []webhook.Target
 	fs.Func("event-webhook", "POST game session placement events (the bodies GameLift sends a queue's SNS topic) to `[QUEUE=]URL`, for that queue or every queue; may be repeated", func(v string) error {
@@ -163,7 +164,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
-		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint}
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, ConsoleSecureCookies: *consoleSecure}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}
@@ -195,6 +196,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
 	fmt.Fprintf(w, "Hoist %s serving the GameLift API at %s (region %s)\n", version, srv.Endpoint, srv.Region)
+	fmt.Fprintf(w, "Web console at %s (sign in with an access key pair)\n", srv.ConsoleURL)
 	if srv.CreatedCredentials {
 		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
 	}
