@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/internal/console"
 	"github.com/hoist-dev/hoist/internal/server"
@@ -272,8 +273,12 @@ func TestConsoleScopedByAllowList(t *testing.T) {
 		t.Errorf("bad filter: %d %s", res.StatusCode, body)
 	}
 
-	if _, err := gc.ListFleets(ctx, &gl.ListFleetsInput{}); err != nil {
-		t.Fatal(err)
+	must(gc.CreateGameSessionQueue(ctx, &gl.CreateGameSessionQueueInput{Name: aws.String("console-queue"),
+		Destinations: []types.GameSessionQueueDestination{{DestinationArn: fleet.FleetArn}}}))(t)
+	res, body = consoleGet(t, admin, srv, "/console/queues")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "console-queue") || !strings.Contains(body, aws.ToString(fleet.FleetArn)) ||
+		!strings.Contains(body, "No placement is waiting") {
+		t.Errorf("queues page: %d %s", res.StatusCode, body)
 	}
 	status, out := callJSONAs(t, srv.Endpoint, testCreds, "Hoist.DeleteAccessKey", map[string]any{"Name": "viewer"})
 	if status != http.StatusOK {
