@@ -2,7 +2,7 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [...]
+//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [--console-secure-cookies] [--kubernetes [--kubeconfig FILE]] [...]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR] [--metrics-listen ADDR]
 //	hoist status [--endpoint URL]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
@@ -132,6 +132,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "open HTTP connections (API calls, uploads) at most")
 	maxSDKConns := fs.Int("max-sdk-conns", server.DefaultMaxSDKConns, "game server processes connected over the SDK's WebSocket at most")
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
+	consoleSecure := fs.Bool("console-secure-cookies", false, "mark the web console's session cookie Secure on plain HTTP too: for a console reached through a proxy that terminates TLS")
 	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
 	kubernetes := fs.Bool("kubernetes", false, "run container fleets' game servers as pods on a Kubernetes cluster (in-cluster, or the cluster --kubeconfig names)")
 	kubeconfig := fs.String("kubeconfig", "", "with --kubernetes: the kubeconfig `file` to reach the cluster with (default: the pod's service account, in a cluster)")
@@ -178,7 +179,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
-		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen}
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen, ConsoleSecureCookies: *consoleSecure}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}
@@ -222,6 +223,7 @@ func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
 	if srv.MetricsEndpoint != "" {
 		fmt.Fprintf(w, "Prometheus metrics at %s/metrics\n", srv.MetricsEndpoint)
 	}
+	fmt.Fprintf(w, "Web console at %s (sign in with an access key pair)\n", srv.ConsoleURL)
 	if srv.CreatedCredentials {
 		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/connlimit"
+	"github.com/hoist-dev/hoist/internal/console"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/metrics"
@@ -88,6 +89,13 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// control.DefaultMaxComputes when zero.
 	MaxComputes int
+
+	// ConsoleSecureCookies marks the web console's session cookie Secure on plain HTTP
+	// too: for a console reached through a proxy that terminates TLS.
+	ConsoleSecureCookies bool
+	// ConsoleSessionTTL is how long a console sign-in lasts; console.DefaultSessionTTL
+	// when zero.
+	ConsoleSessionTTL time.Duration
 	// Kubernetes, when set, runs container fleets as pods on that cluster.
 	Kubernetes *KubernetesConfig
 }
@@ -140,6 +148,8 @@ type Server struct {
 	// MetricsEndpoint is the http:// URL of the unauthenticated metrics listener
 	// (Config.MetricsAddr), or "".
 	MetricsEndpoint string
+	// ConsoleURL is the web console's address.
+	ConsoleURL string
 
 	http        *http.Server
 	metricsHTTP *http.Server // nil without Config.MetricsAddr
@@ -282,6 +292,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
 	logs := http.StripPrefix(logsPath, svc.LogArchives())
+	web := console.New(console.Config{Service: svc, Keys: keys, SecureCookies: cfg.ConsoleSecureCookies,
+		SessionTTL: cfg.ConsoleSessionTTL, Logger: cfg.Logger})
 	buildFiles := buildFiles{svc: svc, api: api, dir: filepath.Join(cfg.DataDir, "builds"), log: cfg.Logger}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -302,6 +314,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			serveAgentCall(w, r, svc, budget, cfg.Logger)
 		case r.Method == http.MethodPut && r.URL.Path == AgentLogsPath:
 			serveAgentLogs(w, r, svc, cfg.Logger)
+		case r.URL.Path == console.Path || strings.HasPrefix(r.URL.Path, console.Path+"/"):
+			web.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, builds.UploadPath):
 			buildFiles.ServeHTTP(w, r)
 		case r.URL.Path == MetricsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -311,7 +325,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	})
 	s := &Server{
-		Endpoint: "http://" + addr, SDKEndpoint: sdkEndpoint, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
+		Endpoint: "http://" + addr, ConsoleURL: "http://" + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
 		service: svc, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
