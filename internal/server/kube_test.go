@@ -18,9 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -99,6 +102,12 @@ func kubeREST(t *testing.T) *rest.Config {
 
 func newKubeWorld(t *testing.T) *kubeWorld {
 	t.Helper()
+	return newKubeWorldWith(t, func(string, *server.Config) {})
+}
+
+// newKubeWorldWith is newKubeWorld with its server's configuration edited first.
+func newKubeWorldWith(t *testing.T, edit func(ns string, cfg *server.Config)) *kubeWorld {
+	t.Helper()
 	ctx := context.Background()
 	rc := kubeREST(t)
 	kc := kubernetes.NewForConfigOrDie(rc)
@@ -133,6 +142,7 @@ func newKubeWorld(t *testing.T) *kubeWorld {
 		SweepInterval: 5 * time.Millisecond, HeartbeatTimeout: 24 * time.Hour, NoLocalAgent: true,
 		Kubernetes: &server.KubernetesConfig{REST: rc, Namespace: ns, Resync: time.Second, DrainGrace: 5 * time.Second},
 	}
+	edit(ns, &w.cfg)
 	w.start(t)
 	return w
 }
@@ -474,4 +484,62 @@ func TestContainerFleetNeedsKubernetes(t *testing.T) {
 	if !errors.As(err, &e) || e.ErrorCode() != "UnsupportedRegionException" || !strings.Contains(err.Error(), "hoist server with --kubernetes") {
 		t.Errorf("CreateContainerFleet without the engine: %v, want UnsupportedRegionException naming --kubernetes", err)
 	}
+}
+
+// The manifests in deploy/kubernetes give Hoist what its engine uses: with its Role, and
+// nothing else, a container fleet runs, scales to nothing and is deleted, its pods and
+// Secrets gone. The test signs as the manifests' service account (impersonation).
+func TestManifestsRoleSuffices(t *testing.T) {
+	rc := kubeREST(t)
+	b, err := os.ReadFile("../../deploy/kubernetes/hoist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newKubeWorldWith(t, func(ns string, cfg *server.Config) {
+		sa := rest.CopyConfig(rc)
+		sa.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":hoist"}
+		cfg.Kubernetes.REST = sa
+	})
+	ctx := context.Background()
+	var deployment *appsv1.Deployment
+	for doc := range strings.SplitSeq(string(b), "\n---\n") {
+		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
+		if err != nil {
+			t.Fatalf("deploy/kubernetes/hoist.yaml: %v", err)
+		}
+		switch o := obj.(type) {
+		case *corev1.ServiceAccount:
+			o.Namespace = w.ns
+			_, err = w.kc.CoreV1().ServiceAccounts(w.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.Role:
+			o.Namespace = w.ns
+			_, err = w.kc.RbacV1().Roles(w.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.RoleBinding:
+			o.Namespace = w.ns
+			o.Subjects[0].Namespace = w.ns
+			_, err = w.kc.RbacV1().RoleBindings(w.ns).Create(ctx, o, metav1.CreateOptions{})
+		case *rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding:
+			t.Errorf("the manifests ask for cluster-wide rights: %T", o)
+		case *appsv1.Deployment:
+			deployment = o
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if deployment == nil || !slices.Contains(deployment.Spec.Template.Spec.Containers[0].Args, "--kubernetes") ||
+		deployment.Spec.Template.Spec.ServiceAccountName != "hoist" {
+		t.Fatalf("the manifests' Deployment does not run hoist server --kubernetes as the hoist service account: %+v", deployment)
+	}
+
+	w.definition(t, "rbac")
+	id := w.fleet(t, 2).FleetId
+	kubeEventually(t, "2 game servers are ready", func() bool { return len(w.computes(t, id)) == 2 && w.readyProcesses(t, id) == 2 })
+	w.setCapacity(t, id, 0, 1)
+	kubeEventually(t, "the pods are drained and gone", func() bool { return len(w.pods(t)) == 0 && len(w.computes(t, id)) == 0 })
+	must(w.api.DeleteContainerFleet(ctx, &gl.DeleteContainerFleetInput{FleetId: id}))(t)
+	kubeEventually(t, "the fleet's Secrets are gone", func() bool {
+		l, err := w.kc.CoreV1().Secrets(w.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=hoist"})
+		return err == nil && len(l.Items) == 0
+	})
 }
