@@ -141,7 +141,9 @@ func TestBuildPod(t *testing.T) {
 
 // Scale-in takes the least busy instances first and never one with a protected session.
 func TestPickScaleIn(t *testing.T) {
-	pod := func(name string) observed { return observed{pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}}} }
+	pod := func(name string) observed {
+		return observed{pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}}}
+	}
 	instances := map[int][]observed{
 		0: {pod("a0"), pod("a1")},
 		1: {pod("b0"), pod("b1")},
