@@ -361,6 +361,7 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		}
 		var fleetID, location string
 		var port int32
+		misconfigured := false
 		err = h.with(func(p *process) error {
 			if !p.ready {
 				h.s.log.Info("server process ready", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "port", req.Port, "sdk", p.sdk)
@@ -368,11 +369,18 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			port = int32(req.Port)
 			if cp, ok := p.ports[port]; ok {
 				port = cp // a container's port, reached at its pod's connection port
+			} else if p.ports != nil {
+				misconfigured = true
 			}
 			p.port, p.logPaths, p.ready, p.lastSeen = port, req.LogPaths, true, h.s.now()
 			fleetID, location = p.fleetID, p.location
 			return nil
 		})
+		if err == nil && misconfigured {
+			h.s.event(ctx, fleetID, "SERVER_PROCESS_MISCONFIGURED_CONTAINER_PORT", fmt.Sprintf(
+				"Process %s on %s called ProcessReady with port %d, which its container group definition does not declare: players cannot reach it",
+				h.p.id, h.p.computeName, req.Port))
+		}
 		if err == nil {
 			h.s.processReady(ctx, fleetID, location)
 			err = h.s.recordReady(ctx, h.p, port, req.LogPaths)

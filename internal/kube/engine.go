@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -288,8 +290,11 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 		delete(st.expected, p.Name)
 		o := observe(p, plan.Revision)
 		if o.terminal || o.deleting || plan.Gone {
-			if o.terminal && o.current && p.Status.Phase == corev1.PodFailed && !st.gone[p.Name] {
-				st.failures[plan.Revision]++
+			if p.Status.Phase == corev1.PodFailed && !st.gone[p.Name] && !o.deleting {
+				if o.current {
+					st.failures[plan.Revision]++
+				}
+				e.svc.FleetEvent(ctx, fleetID, crashCode(o), fmt.Sprintf("Pod %s failed: %s", p.Name, exitSummary(p)))
 			}
 			if err := e.podGone(ctx, st, fleetID, p.Name); err != nil {
 				return 0, err
@@ -538,8 +543,12 @@ func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan cont
 		}
 		return
 	}
-	const maxFailures = 3
-	if st.failures[plan.Revision] < maxFailures {
+	// Impaired at three failed pods, or as many as the fleet has.
+	pods := 0
+	for _, ps := range instances {
+		pods += len(ps)
+	}
+	if st.failures[plan.Revision] < max(1, min(3, pods)) {
 		return
 	}
 	for _, pods := range instances {
@@ -560,6 +569,15 @@ func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan cont
 // its containers; and records in a fleet event a pod the scheduler cannot place.
 func (e *Engine) report(ctx context.Context, st *fleetState, plan control.ContainerPlan, o observed) error {
 	p := o.pod
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && cannotStart[w.Reason] && !st.unscheduled[p.Name+"/"+c.Name] {
+			st.unscheduled[p.Name+"/"+c.Name] = true
+			if o.current {
+				st.failures[plan.Revision]++
+			}
+			e.svc.FleetEvent(ctx, plan.FleetID, crashCode(o), fmt.Sprintf("Container %s of pod %s cannot start: %s: %s", c.Name, p.Name, w.Reason, w.Message))
+		}
+	}
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable && !st.unscheduled[p.Name] {
 			st.unscheduled[p.Name] = true
@@ -586,6 +604,34 @@ func (e *Engine) report(ctx context.Context, st *fleetState, plan control.Contai
 	}
 	st.reported[p.Name] = now
 	return nil
+}
+
+// cannotStart are the reasons a kubelet gives for a container that will not start
+// without a change to its pod or image.
+var cannotStart = map[string]bool{
+	"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true, "CreateContainerConfigError": true, "CreateContainerError": true,
+}
+
+// crashCode is the fleet event code of a pod that failed or cannot start.
+func crashCode(o observed) string {
+	if o.slot.slot == perInstanceSlot {
+		return "PER_INSTANCE_CONTAINER_GROUP_CRASHED"
+	}
+	return "GAME_SERVER_CONTAINER_GROUP_CRASHED"
+}
+
+// exitSummary says how a failed pod's containers ended.
+func exitSummary(p *corev1.Pod) string {
+	var parts []string
+	for _, c := range p.Status.ContainerStatuses {
+		if t := c.State.Terminated; t != nil {
+			parts = append(parts, fmt.Sprintf("container %s exited with code %d (%s)", c.Name, t.ExitCode, t.Reason))
+		}
+	}
+	if len(parts) == 0 {
+		return cmp.Or(p.Status.Reason, "no container status")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // podGone tells the service a pod is gone (once) and removes its Secret.

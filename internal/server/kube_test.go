@@ -87,7 +87,7 @@ type kubeWorld struct {
 	cfg   server.Config
 }
 
-func kubeREST(t *testing.T) *rest.Config {
+func kubeREST(t testing.TB) *rest.Config {
 	t.Helper()
 	path := os.Getenv("HOIST_TEST_KUBECONFIG")
 	if path == "" {
@@ -100,13 +100,13 @@ func kubeREST(t *testing.T) *rest.Config {
 	return rc
 }
 
-func newKubeWorld(t *testing.T) *kubeWorld {
+func newKubeWorld(t testing.TB) *kubeWorld {
 	t.Helper()
 	return newKubeWorldWith(t, func(string, *server.Config) {})
 }
 
 // newKubeWorldWith is newKubeWorld with its server's configuration edited first.
-func newKubeWorldWith(t *testing.T, edit func(ns string, cfg *server.Config)) *kubeWorld {
+func newKubeWorldWith(t testing.TB, edit func(ns string, cfg *server.Config)) *kubeWorld {
 	t.Helper()
 	ctx := context.Background()
 	rc := kubeREST(t)
@@ -158,7 +158,7 @@ func lower(s string) string {
 }
 
 // start starts (or starts again) the world's server on its data directory.
-func (w *kubeWorld) start(t *testing.T) {
+func (w *kubeWorld) start(t testing.TB) {
 	t.Helper()
 	srv, err := server.Start(context.Background(), w.cfg)
 	if err != nil {
@@ -169,7 +169,7 @@ func (w *kubeWorld) start(t *testing.T) {
 	w.srv, w.api = srv, client(srv.Endpoint, testCreds.SecretAccessKey)
 }
 
-func (w *kubeWorld) definition(t *testing.T, greeting string) {
+func (w *kubeWorld) definition(t testing.TB, greeting string) {
 	t.Helper()
 	ctx := context.Background()
 	game := &types.GameServerContainerDefinitionInput{
@@ -192,7 +192,7 @@ func (w *kubeWorld) definition(t *testing.T, greeting string) {
 	must(w.api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("pods"), GameServerContainerDefinition: game}))(t)
 }
 
-func (w *kubeWorld) fleet(t *testing.T, perInstance int32) *types.ContainerFleet {
+func (w *kubeWorld) fleet(t testing.TB, perInstance int32) *types.ContainerFleet {
 	t.Helper()
 	f := must(w.api.CreateContainerFleet(context.Background(), &gl.CreateContainerFleetInput{
 		FleetRoleArn: aws.String("arn:aws:iam::123456789012:role/hoist"), GameServerContainerGroupDefinitionName: aws.String("pods"),
@@ -206,7 +206,7 @@ func (w *kubeWorld) fleet(t *testing.T, perInstance int32) *types.ContainerFleet
 }
 
 // kubeEventually is eventually with the time pods take to come and go.
-func kubeEventually(t *testing.T, what string, cond func() bool) {
+func kubeEventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(kubeWait)
 	for !cond() {
@@ -218,7 +218,7 @@ func kubeEventually(t *testing.T, what string, cond func() bool) {
 }
 
 // computes lists the fleet's ACTIVE computes (pods) by name.
-func (w *kubeWorld) computes(t *testing.T, fleetID *string) map[string]types.Compute {
+func (w *kubeWorld) computes(t testing.TB, fleetID *string) map[string]types.Compute {
 	t.Helper()
 	out := map[string]types.Compute{}
 	for _, c := range must(w.api.ListCompute(context.Background(), &gl.ListComputeInput{FleetId: fleetID}))(t).ComputeList {
@@ -230,13 +230,13 @@ func (w *kubeWorld) computes(t *testing.T, fleetID *string) map[string]types.Com
 }
 
 // readyProcesses reads the fleet's ready processes from DescribeFleetUtilization.
-func (w *kubeWorld) readyProcesses(t *testing.T, fleetID *string) int32 {
+func (w *kubeWorld) readyProcesses(t testing.TB, fleetID *string) int32 {
 	t.Helper()
 	u := must(w.api.DescribeFleetUtilization(context.Background(), &gl.DescribeFleetUtilizationInput{FleetIds: []string{aws.ToString(fleetID)}}))(t)
 	return aws.ToInt32(u.FleetUtilization[0].ActiveServerProcessCount)
 }
 
-func (w *kubeWorld) pods(t *testing.T) []corev1.Pod {
+func (w *kubeWorld) pods(t testing.TB) []corev1.Pod {
 	t.Helper()
 	l, err := w.kc.CoreV1().Pods(w.ns).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
@@ -245,19 +245,19 @@ func (w *kubeWorld) pods(t *testing.T) []corev1.Pod {
 	return l.Items
 }
 
-func (w *kubeWorld) session(t *testing.T, id *string) types.GameSession {
+func (w *kubeWorld) session(t testing.TB, id *string) types.GameSession {
 	t.Helper()
 	return must(w.api.DescribeGameSessions(context.Background(), &gl.DescribeGameSessionsInput{GameSessionId: id}))(t).GameSessions[0]
 }
 
-func (w *kubeWorld) activeSession(t *testing.T, fleetID *string) types.GameSession {
+func (w *kubeWorld) activeSession(t testing.TB, fleetID *string) types.GameSession {
 	t.Helper()
 	gs := must(w.api.CreateGameSession(context.Background(), &gl.CreateGameSessionInput{FleetId: fleetID, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
 	kubeEventually(t, "the game session is ACTIVE", func() bool { return w.session(t, gs.GameSessionId).Status == types.GameSessionStatusActive })
 	return w.session(t, gs.GameSessionId)
 }
 
-func (w *kubeWorld) setCapacity(t *testing.T, fleetID *string, desired, maxSize int32) {
+func (w *kubeWorld) setCapacity(t testing.TB, fleetID *string, desired, maxSize int32) {
 	t.Helper()
 	must(w.api.UpdateFleetCapacity(context.Background(), &gl.UpdateFleetCapacityInput{
 		FleetId: fleetID, DesiredInstances: aws.Int32(desired), MinSize: aws.Int32(0), MaxSize: aws.Int32(maxSize),
@@ -542,4 +542,75 @@ func TestManifestsRoleSuffices(t *testing.T) {
 		l, err := w.kc.CoreV1().Secrets(w.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=hoist"})
 		return err == nil && len(l.Items) == 0
 	})
+}
+
+// BenchmarkContainerFleetScaleOut measures a container fleet going from 0 to 50 game
+// server pods, each connected and ready, on the node stand-in: the time it takes and the
+// Kubernetes API requests the engine sends per pod (rate limited to 20 a second).
+func BenchmarkContainerFleetScaleOut(b *testing.B) {
+	const pods = 50
+	for b.Loop() {
+		b.StopTimer()
+		w := newKubeWorld(b)
+		w.definition(b, "bench")
+		ctx := context.Background()
+		id := must(w.api.CreateContainerFleet(ctx, &gl.CreateContainerFleetInput{
+			FleetRoleArn: aws.String("arn:aws:iam::123456789012:role/hoist"), GameServerContainerGroupDefinitionName: aws.String("pods"),
+			GameServerContainerGroupsPerInstance: aws.Int32(1),
+			InstanceConnectionPortRange:          &types.ConnectionPortRange{FromPort: aws.Int32(5000), ToPort: aws.Int32(5099)},
+		}))(b).ContainerFleet.FleetId
+		kubeEventually(b, "the first game server is ready", func() bool { return w.readyProcesses(b, id) == 1 })
+		before := w.srv.KubernetesRequests()
+		b.StartTimer()
+		w.setCapacity(b, id, pods, pods)
+		kubeEventually(b, "50 game servers are ready", func() bool { return w.readyProcesses(b, id) == pods })
+		b.StopTimer()
+		b.ReportMetric(float64(w.srv.KubernetesRequests()-before)/(pods-1), "requests/pod")
+		w.srv.Close(ctx)
+	}
+}
+
+// A deployment whose pods cannot start is impaired; with the ROLLBACK strategy the fleet
+// goes back to the version that ran, and the failure is in the fleet's events.
+func TestContainerFleetRollback(t *testing.T) {
+	w := newKubeWorld(t)
+	ctx := context.Background()
+	w.definition(t, "v1")
+	f := w.fleet(t, 1)
+	id := f.FleetId
+	kubeEventually(t, "the first game server is ready", func() bool { return w.readyProcesses(t, id) == 1 })
+
+	must(w.api.UpdateContainerGroupDefinition(ctx, &gl.UpdateContainerGroupDefinitionInput{Name: aws.String("pods"),
+		GameServerContainerDefinition: &types.GameServerContainerDefinitionInput{
+			ContainerName: aws.String("game"), ImageUri: aws.String("hoist-test/missing:2"), ServerSdkVersion: aws.String("5.2.0"),
+			PortConfiguration: &types.ContainerPortConfiguration{ContainerPortRanges: []types.ContainerPortRange{
+				{FromPort: aws.Int32(7777), ToPort: aws.Int32(7777), Protocol: types.IpProtocolUdp},
+			}},
+		}}))(t)
+	cf := must(w.api.UpdateContainerFleet(ctx, &gl.UpdateContainerFleetInput{FleetId: id, GameServerContainerGroupDefinitionName: aws.String("pods"),
+		DeploymentConfiguration: &types.DeploymentConfiguration{ImpairmentStrategy: types.DeploymentImpairmentStrategyRollback, MinimumHealthyPercentage: aws.Int32(50)}}))(t).ContainerFleet
+	if _, err := w.api.UpdateContainerFleet(ctx, &gl.UpdateContainerFleetInput{FleetId: id, GameServerContainerGroupsPerInstance: aws.Int32(2)}); err == nil ||
+		!strings.Contains(err.Error(), "InvalidFleetStatusException") {
+		t.Errorf("an update during a deployment: %v, want InvalidFleetStatusException", err)
+	}
+	deployment := cf.DeploymentDetails.LatestDeploymentId
+	kubeEventually(t, "the deployment rolled back and a version 1 game server is ready", func() bool {
+		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id, DeploymentId: deployment}))(t).FleetDeployment
+		return d.DeploymentStatus == types.DeploymentStatusRollbackComplete && w.readyProcesses(t, id) == 1
+	})
+	cf = must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+	if cf.Status != types.ContainerFleetStatusActive || aws.ToString(cf.GameServerContainerGroupDefinitionArn) != aws.ToString(f.GameServerContainerGroupDefinitionArn) {
+		t.Errorf("after the rollback: %s running %s, want ACTIVE on %s", cf.Status, aws.ToString(cf.GameServerContainerGroupDefinitionArn), aws.ToString(f.GameServerContainerGroupDefinitionArn))
+	}
+	for _, p := range w.pods(t) {
+		if img := p.Spec.Containers[0].Image; img != podImage {
+			t.Errorf("pod %s runs %s after the rollback", p.Name, img)
+		}
+	}
+	events := must(w.api.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: id}))(t).Events
+	if !slices.ContainsFunc(events, func(e types.Event) bool {
+		return e.EventCode == types.EventCodeGameServerContainerGroupCrashed && strings.Contains(aws.ToString(e.Message), "ErrImagePull")
+	}) {
+		t.Errorf("no GAME_SERVER_CONTAINER_GROUP_CRASHED event about the image in %d events", len(events))
+	}
 }
