@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,10 +63,18 @@ var devtoolsURL = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 func startChromium(t *testing.T) *chromium {
 	t.Helper()
 	bin := chromiumBinary(t)
+	// The profile is removed after every Chromium process is gone, which t.TempDir's own
+	// cleanup (run before this one's end) cannot wait for.
+	profile, err := os.MkdirTemp("", "hoist-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--remote-allow-origins=*",
-		"--remote-debugging-port=0", "--user-data-dir="+t.TempDir(), "--window-size=1280,900", "about:blank")
+		"--remote-debugging-port=0", "--user-data-dir="+profile, "--window-size=1280,900", "about:blank")
+	// Its own process group: Chromium's helpers (zygote, renderers, crashpad) go with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +88,14 @@ func startChromium(t *testing.T) *chromium {
 			c.conn.Close(websocket.StatusNormalClosure, "")
 		}
 		cancel()
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
+		for range 50 { // helpers that outlive the group's kill a moment still write
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	found := make(chan string, 1)
 	go func() { // read stderr to its end, so Chromium never blocks writing it
