@@ -62,11 +62,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *compute == "":
 		return errors.New("hoist agent: --compute-name is required (see hoist agent --help)")
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	log, err := newLogger(stderr, *logFormat, level)
+	log, err := newLogger(stderr, *logFormat, *verbose)
 	if err != nil {
 		return err
 	}

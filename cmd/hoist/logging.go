@@ -12,8 +12,12 @@ func logFormatFlag(fs *flag.FlagSet) *string {
 	return fs.String("log-format", "text", "`format` of log lines on stderr: text (key=value) or json (one object a line)")
 }
 
-// newLogger logs to w at level, in format text or json.
-func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
+// newLogger logs to w in format text or json: at info level, or debug when verbose.
+func newLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch format {
 	case "text":

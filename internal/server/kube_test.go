@@ -257,6 +257,21 @@ func (w *kubeWorld) activeSession(t testing.TB, fleetID *string) types.GameSessi
 	return w.session(t, gs.GameSessionId)
 }
 
+// waitDeployed waits for a new fleet to be ACTIVE with n game servers ready, its first
+// deployment COMPLETE.
+func (w *kubeWorld) waitDeployed(t testing.TB, id *string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	kubeEventually(t, fmt.Sprintf("the fleet is ACTIVE with %d game servers ready", n), func() bool {
+		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+		return cf.Status == types.ContainerFleetStatusActive && len(w.computes(t, id)) == n && w.readyProcesses(t, id) == int32(n)
+	})
+	kubeEventually(t, "the first deployment is COMPLETE", func() bool {
+		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id}))(t).FleetDeployment
+		return d.DeploymentStatus == types.DeploymentStatusComplete
+	})
+}
+
 func (w *kubeWorld) setCapacity(t testing.TB, fleetID *string, desired, maxSize int32) {
 	t.Helper()
 	must(w.api.UpdateFleetCapacity(context.Background(), &gl.UpdateFleetCapacityInput{
@@ -275,14 +290,7 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 	f := w.fleet(t, 2)
 	id := f.FleetId
 
-	kubeEventually(t, "the fleet is ACTIVE with 2 game servers ready", func() bool {
-		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
-		return cf.Status == types.ContainerFleetStatusActive && len(w.computes(t, id)) == 2 && w.readyProcesses(t, id) == 2
-	})
-	kubeEventually(t, "the first deployment is COMPLETE", func() bool {
-		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id}))(t).FleetDeployment
-		return d.DeploymentStatus == types.DeploymentStatusComplete
-	})
+	w.waitDeployed(t, id, 2)
 	for name, c := range w.computes(t, id) {
 		if aws.ToString(c.IpAddress) != "127.0.0.1" || c.Type != "CONTAINER" || aws.ToString(c.InstanceId) == "" {
 			t.Errorf("compute %s = %+v, want a CONTAINER compute at the node's IP with an instance", name, c)
@@ -385,14 +393,7 @@ func TestContainerFleetRolloutScalingRestart(t *testing.T) {
 	w.definition(t, "v1")
 	f := w.fleet(t, 1)
 	id := f.FleetId
-	kubeEventually(t, "the fleet is ACTIVE with a game server ready", func() bool {
-		cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
-		return cf.Status == types.ContainerFleetStatusActive && w.readyProcesses(t, id) == 1
-	})
-	kubeEventually(t, "the first deployment is COMPLETE", func() bool {
-		d := must(w.api.DescribeFleetDeployment(ctx, &gl.DescribeFleetDeploymentInput{FleetId: id}))(t).FleetDeployment
-		return d.DeploymentStatus == types.DeploymentStatusComplete
-	})
+	w.waitDeployed(t, id, 1)
 	before := w.computes(t, id)
 
 	// Version 2 of the definition rolls out.
