@@ -85,6 +85,23 @@ type fleetState struct {
 	// expected are pods created but not yet seen by the informer, whose cache lags the
 	// API: they hold their slots, and are not taken for gone.
 	expected map[string]expectedPod
+	// A pod that fails or cannot start holds back the fleet's new pods for backoff (from
+	// failedAt), doubled at each failure up to maxBackoff and cleared when the game server
+	// of a pod made since calls ProcessReady: a crash-looping image costs a few pods and
+	// events, not a storm.
+	failedAt time.Time
+	backoff  time.Duration
+}
+
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// failed records a pod that failed or cannot start.
+func (st *fleetState) failed() {
+	st.failedAt = time.Now()
+	st.backoff = min(max(2*st.backoff, minBackoff), maxBackoff)
 }
 
 type expectedPod struct {
@@ -294,6 +311,7 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 				if o.current {
 					st.failures[plan.Revision]++
 				}
+				st.failed()
 				e.svc.FleetEvent(ctx, fleetID, crashCode(o), fmt.Sprintf("Pod %s failed: %s", p.Name, exitSummary(p)))
 			}
 			if err := e.podGone(ctx, st, fleetID, p.Name); err != nil {
@@ -442,7 +460,15 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 		e.drain(st, fleetID, o.pod.Name, uses)
 		inflight++
 	}
-	// Missing slots get a pod of the plan's revision.
+	// Missing slots get a pod of the plan's revision, unless failures hold them back.
+	held := st.backoff - time.Since(st.failedAt)
+	for _, pods := range instances {
+		for _, o := range pods {
+			if uses[o.pod.Name].Ready > 0 && o.pod.CreationTimestamp.After(st.failedAt) {
+				st.backoff, held = 0, 0 // a game server made since the last failure is ready
+			}
+		}
+	}
 	complete := true
 	for _, i := range ids {
 		for _, slot := range wanted {
@@ -454,6 +480,10 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 			}
 			if have == nil {
 				complete = false
+				if held > 0 {
+					wait(held)
+					continue
+				}
 				if err := e.createPod(ctx, st, plan, podSlot{instance: i, slot: slot}); err != nil {
 					return 0, err
 				}
@@ -575,6 +605,7 @@ func (e *Engine) report(ctx context.Context, st *fleetState, plan control.Contai
 			if o.current {
 				st.failures[plan.Revision]++
 			}
+			st.failed()
 			e.svc.FleetEvent(ctx, plan.FleetID, crashCode(o), fmt.Sprintf("Container %s of pod %s cannot start: %s: %s", c.Name, p.Name, w.Reason, w.Message))
 		}
 	}

@@ -121,7 +121,10 @@ func newKubeWorldWith(t testing.TB, edit func(ns string, cfg *server.Config)) *k
 	go func() {
 		nodeDone <- node.Run(nodeCtx, node.Config{
 			REST: rc, NodeName: ns, Namespace: ns, Dir: t.TempDir(), Logger: kubeTestLogger(),
-			Images: map[string]node.Command{podImage: {Path: os.Args[0], Args: []string{testPodServerArg}}},
+			Images: map[string]node.Command{
+				podImage:             {Path: os.Args[0], Args: []string{testPodServerArg}},
+				"hoist-test/crash:1": {Path: "/bin/sh", Args: []string{"-c", "exit 3"}},
+			},
 		})
 	}()
 	t.Cleanup(func() {
@@ -621,5 +624,46 @@ func TestContainerFleetRollback(t *testing.T) {
 		return e.EventCode == types.EventCodeGameServerContainerGroupCrashed && strings.Contains(aws.ToString(e.Message), "ErrImagePull")
 	}) {
 		t.Errorf("no GAME_SERVER_CONTAINER_GROUP_CRASHED event about the image in %d events", len(events))
+	}
+}
+
+// A game server that crashes at once is replaced with a growing delay, not in a loop: a
+// few pods and GAME_SERVER_CONTAINER_GROUP_CRASHED events in several seconds, not one a
+// second.
+func TestContainerFleetCrashLoopBacksOff(t *testing.T) {
+	w := newKubeWorld(t)
+	ctx := context.Background()
+	must(w.api.CreateContainerGroupDefinition(ctx, &gl.CreateContainerGroupDefinitionInput{
+		Name: aws.String("crash"), ContainerGroupType: types.ContainerGroupTypeGameServer, OperatingSystem: types.ContainerOperatingSystemAmazonLinux2023,
+		TotalMemoryLimitMebibytes: aws.Int32(256), TotalVcpuLimit: aws.Float64(0.25),
+		GameServerContainerDefinition: &types.GameServerContainerDefinitionInput{
+			ContainerName: aws.String("game"), ImageUri: aws.String("hoist-test/crash:1"), ServerSdkVersion: aws.String("5.2.0"),
+			PortConfiguration: &types.ContainerPortConfiguration{ContainerPortRanges: []types.ContainerPortRange{
+				{FromPort: aws.Int32(7777), ToPort: aws.Int32(7777), Protocol: types.IpProtocolUdp},
+			}},
+		},
+	}))(t)
+	id := must(w.api.CreateContainerFleet(ctx, &gl.CreateContainerFleetInput{FleetRoleArn: aws.String("arn:aws:iam::123456789012:role/hoist"),
+		GameServerContainerGroupDefinitionName: aws.String("crash")}))(t).ContainerFleet.FleetId
+	crashes := func() int {
+		n := 0
+		for _, e := range must(w.api.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: id}))(t).Events {
+			if e.EventCode == types.EventCodeGameServerContainerGroupCrashed {
+				n++
+			}
+		}
+		return n
+	}
+	kubeEventually(t, "two crashes are reported", func() bool { return crashes() >= 2 })
+	first := crashes()
+	time.Sleep(12 * time.Second)
+	// Held back 2, 4 and 8 s after the next failures: 3 or 4 more in 12 s. Replaced at
+	// once, a pod that crashes takes the stand-in about a second: 10 or more.
+	if n := crashes() - first; n > 6 {
+		t.Errorf("%d more crashes in 12 s: the crashing pod is replaced without back-off", n)
+	}
+	cf := must(w.api.DescribeContainerFleet(ctx, &gl.DescribeContainerFleetInput{FleetId: id}))(t).ContainerFleet
+	if cf.Status != types.ContainerFleetStatusActivating {
+		t.Errorf("a fleet whose game servers never start is %s, want ACTIVATING", cf.Status)
 	}
 }
