@@ -18,6 +18,8 @@ type Source struct {
 	Census func() control.Census
 	// SDKConnections counts the game server processes connected over the SDK's WebSocket.
 	SDKConnections func() int
+	// KubernetesRequests counts the Kubernetes engine's API requests; nil (0) without it.
+	KubernetesRequests func() int64
 }
 
 // Server is a server's registry and the instruments the rest of the server feeds.
@@ -66,6 +68,15 @@ func NewServer(src Source) *Server {
 			Help: "Game server processes connected over the Server SDK's WebSocket.",
 		}, func() float64 { return float64(src.SDKConnections()) }))
 	}
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "hoist_kubernetes_api_requests_total",
+		Help: "Requests the Kubernetes engine sent to the cluster's API server (0 without --kubernetes); its watch counts once.",
+	}, func() float64 {
+		if src.KubernetesRequests == nil {
+			return 0
+		}
+		return float64(src.KubernetesRequests())
+	}))
 	return m
 }
 

@@ -441,8 +441,11 @@ func TestContainerFleetRolloutScalingRestart(t *testing.T) {
 	minute()
 	kubeEventually(t, "scaled back in to 1", func() bool { return len(w.computes(t, id)) == 1 && len(w.pods(t)) == 1 })
 
-	// Restarted, Hoist adopts the pod it finds: no pod is made or deleted.
-	kubeEventually(t, "the game server is ready", func() bool { return w.readyProcesses(t, id) == 1 })
+	// Restarted, Hoist adopts the pod it finds: no pod is made or deleted. (The pod of the
+	// terminated session ends, and is replaced, in its own time: wait for one pod, ready.)
+	kubeEventually(t, "one pod is left, its game server ready", func() bool {
+		return len(w.pods(t)) == 1 && len(w.computes(t, id)) == 1 && w.readyProcesses(t, id) == 1
+	})
 	names := func() []string {
 		var out []string
 		for _, p := range w.pods(t) {
@@ -470,6 +473,10 @@ func TestContainerFleetRolloutScalingRestart(t *testing.T) {
 		t.Errorf("%d Kubernetes API requests in 3 s of rest, want none", n)
 	}
 	t.Logf("Kubernetes API requests sent by the restarted engine: %d", w.srv.KubernetesRequests())
+	_, _, families := scrape(t, w.srv.Endpoint, testCreds.AccessKeyID, testCreds.SecretAccessKey)
+	if got, want := value(families, "hoist_kubernetes_api_requests_total", nil), float64(w.srv.KubernetesRequests()); got != want || got == 0 {
+		t.Errorf("hoist_kubernetes_api_requests_total = %v, want the engine's count, %v", got, want)
+	}
 }
 
 // kubeTestLogger logs to stderr when HOIST_TEST_LOG is set.

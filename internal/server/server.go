@@ -215,9 +215,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Each server has a registry of its own, so servers sharing a process (tests) do not
 	// count into each other's.
 	var svc *control.Service
+	var kubeClient *kube.Client // set below with --kubernetes, before anything scrapes
 	met := metrics.NewServer(metrics.Source{
 		Census:         func() control.Census { return svc.Census() },
 		SDKConnections: func() int { return ln.Open(connlimit.Upgraded) },
+		KubernetesRequests: func() int64 {
+			if kubeClient == nil {
+				return 0
+			}
+			return kubeClient.Requests()
+		},
 	})
 	if o, ok := st.(interface{ ObserveCommits(func(time.Duration)) }); ok {
 		o.ObserveCommits(met.CommitObserver(storeKind(cfg.Store)))
@@ -249,7 +256,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		events = sender
 	}
 	var engine *kube.Engine
-	var kubeClient *kube.Client
 	if k := cfg.Kubernetes; k != nil {
 		if kubeClient, err = kube.NewClient(k.REST, cmp.Or(k.QPS, kube.DefaultQPS), cmp.Or(k.Burst, kube.DefaultBurst)); err != nil {
 			st.Close()
