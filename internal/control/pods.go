@@ -238,11 +238,10 @@ type PodUse struct {
 	Busy, Protected  bool
 }
 
-// PodUses reports, for the pods of a fleet with processes connected to this server, what
-// runs on them.
+// PodUses reports what runs on a fleet's pods: the processes connected to this server,
+// and the ACTIVE game sessions (with their protection) on any replica's.
 func (s *Service) PodUses(ctx context.Context, fleetID string) (map[string]PodUse, error) {
 	uses := map[string]PodUse{}
-	var hosted = map[string]string{} // session -> pod
 	s.procs.mu.Lock()
 	for _, p := range s.procs.byKey {
 		if p.fleetID != fleetID {
@@ -254,25 +253,15 @@ func (s *Service) PodUses(ctx context.Context, fleetID string) (map[string]PodUs
 			u.Ready++
 		}
 		if p.gameSessionID != "" {
-			u.Busy = true
-			hosted[p.gameSessionID] = p.computeName
+			u.Busy = true // ACTIVATING ones too
 		}
 		uses[p.computeName] = u
 	}
 	s.procs.mu.Unlock()
-	for id, pod := range hosted {
-		gs, err := s.gameSessions.Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read game session %s: %w", id, err)
-		}
-		if !sessionEnded(gs) && gs.ProtectionPolicy == "FullProtection" {
-			u := uses[pod]
-			u.Protected = true
-			uses[pod] = u
-		}
+	for pod, protected := range s.searchIndex.computes(fleetID) {
+		u := uses[pod]
+		u.Busy, u.Protected = true, protected
+		uses[pod] = u
 	}
 	return uses, nil
 }

@@ -38,9 +38,10 @@ type fleetSessions struct {
 // what a search returns.
 type indexedSession struct {
 	search.Session
-	location string
-	terms    []search.Term
-	model    *gamelift.GameSession
+	location  string
+	terms     []search.Term
+	model     *gamelift.GameSession
+	protected bool // FullProtection: the container engine never takes its pod away
 }
 
 func newSessionIndex() *sessionIndex {
@@ -61,7 +62,7 @@ func (x *sessionIndex) put(gs store.GameSession) {
 			MaximumSessions:    int64(gamelift.Value(m.MaximumPlayerSessionCount)),
 			PlayerSessionCount: int64(gamelift.Value(m.CurrentPlayerSessionCount)),
 		},
-		location: gamelift.Value(m.Location), model: &m,
+		location: gamelift.Value(m.Location), model: &m, protected: gs.ProtectionPolicy == protectionFull,
 	}
 	if m.CreationTime != nil {
 		e.CreationTimeMillis = m.CreationTime.UnixMilli()
@@ -237,6 +238,25 @@ func (x *sessionIndex) search(fleetID, location string, f *search.Filter, o sear
 		last = o.CursorOf(s)
 	}
 	return out, last, more
+}
+
+// computes reports the computes that host a fleet's ACTIVE sessions, and whether one of
+// a compute's sessions is protected. The index holds every replica's sessions.
+func (x *sessionIndex) computes(fleetID string) map[string]bool {
+	x.mu.RLock()
+	fs := x.fleets[fleetID]
+	x.mu.RUnlock()
+	out := map[string]bool{}
+	if fs == nil {
+		return out
+	}
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	for i := range fs.all {
+		c := gamelift.Value(fs.all[i].model.ComputeName)
+		out[c] = out[c] || fs.all[i].protected
+	}
+	return out
 }
 
 // lookup returns a held session's search view.
