@@ -44,6 +44,9 @@ func TestServerKubernetesFlags(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// klog's logger is the process's: set before the stand-in's client runs, so the server's
+	// own setting (a no-op then) does not race with it.
+	routeKlog(slog.New(slog.DiscardHandler))
 	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+
+	"k8s.io/klog/v2"
 )
+
+// klogOnce sets client-go's logger (klog's, a process-wide one) once, before any client
+// runs: klog's setter is not safe while clients log.
+var klogOnce sync.Once
+
+// routeKlog sends client-go's own messages to log, in the server's log format; only the
+// first call in a process counts.
+func routeKlog(log *slog.Logger) { klogOnce.Do(func() { klog.SetSlogLogger(log) }) }
 
 // logFormatFlag is the --log-format flag of the commands that log.
 func logFormatFlag(fs *flag.FlagSet) *string {

@@ -26,8 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
@@ -181,7 +179,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}
 	if *kubernetes {
-		klog.SetSlogLogger(log) // client-go's own messages, in the server's log format
+		routeKlog(log)
 		rc, err := kube.RESTConfig(*kubeconfig)
 		if err != nil {
 			return err
