@@ -238,8 +238,9 @@ type PodUse struct {
 	Busy, Protected  bool
 }
 
-// PodUses reports what runs on a fleet's pods: the processes connected to this server,
-// and the ACTIVE game sessions (with their protection) on any replica's.
+// PodUses reports what runs on a fleet's pods: the processes connected to this server
+// (and with replicas, the ready ones the store records for the others), and the ACTIVE
+// game sessions, with their protection, on any replica's.
 func (s *Service) PodUses(ctx context.Context, fleetID string) (map[string]PodUse, error) {
 	uses := map[string]PodUse{}
 	s.procs.mu.Lock()
@@ -258,6 +259,18 @@ func (s *Service) PodUses(ctx context.Context, fleetID string) (map[string]PodUs
 		uses[p.computeName] = u
 	}
 	s.procs.mu.Unlock()
+	if s.replicated() {
+		page, err := s.store.Processes().List(ctx, store.Query{Parent: fleetID})
+		if err != nil {
+			return nil, fmt.Errorf("list ready processes: %w", err)
+		}
+		for _, p := range page.Items {
+			if u, ok := uses[p.ComputeName]; !ok || u.Processes == 0 {
+				u.Processes, u.Ready = 1, 1 // a process another replica holds
+				uses[p.ComputeName] = u
+			}
+		}
+	}
 	for pod, protected := range s.searchIndex.computes(fleetID) {
 		u := uses[pod]
 		u.Busy, u.Protected = true, protected
@@ -279,6 +292,11 @@ func (s *Service) DrainPod(fleetID, pod string) {
 		}
 	}
 	s.procs.mu.Unlock()
+	if len(keys) == 0 {
+		// Another replica may hold its game server, whose process ID is the pod's name
+		// (GAMELIFT_SDK_PROCESS_ID): askProcessToEnd reaches it there.
+		keys = append(keys, procKey{fleetID, pod, pod})
+	}
 	for _, k := range keys {
 		s.askProcessToEnd(k)
 	}
