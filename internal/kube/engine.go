@@ -18,8 +18,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -42,9 +42,19 @@ type Service interface {
 	LeadsEngine(ctx context.Context) bool
 }
 
+// API is the part of the Kubernetes API the engine uses (Client).
+type API interface {
+	ListPods(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.PodList, error)
+	WatchPods(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
+	CreatePod(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error)
+	DeletePod(ctx context.Context, namespace, name string, opts metav1.DeleteOptions) error
+	CreateSecret(ctx context.Context, s *corev1.Secret) error
+	DeleteSecret(ctx context.Context, namespace, name string) error
+}
+
 // Config configures an Engine.
 type Config struct {
-	Client    kubernetes.Interface
+	Client    API
 	Namespace string
 	// SDKEndpoint is the Server SDK's WebSocket URL as pods reach Hoist.
 	SDKEndpoint string
@@ -139,11 +149,19 @@ func (e *Engine) FleetChanged(fleetID string) { e.queue.Add(fleetID) }
 func (e *Engine) Run(ctx context.Context, svc Service) error {
 	e.svc = svc
 	defer e.queue.ShutDown()
-	factory := informers.NewSharedInformerFactoryWithOptions(e.cfg.Client, 0,
-		informers.WithNamespace(e.cfg.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelManagedBy + "=" + managedBy }))
-	inf := factory.Core().V1().Pods()
-	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	selector := labelManagedBy + "=" + managedBy
+	ns := e.cfg.Namespace
+	inf := cache.NewSharedIndexInformer(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return e.cfg.Client.ListPods(ctx, ns, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return e.cfg.Client.WatchPods(ctx, ns, o)
+		},
+	}, &corev1.Pod{}, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    e.podEvent,
 		UpdateFunc: func(_, obj any) { e.podEvent(obj) },
 		DeleteFunc: e.podEvent,
@@ -151,10 +169,14 @@ func (e *Engine) Run(ctx context.Context, svc Service) error {
 	if err != nil {
 		return fmt.Errorf("watch pods: %w", err)
 	}
-	e.pods = inf.Lister()
-	factory.Start(ctx.Done())
-	defer factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+	e.pods = corelisters.NewPodLister(inf.GetIndexer())
+	informed := make(chan struct{})
+	go func() {
+		defer close(informed)
+		inf.RunWithContext(ctx)
+	}()
+	defer func() { <-informed }()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		return fmt.Errorf("watch pods in namespace %s: %w", e.cfg.Namespace, context.Cause(ctx))
 	}
 	e.log.Info("kubernetes engine watching pods", "namespace", e.cfg.Namespace)
@@ -673,7 +695,7 @@ func (e *Engine) podGone(ctx context.Context, st *fleetState, fleetID, pod strin
 	if err := e.svc.PodGone(ctx, fleetID, pod); err != nil {
 		return err
 	}
-	err := e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, pod, metav1.DeleteOptions{})
+	err := e.cfg.Client.DeleteSecret(ctx, e.cfg.Namespace, pod)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete secret %s: %w", pod, err)
 	}
@@ -689,7 +711,7 @@ func (e *Engine) deletePod(ctx context.Context, p *corev1.Pod) error {
 	if p.DeletionTimestamp != nil {
 		return nil
 	}
-	err := e.cfg.Client.CoreV1().Pods(e.cfg.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}})
+	err := e.cfg.Client.DeletePod(ctx, e.cfg.Namespace, p.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}})
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		return fmt.Errorf("delete pod %s: %w", p.Name, err)
 	}
@@ -706,15 +728,14 @@ func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.Con
 		if err != nil {
 			return err
 		}
-		_, err = e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Create(ctx, buildSecret(plan, name, e.cfg.Namespace, tok), metav1.CreateOptions{})
-		if err != nil {
+		if err := e.cfg.Client.CreateSecret(ctx, buildSecret(plan, name, e.cfg.Namespace, tok)); err != nil {
 			return errors.Join(fmt.Errorf("create secret %s: %w", name, err), e.svc.PodGone(ctx, plan.FleetID, name))
 		}
 	}
-	if _, err := e.cfg.Client.CoreV1().Pods(e.cfg.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+	if _, err := e.cfg.Client.CreatePod(ctx, pod); err != nil {
 		err = fmt.Errorf("create pod %s: %w", name, err)
 		if slot.slot != perInstanceSlot {
-			_ = e.cfg.Client.CoreV1().Secrets(e.cfg.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+			_ = e.cfg.Client.DeleteSecret(ctx, e.cfg.Namespace, name)
 			err = errors.Join(err, e.svc.PodGone(ctx, plan.FleetID, name))
 		}
 		return err

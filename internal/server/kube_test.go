@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,11 +42,12 @@ const (
 
 // runTestPodServer is a game server on the Server SDK, as a container image would run
 // it: it connects with the pod's GAMELIFT_SDK_* environment, is ready on its container
-// port 7777, activates every session it gets and ends when told to (TerminateProcess) or
-// on SIGTERM. It binds no port: pods of the stand-in share the host's network.
+// port 7777, activates every session it gets and ends when told to (TerminateProcess). A
+// signal kills it as it is, as it would a game server that does not handle one, so its
+// session ends only by what Hoist sees. It binds no port: pods of the stand-in share the
+// host's network.
 func runTestPodServer() int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
+	ctx := context.Background()
 	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "connect:", err)
@@ -68,11 +67,8 @@ func runTestPodServer() int {
 		fmt.Fprintln(os.Stderr, "ProcessReady:", err)
 		return 1
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-	c.ProcessEnding(context.Background())
+	<-done
+	c.ProcessEnding(ctx)
 	return 0
 }
 
@@ -335,7 +331,8 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 	}
 	second := w.session(t, placed.GameSessionArn)
 
-	// Deleting the first session's pod interrupts it; a new pod takes the pod's place.
+	// Deleting the first session's pod interrupts it; a new pod takes its place. (A game
+	// server that handles SIGTERM may end its session itself first, as GameLift's would.)
 	if err := w.kc.CoreV1().Pods(w.ns).Delete(ctx, aws.ToString(first.ComputeName), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
