@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"maps"
 	"slices"
 )
@@ -14,3 +15,6 @@ func UnsupportedOperations() map[string]string { return maps.Clone(unsupported) 
 
 // ScalingEvaluations tells how many times the server has evaluated scaling policies.
 func (s *Server) ScalingEvaluations() int64 { return s.service.ScalingEvaluations() }
+
+// LeadsEngine tells whether this replica runs the container engine.
+func (s *Server) LeadsEngine() bool { return s.service.LeadsEngine(context.Background()) }

@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +29,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hoist-dev/hoist/internal/server"
+	"github.com/hoist-dev/hoist/internal/store/postgres/pgtest"
 	"github.com/hoist-dev/hoist/sdk/gameserver"
 	"github.com/hoist-dev/hoist/test/kube/node"
 )
@@ -670,4 +674,97 @@ func TestContainerFleetCrashLoopBacksOff(t *testing.T) {
 	if cf.Status != types.ContainerFleetStatusActivating {
 		t.Errorf("a fleet whose game servers never start is %s, want ACTIVATING", cf.Status)
 	}
+}
+
+// proxy forwards TCP connections to whichever address it is pointed at: game server pods
+// reach the replica a test chooses through it.
+type proxy struct {
+	ln     net.Listener
+	target atomic.Value // string host:port
+}
+
+func newProxy(t *testing.T) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", p.target.Load().(string))
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go io.Copy(u, c)
+				io.Copy(c, u)
+			}()
+		}
+	}()
+	return p
+}
+
+// Two replicas on one PostgreSQL run one engine between them: the leader makes the pods
+// once, while their game servers connect to the other replica; it keeps a pod whose
+// protected session that replica holds, and drains it through that replica when the
+// protection goes.
+func TestContainerFleetAcrossReplicas(t *testing.T) {
+	kubeREST(t)
+	db := pgtest.Database(t)
+	ctx := context.Background()
+	px := newProxy(t)
+	w := newKubeWorldWith(t, func(ns string, cfg *server.Config) {
+		cfg.Store = db
+		cfg.Kubernetes.SDKEndpoint = "ws://" + px.ln.Addr().String()
+	})
+	a := w.srv
+	px.target.Store(strings.TrimPrefix(a.SDKEndpoint, "ws://"))
+	cfg := w.cfg
+	cfg.Addr, cfg.DataDir = "127.0.0.1:0", t.TempDir()
+	b, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close(context.Background()) })
+	kubeEventually(t, "one replica leads the engine", func() bool { return a.LeadsEngine() != b.LeadsEngine() })
+	leader, other := a, b
+	if b.LeadsEngine() {
+		leader, other = b, a
+	}
+	px.target.Store(strings.TrimPrefix(other.SDKEndpoint, "ws://"))
+	viaLeader, viaOther := client(leader.Endpoint, testCreds.SecretAccessKey), client(other.Endpoint, testCreds.SecretAccessKey)
+
+	w.api = viaLeader
+	w.definition(t, "replicas")
+	id := w.fleet(t, 2).FleetId
+	w.waitDeployed(t, id, 2)
+	time.Sleep(2 * time.Second) // both engines have seen the fleet by now
+	if n := len(w.pods(t)); n != 2 {
+		t.Errorf("%d pods for 2 game server groups: more than one engine made them", n)
+	}
+
+	w.api = viaOther // the replica that holds the processes, and so the sessions
+	gs := w.activeSession(t, id)
+	must(viaLeader.UpdateGameSession(ctx, &gl.UpdateGameSessionInput{GameSessionId: gs.GameSessionId, ProtectionPolicy: types.ProtectionPolicyFullProtection}))(t)
+	w.api = viaLeader
+	w.setCapacity(t, id, 0, 1)
+	time.Sleep(3 * time.Second) // several reconciles of the leader
+	if n := len(w.pods(t)); n != 2 {
+		t.Errorf("%d pods after scaling to 0 with a protected session on the other replica, want the instance's 2", n)
+	}
+	if s := w.session(t, gs.GameSessionId); s.Status != types.GameSessionStatusActive {
+		t.Errorf("protected session is %s, want ACTIVE", s.Status)
+	}
+	must(viaLeader.UpdateGameSession(ctx, &gl.UpdateGameSessionInput{GameSessionId: gs.GameSessionId, ProtectionPolicy: types.ProtectionPolicyNoProtection}))(t)
+	kubeEventually(t, "the instance is drained through the other replica and gone", func() bool {
+		return len(w.pods(t)) == 0 && w.session(t, gs.GameSessionId).Status == types.GameSessionStatusTerminated
+	})
 }
