@@ -88,18 +88,28 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	}
 	if errors.Is(err, store.ErrExists) {
 		// A host registering again (after a restart, say) takes over its registration.
-		_, err = s.store.Computes().Update(ctx, key, func(old *store.Compute) error {
-			c.CreationTime = old.Model.CreationTime
-			rec.Model = c
-			*old = rec
-			return nil
-		})
+		rec, err = s.replaceCompute(ctx, key, rec)
+		c = rec.Model
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register compute: %w", err)
 	}
 	s.hostRegistered(fleetID, location)
 	return &gamelift.RegisterComputeOutput{Compute: &c}, nil
+}
+
+// replaceCompute replaces a compute's record with rec, keeping when it was first
+// registered (and its port mappings when rec has none), and returns what it stored.
+func (s *Service) replaceCompute(ctx context.Context, key string, rec store.Compute) (store.Compute, error) {
+	_, err := s.store.Computes().Update(ctx, key, func(old *store.Compute) error {
+		rec.Model.CreationTime = old.Model.CreationTime
+		if rec.Ports == nil {
+			rec.Ports = old.Ports
+		}
+		*old = rec
+		return nil
+	})
+	return rec, err
 }
 
 func (s *Service) getCompute(ctx context.Context, fleetID, name *string) (store.Fleet, gamelift.Compute, error) {

@@ -187,14 +187,7 @@ func (s *Service) putPod(ctx context.Context, f store.Fleet, p Pod) error {
 	key := computeKey(p.FleetID, p.Name)
 	err := s.store.Computes().Create(ctx, key, p.FleetID, rec)
 	if errors.Is(err, store.ErrExists) {
-		_, err = s.store.Computes().Update(ctx, key, func(old *store.Compute) error {
-			rec.Model.CreationTime = old.Model.CreationTime
-			if rec.Ports == nil {
-				rec.Ports = old.Ports
-			}
-			*old = rec
-			return nil
-		})
+		_, err = s.replaceCompute(ctx, key, rec)
 	}
 	if err != nil {
 		return fmt.Errorf("record pod %s: %w", p.Name, err)
