@@ -259,7 +259,9 @@ func (p *simProc) serve(ctx context.Context, interval time.Duration) {
 			hb.Reset(interval - interval/10 + rand.N(interval/5)) // 60 s ± 10%
 		}
 	})
-	hb.Reset(rand.N(interval)) // hb is set before the first beat can read it
+	// As the official SDKs do, the first beat goes as soon as the process is ready (Hoist
+	// pushes it no session before then, or a second later); hb is set before it can read it.
+	hb.Reset(0)
 	defer hb.Stop()
 	for {
 		_, b, err := p.ws.Read(ctx)

@@ -273,7 +273,8 @@ func (s *Service) takeCreatorSlot(ctx context.Context, fleetID string, policy *g
 	}, nil
 }
 
-// startSession tells the process to start the session it was given.
+// startSession tells the process to start the session it was given, once its SDK has
+// heard that it is ready (process.heard).
 func (s *Service) startSession(p placed, gs store.GameSession) {
 	m := gs.Model
 	msg := map[string]any{
@@ -284,6 +285,13 @@ func (s *Service) startSession(p placed, gs store.GameSession) {
 		"GameProperties": propertyMap(m.GameProperties),
 	}
 	s.goBackground(func() {
+		if p.heard != nil {
+			select {
+			case <-p.heard:
+			case <-s.ctx.Done():
+				return
+			}
+		}
 		if err := p.peer.Push(s.ctx, "CreateGameSession", msg); err != nil {
 			s.log.Warn("push CreateGameSession; the activation timeout will end the session", "process", p.id, "error", err)
 		}

@@ -35,7 +35,15 @@ type process struct {
 	// ports maps container ports to connection ports on a container fleet's pod.
 	ports map[int32]int32
 
-	ready          bool // ActivateServerProcess answered, ProcessEnding not called
+	ready bool // ActivateServerProcess answered, ProcessEnding not called
+	// heard is closed once the process's SDK knows it is ready (nil: it knows). The
+	// official SDKs (Go, C++, C#) drop a game session that reaches them before they have
+	// read ProcessReady's answer, and they read each message on its own thread, so even a
+	// session sent after the answer can overtake it. Each heartbeats as soon as it has
+	// marked itself ready: its first heartbeat since ProcessReady, or readySettle after the
+	// answer for an SDK that does not heartbeat at once, closes heard. A session given to
+	// the process meanwhile is pushed then.
+	heard          chan struct{}
 	ended          bool // ProcessEnding called
 	unhealthy      int  // consecutive unhealthy heartbeats
 	lastSeen       time.Time
@@ -60,6 +68,18 @@ func (p *process) free() bool {
 	return p.ready && p.peer != nil && p.unhealthy == 0 && p.gameSessionID == ""
 }
 
+// readySettle is how long after answering ProcessReady a process that has not heartbeat
+// yet is taken to have heard the answer (process.heard).
+const readySettle = time.Second
+
+// hear marks the process's SDK as knowing it is ready (process.heard).
+func (p *process) hear() {
+	if p.heard != nil {
+		close(p.heard)
+		p.heard = nil
+	}
+}
+
 // counted tells whether the process counts as an active server process.
 func (p *process) counted() bool { return p.ready && p.peer != nil && p.unhealthy == 0 }
 
@@ -81,6 +101,8 @@ type placed struct {
 	port                                int32
 	logPaths                            []string
 	peer                                sdkhost.Peer
+	// heard is the process's heard when reserved: a session is pushed once it is closed.
+	heard <-chan struct{}
 }
 
 // reserveProcess picks a process for the session (a free process of the fleet location,
@@ -112,7 +134,7 @@ func (s *Service) reserveProcessSince(fleetID, location, sessionID string, rc ga
 	s.procs.sync(chosen)
 	return placed{
 		key: chosen.key(), id: chosen.id, computeName: chosen.computeName, ipAddress: chosen.ipAddress, dnsName: chosen.dnsName,
-		port: chosen.port, logPaths: chosen.logPaths, peer: chosen.peer,
+		port: chosen.port, logPaths: chosen.logPaths, peer: chosen.peer, heard: chosen.heard,
 	}, nil
 }
 
@@ -312,6 +334,16 @@ func (h *processHandle) with(fn func(p *process) error) error {
 	return fn(p)
 }
 
+// settled closes heard, a channel the process had when it called ProcessReady, once
+// readySettle has passed since, heartbeat or not.
+func (h *processHandle) settled(heard chan struct{}) {
+	h.s.procs.mu.Lock()
+	defer h.s.procs.mu.Unlock()
+	if p := h.p; p.heard == heard {
+		p.hear()
+	}
+}
+
 // hostedSession returns the session the process hosts, which must be id.
 func (h *processHandle) hostedSession(id string) error {
 	return h.with(func(p *process) error {
@@ -365,6 +397,11 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		err = h.with(func(p *process) error {
 			if !p.ready {
 				h.s.log.Info("server process ready", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "port", req.Port, "sdk", p.sdk)
+				if p.heard == nil {
+					heard := make(chan struct{})
+					p.heard = heard
+					time.AfterFunc(readySettle, func() { h.settled(heard) })
+				}
 			}
 			port = int32(req.Port)
 			if cp, ok := p.ports[port]; ok {
@@ -395,6 +432,9 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			p.lastSeen = h.s.now()
 			if req.HealthStatus {
 				p.unhealthy = 0
+				if p.ready {
+					p.hear()
+				}
 				return nil
 			}
 			p.unhealthy++
@@ -591,14 +631,15 @@ func (s *Service) processUsage(fleetID, location string) Usage {
 
 // watchProcesses runs the time-driven rules every interval: processes that went silent
 // or stayed away, sessions that never activated, reservations nobody claimed, tokens
-// about to expire, sessions past their retention, and once a minute the scaling policies.
+// about to expire, sessions past their retention, fleets TERMINATED a while ago, and once
+// a minute the scaling policies.
 func (s *Service) watchProcesses(every time.Duration) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
-		lastPurge := time.Time{}
+		lastPurge, lastFleetPurge := time.Time{}, time.Time{}
 		for {
 			select {
 			case <-s.ctx.Done():
@@ -611,10 +652,13 @@ func (s *Service) watchProcesses(every time.Duration) {
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
 					s.purgePlacements(s.ctx)
-					s.purgeFleets(s.ctx)
 					s.purgeAuthTokens(s.ctx)
 					s.purgeLogs()
 					lastPurge = now
+				}
+				if now := s.now(); now.Sub(lastFleetPurge) >= fleetPurgeInterval {
+					s.purgeFleets(s.ctx)
+					lastFleetPurge = now
 				}
 			}
 		}
