@@ -113,6 +113,24 @@ func (s *Service) DescribeMatchmakingRuleSets(ctx context.Context, in *gamelift.
 	return out, nil
 }
 
+// liveTicketOf returns the ID of a ticket of the configuration still in progress, or "".
+func (s *Service) liveTicketOf(ctx context.Context, config string) (string, error) {
+	for token := ""; ; {
+		page, err := s.store.Tickets().List(ctx, store.Query{Parent: config, Limit: 1000, Token: token})
+		if err != nil {
+			return "", fmt.Errorf("list the tickets of matchmaking configuration %s: %w", config, err)
+		}
+		for _, t := range page.Items {
+			if ticketLive(gamelift.Value(t.Model.Status)) {
+				return gamelift.Value(t.Model.TicketId), nil
+			}
+		}
+		if token = page.Next; token == "" {
+			return "", nil
+		}
+	}
+}
+
 // DeleteMatchmakingRuleSet deletes a rule set no configuration uses.
 func (s *Service) DeleteMatchmakingRuleSet(ctx context.Context, in *gamelift.DeleteMatchmakingRuleSetInput) (*gamelift.DeleteMatchmakingRuleSetOutput, error) {
 	rs, err := s.getRuleSet(ctx, in.Name)
@@ -314,6 +332,15 @@ func (s *Service) UpdateMatchmakingConfiguration(ctx context.Context, in *gameli
 // cancelled by the matchmaker's next pass.
 func (s *Service) DeleteMatchmakingConfiguration(ctx context.Context, in *gamelift.DeleteMatchmakingConfigurationInput) (*gamelift.DeleteMatchmakingConfigurationOutput, error) {
 	name := nameOf(in.Name, "matchmakingconfiguration")
+	// The pass holds its tickets still while it decides; a ticket started meanwhile fails
+	// on the next pass, as one whose configuration is gone.
+	s.matcher.pass.Lock()
+	defer s.matcher.pass.Unlock()
+	if id, err := s.liveTicketOf(ctx, name); err != nil {
+		return nil, err
+	} else if id != "" {
+		return nil, gamelift.InvalidRequest("Matchmaking configuration %s is used by ticket %s, which is in progress; it can be deleted once no ticket of it is", name, id)
+	}
 	if err := s.store.MatchConfigs().Delete(ctx, name); err != nil {
 		return nil, notFound(err, "Matchmaking configuration %s not found", name)
 	}

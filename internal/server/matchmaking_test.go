@@ -296,3 +296,37 @@ func TestMatchmakingAutomaticBackfill(t *testing.T) {
 			aws.ToString(got.Players[0].Team), aws.ToString(z.GameSessionConnectionInfo.GameSessionArn), aws.ToString(z.Players[0].Team))
 	}
 }
+
+// A configuration with a ticket in progress cannot be deleted (GameLift: "A matchmaking
+// configuration cannot be deleted if it is being used in any active matchmaking
+// tickets"); the ticket goes on searching. Once no ticket of it is in progress, it can.
+func TestMatchmakingConfigurationInUseIsNotDeleted(t *testing.T) {
+	ctx := context.Background()
+	q := newQueueWorld(t, func(*server.Config) {})
+	must(q.api.CreateMatchmakingRuleSet(ctx, &gl.CreateMatchmakingRuleSetInput{Name: aws.String("duel"), RuleSetBody: aws.String(twoVersusTwo)}))(t)
+	must(q.api.CreateMatchmakingConfiguration(ctx, &gl.CreateMatchmakingConfigurationInput{Name: aws.String("casual"),
+		RuleSetName: aws.String("duel"), RequestTimeoutSeconds: aws.Int32(120), AcceptanceRequired: aws.Bool(false),
+		FlexMatchMode: types.FlexMatchModeStandalone}))(t)
+	must(q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{TicketId: aws.String("alone"), ConfigurationName: aws.String("casual"),
+		Players: []types.Player{skilled("p-alone", 20)}}))(t)
+	q.waitTicket(t, "alone", types.MatchmakingConfigurationStatusSearching)
+
+	_, err := q.api.DeleteMatchmakingConfiguration(ctx, &gl.DeleteMatchmakingConfigurationInput{Name: aws.String("casual")})
+	if msg := apiError(t, err, "InvalidRequestException"); !strings.Contains(msg, "alone") {
+		t.Errorf("the refusal does not name the ticket: %q", msg)
+	}
+	time.Sleep(1500 * time.Millisecond) // a matchmaking pass or more
+	if tk := q.ticket(t, "alone"); tk.Status != types.MatchmakingConfigurationStatusSearching {
+		t.Errorf("after the refused delete the ticket is %s (%s), not SEARCHING", tk.Status, aws.ToString(tk.StatusMessage))
+	}
+	if out := must(q.api.DescribeMatchmakingConfigurations(ctx, &gl.DescribeMatchmakingConfigurationsInput{Names: []string{"casual"}}))(t); len(out.Configurations) != 1 {
+		t.Errorf("the configuration is gone after a refused delete: %+v", out.Configurations)
+	}
+
+	must(q.api.StopMatchmaking(ctx, &gl.StopMatchmakingInput{TicketId: aws.String("alone")}))(t)
+	q.waitTicket(t, "alone", types.MatchmakingConfigurationStatusCancelled)
+	must(q.api.DeleteMatchmakingConfiguration(ctx, &gl.DeleteMatchmakingConfigurationInput{Name: aws.String("casual")}))(t)
+	if out := must(q.api.DescribeMatchmakingConfigurations(ctx, &gl.DescribeMatchmakingConfigurationsInput{Names: []string{"casual"}}))(t); len(out.Configurations) != 0 {
+		t.Errorf("the configuration is still there after its delete: %+v", out.Configurations)
+	}
+}
