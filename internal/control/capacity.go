@@ -19,26 +19,66 @@ type Usage struct {
 // computeCounts counts a fleet's active hosts per location: its registered computes, or
 // for a container fleet the instances its running pods make up.
 func (s *Service) computeCounts(ctx context.Context, fleetID string) (map[string]int32, error) {
+	hosts, err := s.hostCounts(ctx, fleetID)
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int32, len(hosts))
+	for loc, h := range hosts {
+		counts[loc] = h.active
+	}
+	return counts, nil
+}
+
+// hosts counts a fleet location's active hosts, and the idle ones among them: those
+// hosting no game session (GameLift's IDLE instances).
+type hosts struct{ active, idle int32 }
+
+// hostCounts counts a fleet's active and idle hosts per location. A host is its
+// registered compute, or for a container fleet the instance its pods run on, which is
+// busy when any of them hosts a session.
+func (s *Service) hostCounts(ctx context.Context, fleetID string) (map[string]hosts, error) {
 	page, err := s.store.Computes().List(ctx, store.Query{Parent: fleetID})
 	if err != nil {
 		return nil, fmt.Errorf("list computes: %w", err)
 	}
-	counts := map[string]int32{}
-	instances := map[string]bool{}
+	busy := s.busyComputes(fleetID)
+	type host struct{ location, name string }
+	seen := map[host]bool{} // host -> busy
 	for _, c := range page.Items {
 		if gamelift.Value(c.Model.ComputeStatus) != computeActive {
 			continue
 		}
+		h := host{gamelift.Value(c.Model.Location), gamelift.Value(c.Model.ComputeName)}
 		if gamelift.Value(c.Model.Type) == ComputeContainer {
-			if id := gamelift.Value(c.Model.InstanceId); instances[id] {
-				continue
-			} else {
-				instances[id] = true
-			}
+			h.name = "instance/" + gamelift.Value(c.Model.InstanceId)
 		}
-		counts[gamelift.Value(c.Model.Location)]++
+		seen[h] = seen[h] || busy[gamelift.Value(c.Model.ComputeName)]
+	}
+	counts := map[string]hosts{}
+	for h, isBusy := range seen {
+		c := counts[h.location]
+		c.active++
+		if !isBusy {
+			c.idle++
+		}
+		counts[h.location] = c
 	}
 	return counts, nil
+}
+
+// busyComputes names the computes of a fleet that host a game session: an ACTIVE one
+// (the session index holds every replica's) or one ACTIVATING on this replica's processes.
+func (s *Service) busyComputes(fleetID string) map[string]bool {
+	busy := s.searchIndex.computes(fleetID)
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	for _, p := range s.procs.byKey {
+		if p.fleetID == fleetID && p.gameSessionID != "" {
+			busy[p.computeName] = true
+		}
+	}
+	return busy
 }
 
 // addContainerCounts adds a container fleet's game server container groups (its pods)
@@ -84,10 +124,11 @@ func newManagedLocation(name string) store.FleetLocation {
 	return store.FleetLocation{Name: name, Status: locationStatusNew, Desired: defaultDesiredInstances, Min: defaultMinSize, Max: defaultMaxSize}
 }
 
-// capacity reports a fleet location's hosts. ACTIVE (and IDLE) count its registered
-// hosts. A managed fleet reports its capacity settings as set; an Anywhere fleet has none,
-// so its desired and maximum follow the hosts registered.
-func (s *Service) capacity(f store.Fleet, l store.FleetLocation, active int32) gamelift.FleetCapacity {
+// capacity reports a fleet location's hosts: ACTIVE counts its registered hosts, IDLE
+// those of them hosting no game session. A managed fleet reports its capacity settings as
+// set; an Anywhere fleet has none, so its desired and maximum follow the hosts registered.
+func (s *Service) capacity(f store.Fleet, l store.FleetLocation, h hosts) gamelift.FleetCapacity {
+	active := h.active
 	desired, maxSize := l.Desired, l.Max
 	if gamelift.Value(f.Attributes.ComputeType) == ComputeAnywhere {
 		desired, maxSize = max(desired, active), max(maxSize, desired, active)
@@ -98,7 +139,7 @@ func (s *Service) capacity(f store.Fleet, l store.FleetLocation, active int32) g
 		Location: gamelift.String(l.Name), ManagedCapacityConfiguration: l.ManagedCapacity,
 		InstanceCounts: &gamelift.EC2InstanceCounts{
 			DESIRED: &desired, MINIMUM: gamelift.Int32(l.Min), MAXIMUM: &maxSize,
-			PENDING: &zero, ACTIVE: &active, IDLE: &active, TERMINATING: &zero,
+			PENDING: &zero, ACTIVE: &active, IDLE: gamelift.Int32(h.idle), TERMINATING: &zero,
 		},
 	}
 }
@@ -115,7 +156,7 @@ func (s *Service) DescribeFleetCapacity(ctx context.Context, in *gamelift.Descri
 		if len(f.Locations) == 0 {
 			continue
 		}
-		counts, err := s.computeCounts(ctx, gamelift.Value(f.Attributes.FleetId))
+		counts, err := s.hostCounts(ctx, gamelift.Value(f.Attributes.FleetId))
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +176,7 @@ func (s *Service) DescribeFleetLocationCapacity(ctx context.Context, in *gamelif
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.computeCounts(ctx, gamelift.Value(f.Attributes.FleetId))
+	counts, err := s.hostCounts(ctx, gamelift.Value(f.Attributes.FleetId))
 	if err != nil {
 		return nil, err
 	}

@@ -69,3 +69,32 @@ func TestDescribeInstances(t *testing.T) {
 		t.Errorf("Anywhere fleet: %s", msg)
 	}
 }
+
+// IDLE counts the active hosts hosting no game session, as GameLift documents it: three
+// computes, one of them hosting a session, are three ACTIVE and two IDLE, in
+// DescribeFleetCapacity and DescribeFleetLocationCapacity alike.
+func TestCapacityCountsIdleHosts(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	w.otherCompute(t, "host-2")
+	w.otherCompute(t, "host-3")
+	counts := func() (fleet, location types.EC2InstanceCounts) {
+		c := must(w.api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{w.fleetID}}))(t).FleetCapacity[0]
+		l := must(w.api.DescribeFleetLocationCapacity(ctx, &gl.DescribeFleetLocationCapacityInput{FleetId: aws.String(w.fleetID), Location: aws.String("custom-sdk-1")}))(t).FleetCapacity
+		return *c.InstanceCounts, *l.InstanceCounts
+	}
+	if c, l := counts(); aws.ToInt32(c.ACTIVE) != 3 || aws.ToInt32(c.IDLE) != 3 || aws.ToInt32(l.IDLE) != 3 {
+		t.Fatalf("with no session: ACTIVE %d IDLE %d (location IDLE %d), want 3 3 3", aws.ToInt32(c.ACTIVE), aws.ToInt32(c.IDLE), aws.ToInt32(l.IDLE))
+	}
+	p := startProcess(t, w, "p-idle", 7100, true)
+	gs := must(w.createSession(ctx, "", 4))(t)
+	received(t, p)
+	w.waitStatus(t, gs.GameSessionId, types.GameSessionStatusActive)
+	if c, l := counts(); aws.ToInt32(c.ACTIVE) != 3 || aws.ToInt32(c.IDLE) != 2 || aws.ToInt32(l.IDLE) != 2 {
+		t.Errorf("with one host busy: ACTIVE %d IDLE %d (location IDLE %d), want 3 2 2", aws.ToInt32(c.ACTIVE), aws.ToInt32(c.IDLE), aws.ToInt32(l.IDLE))
+	}
+	if err := p.sdk.ProcessEnding(ctx); err != nil { // the game ends, and its session with it
+		t.Fatal(err)
+	}
+	eventually(t, "the host is idle again", func() bool { c, _ := counts(); return aws.ToInt32(c.IDLE) == 3 })
+}
