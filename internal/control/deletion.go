@@ -15,12 +15,17 @@ import (
 // background the game sessions there end (INTERRUPTED), their processes are told to end
 // and given a grace to, the hosts are deregistered, and the fleet is TERMINATED with
 // FLEET_DELETED (or the locations are gone). A TERMINATED fleet still answers describe
-// calls until it is purged.
+// and list calls for terminatedFleetRetention, then it is gone, with its events, as in
+// GameLift: tools that wait for a deleted fleet (Terraform's AWS provider) wait until
+// describe calls stop returning it.
 const (
 	FleetTerminated          = "TERMINATED"
 	locationStatusTerminated = "TERMINATED"
 	defaultDeletionGrace     = 30 * time.Second
-	terminatedFleetRetention = 24 * time.Hour
+	terminatedFleetRetention = 30 * time.Second
+	// fleetPurgeInterval is how often fleets past their retention are looked for, so a
+	// deleted fleet is gone within a minute of its deletion completing.
+	fleetPurgeInterval = 10 * time.Second
 )
 
 // DeleteFleet starts deleting a fleet: DELETING now, TERMINATED when its sessions,

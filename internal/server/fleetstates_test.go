@@ -146,7 +146,7 @@ func TestFleetActivationTimesOut(t *testing.T) {
 
 // DeleteFleet with a live game session on an Anywhere fleet: the session ends, the game
 // server is told to end and does, the compute goes, and the fleet is TERMINATED with
-// FLEET_DELETED, still described.
+// FLEET_DELETED, still described for half a minute, then gone.
 func TestDeleteAnywhereFleetWithLiveSession(t *testing.T) {
 	ctx := context.Background()
 	w := newSDKWorld(t)
@@ -182,6 +182,21 @@ func TestDeleteAnywhereFleetWithLiveSession(t *testing.T) {
 	eventually(t, "the fleet is TERMINATED", func() bool { return fleetStatus(t, w.api, &w.fleetID) == types.FleetStatusTerminated })
 	waitLastEvent(t, w.api, &w.fleetID, types.EventCodeFleetDeleted)
 	_, err := w.api.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: &w.fleetID, ComputeName: &w.compute})
+	apiError(t, err, "NotFoundException")
+
+	// Half a minute after it is TERMINATED, the fleet is gone, as in GameLift: Terraform's
+	// AWS provider waits for describe calls to stop returning it.
+	w.clock.Advance(31 * time.Second)
+	eventually(t, "the TERMINATED fleet is no longer described", func() bool {
+		out, err := w.api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{w.fleetID}})
+		return (err != nil && strings.Contains(err.Error(), "NotFoundException")) || (err == nil && len(out.FleetAttributes) == 0)
+	})
+	for _, fa := range must(w.api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{}))(t).FleetAttributes {
+		if aws.ToString(fa.FleetId) == w.fleetID {
+			t.Errorf("the deleted fleet is still in DescribeFleetAttributes' list")
+		}
+	}
+	_, err = w.api.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: &w.fleetID})
 	apiError(t, err, "NotFoundException")
 }
 
