@@ -102,7 +102,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *gamelift.UpdateAliasInput
 	id := idOf(in.AliasId)
 	a, err := s.aliases.Update(ctx, id, func(a *store.Alias) error {
 		set(&a.Model.Name, in.Name)
-		set(&a.Model.Description, in.Description)
+		setOrClear(&a.Model.Description, in.Description)
 		set(&a.Model.RoutingStrategy, in.RoutingStrategy)
 		a.Model.LastUpdatedTime = gamelift.At(s.now())
 		return nil

@@ -475,7 +475,7 @@ func (s *Service) UpdateFleetAttributes(ctx context.Context, in *gamelift.Update
 			return gamelift.InvalidRequest("AnywhereConfiguration applies to Anywhere fleets only")
 		}
 		set(&a.Name, in.Name)
-		set(&a.Description, in.Description)
+		setOrClear(&a.Description, in.Description)
 		set(&a.NewGameSessionProtectionPolicy, in.NewGameSessionProtectionPolicy)
 		set(&a.ResourceCreationLimitPolicy, in.ResourceCreationLimitPolicy)
 		set(&a.AnywhereConfiguration, in.AnywhereConfiguration)
@@ -492,6 +492,17 @@ func (s *Service) UpdateFleetAttributes(ctx context.Context, in *gamelift.Update
 
 func set[T any](dst **T, v *T) {
 	if v != nil {
+		*dst = v
+	}
+}
+
+// setOrClear is set for a string an empty value clears (gamelift's emptyMeansNone).
+func setOrClear(dst **string, v *string) {
+	switch {
+	case v == nil:
+	case *v == "":
+		*dst = nil
+	default:
 		*dst = v
 	}
 }

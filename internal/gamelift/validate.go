@@ -28,7 +28,9 @@ type Input interface {
 // InvalidRequestException naming each offending member, or nil.
 func Validate(in Input) error {
 	var v Validator
+	restore := skipEmpty(in)
 	in.validate(&v, "")
+	restore()
 	return v.Err()
 }
 

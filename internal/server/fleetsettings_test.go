@@ -293,3 +293,26 @@ func TestFleetActions(t *testing.T) {
 	_, err = api.StopFleetActions(ctx, &gl.StopFleetActionsInput{FleetId: anyw.FleetId, Actions: scaling})
 	apiError(t, err, "InvalidRequestException")
 }
+
+// An empty Description on an update clears it, as GameLift takes it: Terraform's AWS
+// provider sends Description "" on every update of a fleet or alias that has none.
+func TestEmptyDescriptionClears(t *testing.T) {
+	ctx := context.Background()
+	w := newSDKWorld(t)
+	must(w.api.UpdateFleetAttributes(ctx, &gl.UpdateFleetAttributesInput{FleetId: &w.fleetID, Description: aws.String("lobby servers")}))(t)
+	must(w.api.UpdateFleetAttributes(ctx, &gl.UpdateFleetAttributesInput{FleetId: &w.fleetID, Description: aws.String(""), Name: aws.String("renamed")}))(t)
+	fa := must(w.api.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{w.fleetID}}))(t).FleetAttributes[0]
+	if fa.Description != nil || aws.ToString(fa.Name) != "renamed" {
+		t.Errorf("after Description \"\": description %q, name %q", aws.ToString(fa.Description), aws.ToString(fa.Name))
+	}
+	alias := must(w.api.CreateAlias(ctx, &gl.CreateAliasInput{Name: aws.String("live"), Description: aws.String("the live one"),
+		RoutingStrategy: &types.RoutingStrategy{Type: types.RoutingStrategyTypeSimple, FleetId: &w.fleetID}}))(t).Alias
+	must(w.api.UpdateAlias(ctx, &gl.UpdateAliasInput{AliasId: alias.AliasId, Description: aws.String("")}))(t)
+	if a := must(w.api.DescribeAlias(ctx, &gl.DescribeAliasInput{AliasId: alias.AliasId}))(t).Alias; a.Description != nil {
+		t.Errorf("after Description \"\" the alias's is %q", aws.ToString(a.Description))
+	}
+	// Elsewhere the model's minimum holds.
+	_, err := w.api.CreateAlias(ctx, &gl.CreateAliasInput{Name: aws.String("x"), Description: aws.String(""),
+		RoutingStrategy: &types.RoutingStrategy{Type: types.RoutingStrategyTypeSimple, FleetId: &w.fleetID}})
+	apiError(t, err, "InvalidRequestException")
+}
