@@ -275,6 +275,14 @@ func (w *kubeWorld) waitDeployed(t testing.TB, id *string, n int) {
 	})
 }
 
+// groupCounts reads the fleet's GameServerContainerGroupCounts: ACTIVE, IDLE, PENDING,
+// TERMINATING.
+func (w *kubeWorld) groupCounts(t testing.TB, fleetID *string) [4]int32 {
+	t.Helper()
+	c := must(w.api.DescribeFleetCapacity(context.Background(), &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(fleetID)}}))(t).FleetCapacity[0].GameServerContainerGroupCounts
+	return [4]int32{aws.ToInt32(c.ACTIVE), aws.ToInt32(c.IDLE), aws.ToInt32(c.PENDING), aws.ToInt32(c.TERMINATING)}
+}
+
 func (w *kubeWorld) setCapacity(t testing.TB, fleetID *string, desired, maxSize int32) {
 	t.Helper()
 	must(w.api.UpdateFleetCapacity(context.Background(), &gl.UpdateFleetCapacityInput{
@@ -304,8 +312,8 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 		t.Errorf("DescribeInstances = %+v, want one ACTIVE instance of 2 pods", inst)
 	}
 	capa := must(w.api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetCapacity[0]
-	if aws.ToInt32(capa.InstanceCounts.ACTIVE) != 1 || aws.ToInt32(capa.GameServerContainerGroupCounts.ACTIVE) != 2 {
-		t.Errorf("capacity = instances %+v, container groups %+v", capa.InstanceCounts, capa.GameServerContainerGroupCounts)
+	if aws.ToInt32(capa.InstanceCounts.ACTIVE) != 1 || w.groupCounts(t, id) != [4]int32{0, 2, 0, 0} {
+		t.Errorf("capacity = instances %+v, container groups %+v; want 1 instance, 2 groups IDLE", capa.InstanceCounts, capa.GameServerContainerGroupCounts)
 	}
 
 	// A session made directly, at the node's IP and its pod's host port for 7777.
@@ -318,6 +326,10 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ContainerPort) != 7777 ||
 		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ConnectionPort) != aws.ToInt32(first.Port) {
 		t.Errorf("port mappings of %s = %+v, want 7777 -> %d", aws.ToString(first.ComputeName), pm.ContainerGroupPortMappings, aws.ToInt32(first.Port))
+	}
+
+	if got := w.groupCounts(t, id); got != [4]int32{1, 1, 0, 0} {
+		t.Errorf("container groups ACTIVE, IDLE, PENDING, TERMINATING = %v, want one with the session ACTIVE, the other IDLE", got)
 	}
 
 	// A session placed by a queue lands on the other pod.
