@@ -198,10 +198,26 @@ func (s *Service) putPod(ctx context.Context, f store.Fleet, p Pod) error {
 	if err != nil {
 		return fmt.Errorf("record pod %s: %w", p.Name, err)
 	}
+	if p.HostIP != "" {
+		s.podAddressed(p.FleetID, p.Name, p.HostIP)
+	}
 	if p.Running && !p.Terminating {
 		s.hostRegistered(p.FleetID, s.region)
 	}
 	return nil
+}
+
+// podAddressed gives a pod's processes its node's IP: a game server may connect before
+// the engine has seen where its pod runs, and its sessions need the address.
+func (s *Service) podAddressed(fleetID, pod, ip string) {
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	for _, p := range s.procs.byKey {
+		if p.fleetID == fleetID && p.computeName == pod && p.ipAddress != ip {
+			p.ipAddress = shared(ip)
+			s.procs.sync(p)
+		}
+	}
 }
 
 // PodTerminating records that a pod is being deleted while its containers still run, in
