@@ -82,8 +82,9 @@ func (s *Service) busyComputes(fleetID string) map[string]bool {
 }
 
 // addContainerCounts adds a container fleet's game server container groups (its pods)
-// to its capacity: PENDING until running, ACTIVE when running, IDLE those of them that
-// host no game session.
+// to its capacity, as GameLift counts them: PENDING until running, ACTIVE when running
+// with an ACTIVE game session, IDLE when running without one, TERMINATING once deleted
+// and until they are gone.
 func (s *Service) addContainerCounts(ctx context.Context, f store.Fleet, c *gamelift.FleetCapacity) error {
 	if !isContainer(f) {
 		return nil
@@ -93,21 +94,27 @@ func (s *Service) addContainerCounts(ctx context.Context, f store.Fleet, c *game
 	if err != nil {
 		return fmt.Errorf("list computes: %w", err)
 	}
-	var pending, active int32
+	busy := s.searchIndex.computes(id) // pods with an ACTIVE game session, any replica's
+	var pending, active, idle, terminating int32
 	for _, p := range page.Items {
 		if gamelift.Value(p.Model.Location) != gamelift.Value(c.Location) {
 			continue
 		}
-		if gamelift.Value(p.Model.ComputeStatus) == computeActive {
-			active++
-		} else {
+		switch gamelift.Value(p.Model.ComputeStatus) {
+		case computeActive:
+			if _, ok := busy[gamelift.Value(p.Model.ComputeName)]; ok {
+				active++
+			} else {
+				idle++
+			}
+		case computeTerminating:
+			terminating++
+		default:
 			pending++
 		}
 	}
-	busy := s.usage(ctx, id, gamelift.Value(c.Location)).ActiveGameSessions
-	zero := int32(0)
 	c.GameServerContainerGroupCounts = &gamelift.GameServerContainerGroupCounts{
-		PENDING: &pending, ACTIVE: &active, IDLE: gamelift.Int32(max(active-busy, 0)), TERMINATING: &zero,
+		PENDING: &pending, ACTIVE: &active, IDLE: &idle, TERMINATING: &terminating,
 	}
 	return nil
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
-const computeActive = "ACTIVE"
+const (
+	computeActive      = "ACTIVE"
+	computeTerminating = "TERMINATING"
+)
 
 func computeKey(fleetID, name string) string { return fleetID + "/" + name }
 

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -351,7 +352,9 @@ func (s *Service) endSessionOf(ctx context.Context, id, reason string, mineOnly 
 			return errAlreadyEnded
 		}
 		if reason == "" && was == SessionTerminating {
-			reason = ReasonTriggered // TerminateGameSession asked, and the process ended
+			// TerminateGameSession asked, and the process ended; or its compute is
+			// shutting down, and the reason was given then (INTERRUPTED).
+			reason = cmp.Or(gamelift.Value(m.StatusReason), ReasonTriggered)
 		}
 		m.Status, m.TerminationTime, m.StatusReason = gamelift.String(SessionTerminated), now, nonEmpty(reason)
 		for i := range gs.Players {

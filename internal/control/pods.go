@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -133,6 +134,8 @@ type Pod struct {
 	HostIP     string
 	// Running: scheduled and its containers started; otherwise PENDING.
 	Running bool
+	// Terminating: deleted, its containers in their grace period (TERMINATING).
+	Terminating bool
 }
 
 // PodCreating registers a pod the engine is about to create as a compute of its fleet
@@ -167,7 +170,10 @@ func (s *Service) PodChanged(ctx context.Context, p Pod) error {
 
 func (s *Service) putPod(ctx context.Context, f store.Fleet, p Pod) error {
 	status := "PENDING"
-	if p.Running {
+	switch {
+	case p.Terminating:
+		status = computeTerminating
+	case p.Running:
 		status = computeActive
 	}
 	c := gamelift.Compute{
@@ -192,9 +198,87 @@ func (s *Service) putPod(ctx context.Context, f store.Fleet, p Pod) error {
 	if err != nil {
 		return fmt.Errorf("record pod %s: %w", p.Name, err)
 	}
-	if p.Running {
+	if p.HostIP != "" {
+		s.podAddressed(p.FleetID, p.Name, p.HostIP)
+	}
+	if p.Running && !p.Terminating {
 		s.hostRegistered(p.FleetID, s.region)
 	}
+	return nil
+}
+
+// podAddressed gives a pod's processes its node's IP: a game server may connect before
+// the engine has seen where its pod runs, and its sessions need the address.
+func (s *Service) podAddressed(fleetID, pod, ip string) {
+	s.procs.mu.Lock()
+	defer s.procs.mu.Unlock()
+	for _, p := range s.procs.byKey {
+		if p.fleetID == fleetID && p.computeName == pod && p.ipAddress != ip {
+			p.ipAddress = shared(ip)
+			s.procs.sync(p)
+		}
+	}
+}
+
+// PodTerminating records that a pod is being deleted while its containers still run, in
+// the grace Kubernetes gives them between SIGTERM and SIGKILL. As GameLift does with a
+// compute it shuts down, it lets the pod's game server end well: the compute is
+// TERMINATING, its processes take no new game sessions, and its game sessions are
+// TERMINATING, to end INTERRUPTED when the game server calls ProcessEnding (or when the
+// pod is gone). The processes stay connected and the pod's auth token good until PodGone.
+func (s *Service) PodTerminating(ctx context.Context, p Pod) error {
+	p.Terminating = true
+	if err := s.PodChanged(ctx, p); err != nil {
+		return err
+	}
+	for _, id := range s.closePod(p.FleetID, p.Name) {
+		if err := s.interruptSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closePod stops placing game sessions on a pod's processes, and returns the sessions
+// they host: those of this server's processes, and the ACTIVE ones of any replica's.
+func (s *Service) closePod(fleetID, pod string) []string {
+	var ids []string
+	s.procs.mu.Lock()
+	for _, p := range s.procs.byKey {
+		if p.fleetID == fleetID && p.computeName == pod {
+			p.ready = false
+			s.procs.sync(p)
+			if p.gameSessionID != "" {
+				ids = append(ids, p.gameSessionID)
+			}
+		}
+	}
+	s.procs.mu.Unlock()
+	for _, id := range s.searchIndex.sessionsOn(fleetID, pod) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// interruptSession makes a session whose compute is shutting down TERMINATING, with the
+// reason it will end with, INTERRUPTED.
+func (s *Service) interruptSession(ctx context.Context, id string) error {
+	gs, err := s.gameSessions.Update(ctx, id, func(gs *store.GameSession) error {
+		if st := gamelift.Value(gs.Model.Status); st != SessionActive && st != SessionActivating {
+			return errNoChange
+		}
+		gs.Model.Status, gs.Model.StatusReason = gamelift.String(SessionTerminating), gamelift.String(ReasonInterrupted)
+		return nil
+	})
+	if errors.Is(err, errNoChange) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("interrupt game session %s: %w", id, err)
+	}
+	s.updateProcessLimits(gs)
 	return nil
 }
 

@@ -408,7 +408,13 @@ func (s *Service) changed(kind, key string) {
 func (s *Service) EndProcessForPeer(ctx context.Context, req PeerProcess) bool {
 	key := procKey{req.FleetID, req.ComputeName, req.ProcessID}
 	s.procs.mu.Lock()
-	_, ok := s.procs.byKey[key]
+	p, ok := s.procs.byKey[key]
+	if ok && !req.Force {
+		// Asked to end (its pod drained or deleted): it takes no new game session, as
+		// when this replica drains it.
+		p.ready = false
+		s.procs.sync(p)
+	}
 	s.procs.mu.Unlock()
 	if !ok {
 		return false

@@ -259,6 +259,25 @@ func (x *sessionIndex) computes(fleetID string) map[string]bool {
 	return out
 }
 
+// sessionsOn lists the fleet's ACTIVE sessions on one compute, any replica's.
+func (x *sessionIndex) sessionsOn(fleetID, compute string) []string {
+	x.mu.RLock()
+	fs := x.fleets[fleetID]
+	x.mu.RUnlock()
+	if fs == nil {
+		return nil
+	}
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	var ids []string
+	for i := range fs.all {
+		if gamelift.Value(fs.all[i].model.ComputeName) == compute {
+			ids = append(ids, gamelift.Value(fs.all[i].model.GameSessionId))
+		}
+	}
+	return ids
+}
+
 // lookup returns a held session's search view.
 func (x *sessionIndex) lookup(fleetID, id string) (search.Session, bool) {
 	x.mu.RLock()

@@ -14,5 +14,11 @@
 // Each pod's container ports are reached at host ports of the fleet's connection port
 // range, a block of its own (instance i takes the i-th block of the range, slot j the
 // j-th part of that), so no two pods of a fleet share a host port and any number of them
-// fit on one node; the range bounds how many instances the fleet can have.
+// fit on one node; the range bounds how many instances the fleet can have. A pod replacing
+// one still in its termination grace period takes other free ports of the range, so it
+// does not wait for that pod to go.
+//
+// A deleted pod whose containers still run is reported TERMINATING: its game server is
+// asked to end and keeps its connection and auth token, so it can call ProcessEnding in
+// its grace period; the pod is reported gone when it is, or when that grace has passed.
 package kube

@@ -33,6 +33,7 @@ type Service interface {
 	ContainerPlan(ctx context.Context, fleetID string) (control.ContainerPlan, error)
 	PodCreating(ctx context.Context, p control.Pod) (string, error)
 	PodChanged(ctx context.Context, p control.Pod) error
+	PodTerminating(ctx context.Context, p control.Pod) error
 	PodGone(ctx context.Context, fleetID, pod string) error
 	PodUses(ctx context.Context, fleetID string) (map[string]control.PodUse, error)
 	FleetPods(ctx context.Context, fleetID string) ([]string, error)
@@ -87,6 +88,7 @@ type Engine struct {
 type fleetState struct {
 	reported    map[string]control.Pod // what was last reported of each pod
 	gone        map[string]bool        // pods reported gone
+	terminating map[string]bool        // pods reported deleted, in their grace period
 	draining    map[string]time.Time   // pods drained, since when
 	unscheduled map[string]bool        // pods whose scheduling failure was reported
 	failures    map[string]int         // failed pods per revision
@@ -115,8 +117,9 @@ func (st *fleetState) failed() {
 }
 
 type expectedPod struct {
-	slot podSlot
-	at   time.Time
+	slot  podSlot
+	ports []int32 // host ports
+	at    time.Time
 }
 
 // expectFor is how long a created pod may stay unseen before it is taken for gone.
@@ -253,7 +256,7 @@ func (e *Engine) state(fleetID string) *fleetState {
 	st := e.fleets[fleetID]
 	if st == nil {
 		st = &fleetState{
-			reported: map[string]control.Pod{}, gone: map[string]bool{}, draining: map[string]time.Time{},
+			reported: map[string]control.Pod{}, gone: map[string]bool{}, terminating: map[string]bool{}, draining: map[string]time.Time{},
 			unscheduled: map[string]bool{}, failures: map[string]int{}, expected: map[string]expectedPod{},
 		}
 		e.fleets[fleetID] = st
@@ -321,13 +324,28 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 		}
 	}
 
-	// What is there: report it; pods that ended are deleted (and replaced below).
+	// What is there: report it; pods that ended are deleted (and replaced below). A
+	// deleted pod whose containers still run keeps its game server's process until it is
+	// gone or its grace period ends, and its host ports are held meanwhile.
 	present := map[string]bool{}
+	heldPorts := map[int32]bool{}
 	var live []observed
 	for _, p := range all {
 		present[p.Name] = true
 		delete(st.expected, p.Name)
 		o := observe(p, plan.Revision)
+		if !o.terminal {
+			for _, hp := range hostPortsOf(p) {
+				heldPorts[hp] = true
+			}
+		}
+		if left := graceLeft(o); left > 0 && !plan.Gone {
+			if err := e.podTerminating(ctx, st, plan, o); err != nil {
+				return 0, err
+			}
+			wait(left)
+			continue
+		}
 		if o.terminal || o.deleting || plan.Gone {
 			if p.Status.Phase == corev1.PodFailed && !st.gone[p.Name] && !o.deleting {
 				if o.current {
@@ -361,6 +379,9 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 			delete(st.expected, name)
 		} else {
 			present[name] = true
+			for _, hp := range x.ports {
+				heldPorts[hp] = true
+			}
 			wait(time.Second)
 		}
 	}
@@ -506,7 +527,7 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 					wait(held)
 					continue
 				}
-				if err := e.createPod(ctx, st, plan, podSlot{instance: i, slot: slot}); err != nil {
+				if err := e.createPod(ctx, st, plan, podSlot{instance: i, slot: slot}, heldPorts); err != nil {
 					return 0, err
 				}
 				continue
@@ -640,15 +661,7 @@ func (e *Engine) report(ctx context.Context, st *fleetState, plan control.Contai
 	if o.slot.slot == perInstanceSlot {
 		return nil // not a compute: no game server connects from it
 	}
-	now := control.Pod{FleetID: plan.FleetID, Name: p.Name, InstanceID: instanceID(plan.FleetID, o.slot.instance), HostIP: p.Status.HostIP, Running: o.running}
-	for _, c := range p.Status.ContainerStatuses {
-		if c.ContainerID != "" {
-			if now.Containers == nil {
-				now.Containers = map[string]string{}
-			}
-			now.Containers[c.Name] = c.ContainerID
-		}
-	}
+	now := podOf(plan, o)
 	if last, ok := st.reported[p.Name]; ok && last.HostIP == now.HostIP && last.Running == now.Running && len(last.Containers) == len(now.Containers) {
 		return nil
 	}
@@ -656,6 +669,55 @@ func (e *Engine) report(ctx context.Context, st *fleetState, plan control.Contai
 		return err
 	}
 	st.reported[p.Name] = now
+	return nil
+}
+
+// podOf describes an observed pod to the service.
+func podOf(plan control.ContainerPlan, o observed) control.Pod {
+	p := o.pod
+	out := control.Pod{FleetID: plan.FleetID, Name: p.Name, InstanceID: instanceID(plan.FleetID, o.slot.instance), HostIP: p.Status.HostIP, Running: o.running}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.ContainerID != "" {
+			if out.Containers == nil {
+				out.Containers = map[string]string{}
+			}
+			out.Containers[c.Name] = c.ContainerID
+		}
+	}
+	return out
+}
+
+// graceLeft is how long a deleted pod whose containers still run has left of its
+// termination grace period (its deletion timestamp is when the grace ends); zero for any
+// other pod.
+func graceLeft(o observed) time.Duration {
+	if !o.deleting || o.terminal {
+		return 0
+	}
+	return time.Until(o.pod.DeletionTimestamp.Time)
+}
+
+// podTerminating tells the service, once, that a pod was deleted and its containers are
+// in their grace period: its game server may still end well (ProcessEnding) meanwhile. A
+// game server Hoist was not draining is asked to end (TerminateProcess), as GameLift asks
+// the processes of a compute it shuts down. The pod is reported gone when it is, or when
+// its grace ends.
+func (e *Engine) podTerminating(ctx context.Context, st *fleetState, plan control.ContainerPlan, o observed) error {
+	name := o.pod.Name
+	if st.terminating[name] || st.gone[name] {
+		return nil
+	}
+	if o.slot.slot != perInstanceSlot {
+		if err := e.svc.PodTerminating(ctx, podOf(plan, o)); err != nil {
+			return err
+		}
+		if _, drained := st.draining[name]; !drained {
+			e.svc.DrainPod(plan.FleetID, name)
+		}
+	}
+	st.terminating[name] = true
+	delete(st.draining, name) // deleted: no longer a drain in flight
+	e.log.Info("pod terminating", "fleet", plan.FleetID, "pod", name, "grace_left", graceLeft(o).Round(time.Second))
 	return nil
 }
 
@@ -700,6 +762,7 @@ func (e *Engine) podGone(ctx context.Context, st *fleetState, fleetID, pod strin
 		return fmt.Errorf("delete secret %s: %w", pod, err)
 	}
 	st.gone[pod] = true
+	delete(st.terminating, pod)
 	delete(st.reported, pod)
 	delete(st.unscheduled, pod)
 	delete(st.draining, pod)
@@ -720,11 +783,12 @@ func (e *Engine) deletePod(ctx context.Context, p *corev1.Pod) error {
 
 // createPod registers a new pod with the service, stores its auth token in a Secret, and
 // creates it.
-func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.ContainerPlan, slot podSlot) error {
+func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.ContainerPlan, slot podSlot, held map[int32]bool) error {
 	name := plan.FleetID + "-" + randomSuffix()
-	pod := buildPod(plan, podSpec{name: name, namespace: e.cfg.Namespace, slot: slot, sdkEndpoint: e.cfg.SDKEndpoint})
+	ports := allocatePorts(plan, slot, held)
+	pod := buildPod(plan, podSpec{name: name, namespace: e.cfg.Namespace, slot: slot, sdkEndpoint: e.cfg.SDKEndpoint, ports: ports})
 	if slot.slot != perInstanceSlot {
-		tok, err := e.svc.PodCreating(ctx, control.Pod{FleetID: plan.FleetID, Name: name, InstanceID: instanceID(plan.FleetID, slot.instance), Ports: portMap(plan, slot)})
+		tok, err := e.svc.PodCreating(ctx, control.Pod{FleetID: plan.FleetID, Name: name, InstanceID: instanceID(plan.FleetID, slot.instance), Ports: ports})
 		if err != nil {
 			return err
 		}
@@ -740,8 +804,12 @@ func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.Con
 		}
 		return err
 	}
-	st.expected[name] = expectedPod{slot: slot, at: time.Now()}
-	e.log.Info("pod created", "fleet", plan.FleetID, "pod", name, "instance", slot.instance, "slot", slot.slot)
+	x := expectedPod{slot: slot, ports: hostPortsOf(pod), at: time.Now()}
+	for _, hp := range x.ports {
+		held[hp] = true
+	}
+	st.expected[name] = x
+	e.log.Info("pod created", "fleet", plan.FleetID, "pod", name, "instance", slot.instance, "slot", slot.slot, "ports", x.ports)
 	return nil
 }
 

@@ -136,6 +136,52 @@ func portMap(plan control.ContainerPlan, s podSlot) map[int32]int32 {
 	return m
 }
 
+// allocatePorts assigns a new pod's connection (host) ports: its slot's own block of the
+// range (portMap) when no pod of the fleet holds one of them, and otherwise the lowest
+// free ports of the range. A pod replacing one still in its termination grace period so
+// never waits on that pod's ports. When the range has too few free ports, the slot's own
+// block it is, and the pod waits for them to be free (Pending) as before.
+func allocatePorts(plan control.ContainerPlan, s podSlot, held map[int32]bool) map[int32]int32 {
+	own := portMap(plan, s)
+	free := true
+	for _, hp := range own {
+		free = free && !held[hp]
+	}
+	if free {
+		return own
+	}
+	def := plan.GameServer
+	if s.slot == perInstanceSlot {
+		def = plan.PerInstance
+	}
+	m := map[int32]int32{}
+	next := plan.PortFrom
+	for _, cp := range portsOf(def) {
+		for next <= plan.PortTo && held[next] {
+			next++
+		}
+		if next > plan.PortTo {
+			return own
+		}
+		m[cp.port] = next
+		next++
+	}
+	return m
+}
+
+// hostPortsOf lists the host ports a pod's containers publish.
+func hostPortsOf(p *corev1.Pod) []int32 {
+	var out []int32
+	for _, c := range p.Spec.Containers {
+		for _, port := range c.Ports {
+			if port.HostPort != 0 {
+				out = append(out, port.HostPort)
+			}
+		}
+	}
+	return out
+}
+
 // instanceID names an instance of a fleet as DescribeInstances reports it.
 func instanceID(fleetID string, n int) string {
 	sum := sha256.Sum256([]byte(fleetID))
@@ -147,17 +193,23 @@ type podSpec struct {
 	name, namespace string
 	slot            podSlot
 	sdkEndpoint     string
+	// ports maps container ports to host ports (allocatePorts); the slot's own block
+	// (portMap) when nil.
+	ports map[int32]int32
 }
 
 // buildPod makes the pod of one slot of a fleet's plan: the definition's containers with
-// their images, environment and limits, host ports from the connection range, and for the
+// their images, environment and limits, host ports of the connection range, and for the
 // game server container the Server SDK's settings, its auth token from the pod's Secret.
 func buildPod(plan control.ContainerPlan, spec podSpec) *corev1.Pod {
 	def, group := plan.GameServer, groupGameServer
 	if spec.slot.slot == perInstanceSlot {
 		def, group = plan.PerInstance, groupPerInstance
 	}
-	ports := portMap(plan, spec.slot)
+	ports := spec.ports
+	if ports == nil {
+		ports = portMap(plan, spec.slot)
+	}
 	labels := map[string]string{
 		labelManagedBy: managedBy, labelFleet: plan.FleetID, labelInstance: strconv.Itoa(spec.slot.instance),
 		labelSlot: spec.slot.slot, labelRevision: revisionLabel(plan.Revision), labelGroup: group,

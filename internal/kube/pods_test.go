@@ -79,6 +79,65 @@ func TestPortMap(t *testing.T) {
 	}
 }
 
+// A new pod takes its slot's own block of the range when it is free, and otherwise the
+// lowest free ports of the range: a replacement does not wait for the ports of the pod it
+// replaces, still in its grace period. With too few free ports, it waits for its own.
+func TestAllocatePorts(t *testing.T) {
+	plan := testPlan()
+	held := func(ports ...int32) map[int32]bool {
+		m := map[int32]bool{}
+		for _, p := range ports {
+			m[p] = true
+		}
+		return m
+	}
+	all := held()
+	for p := plan.PortFrom; p <= plan.PortTo; p++ {
+		all[p] = true
+	}
+	for _, tc := range []struct {
+		name string
+		slot podSlot
+		held map[int32]bool
+		want map[int32]int32
+	}{
+		{"own block free", podSlot{1, "2"}, held(5000, 5001, 5002), map[int32]int32{7777: 5016, 7778: 5017, 9100: 5018}},
+		{"own block held by the pod it replaces", podSlot{0, "0"}, held(5000, 5001, 5002, 5004), map[int32]int32{7777: 5003, 7778: 5005, 9100: 5006}},
+		{"one of its ports held", podSlot{0, "1"}, held(5004), map[int32]int32{7777: 5000, 7778: 5001, 9100: 5002}},
+		{"per-instance group", podSlot{0, perInstanceSlot}, held(5009), map[int32]int32{24224: 5000}},
+		{"no free ports: its own block, waiting", podSlot{0, "0"}, all, map[int32]int32{7777: 5000, 7778: 5001, 9100: 5002}},
+	} {
+		got := allocatePorts(plan, tc.slot, tc.held)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		for cp, hp := range tc.want {
+			if got[cp] != hp {
+				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+				break
+			}
+		}
+	}
+}
+
+// A pod built with ports allocated publishes those.
+func TestBuildPodWithPorts(t *testing.T) {
+	pod := buildPod(testPlan(), podSpec{name: "fleet-1-abcde", slot: podSlot{0, "0"}, ports: map[int32]int32{7777: 5050, 7778: 5051, 9100: 5052}})
+	got := map[int32]int32{}
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			got[p.ContainerPort] = p.HostPort
+		}
+	}
+	if got[7777] != 5050 || got[7778] != 5051 || got[9100] != 5052 {
+		t.Errorf("host ports %v, want 7777->5050, 7778->5051, 9100->5052", got)
+	}
+	if hp := hostPortsOf(pod); len(hp) != 4 { // 7777 UDP and TCP, 7778, 9100
+		t.Errorf("hostPortsOf = %v, want 4 ports", hp)
+	}
+}
+
 // A pod is the definition's containers with their images, environment, limits and host
 // ports, and the SDK's settings with the auth token from the pod's Secret.
 func TestBuildPod(t *testing.T) {

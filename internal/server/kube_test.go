@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +53,18 @@ const (
 // signal kills it as it is, as it would a game server that does not handle one, so its
 // session ends only by what Hoist sees. It binds no port: pods of the stand-in share the
 // host's network.
+//
+// With lingerEnv set to a file's path it handles SIGTERM as a game server that ends well
+// does: told to end, by the signal or by TerminateProcess, it lingers until that file
+// exists (as if it were still saving the game), then calls ProcessEnding and exits. It
+// writes on stdout what it was told and how ProcessEnding went.
 func runTestPodServer() int {
 	ctx := context.Background()
+	linger := os.Getenv(lingerEnv)
+	sigterm := make(chan os.Signal, 1)
+	if linger != "" {
+		signal.Notify(sigterm, syscall.SIGTERM)
+	}
 	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "connect:", err)
@@ -65,16 +78,41 @@ func runTestPodServer() int {
 		OnStartGameSession: func(gs gameserver.GameSession) {
 			go c.ActivateGameSession(ctx)
 		},
-		OnProcessTerminate: func() { once.Do(func() { close(done) }) },
+		OnProcessTerminate: func() {
+			fmt.Println("told to end: OnProcessTerminate")
+			once.Do(func() { close(done) })
+		},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ProcessReady:", err)
 		return 1
 	}
+	go func() {
+		<-sigterm
+		fmt.Println("told to end: SIGTERM")
+		once.Do(func() { close(done) })
+	}()
 	<-done
-	c.ProcessEnding(ctx)
+	if linger == "" {
+		c.ProcessEnding(ctx)
+		return 0
+	}
+	for {
+		if _, err := os.Stat(linger); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := c.ProcessEnding(ctx); err != nil {
+		fmt.Println("ProcessEnding:", err)
+		return 1
+	}
+	fmt.Println("ProcessEnding: ok")
 	return 0
 }
+
+// lingerEnv names the file a test pod server that handles SIGTERM waits for.
+const lingerEnv = "HOIST_TEST_LINGER"
 
 // kubeWorld is a Hoist server running container fleets on the test API server, in a
 // namespace of its own, with a node stand-in for that namespace.
@@ -85,6 +123,8 @@ type kubeWorld struct {
 	ns    string
 	clock *fakeClock
 	cfg   server.Config
+	// nodeDir holds the containers' stdout and stderr, per pod.
+	nodeDir string
 }
 
 func kubeREST(t testing.TB) *rest.Config {
@@ -118,9 +158,10 @@ func newKubeWorldWith(t testing.TB, edit func(ns string, cfg *server.Config)) *k
 	}
 	nodeCtx, stopNode := context.WithCancel(ctx)
 	nodeDone := make(chan error, 1)
+	nodeDir := t.TempDir()
 	go func() {
 		nodeDone <- node.Run(nodeCtx, node.Config{
-			REST: rc, NodeName: ns, Namespace: ns, Dir: t.TempDir(), Logger: kubeTestLogger(),
+			REST: rc, NodeName: ns, Namespace: ns, Dir: nodeDir, Logger: kubeTestLogger(),
 			Images: map[string]node.Command{
 				podImage:             {Path: os.Args[0], Args: []string{testPodServerArg}},
 				"hoist-test/crash:1": {Path: "/bin/sh", Args: []string{"-c", "exit 3"}},
@@ -139,7 +180,7 @@ func newKubeWorldWith(t testing.TB, edit func(ns string, cfg *server.Config)) *k
 		}
 		kc.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 	})
-	w := &kubeWorld{kc: kc, ns: ns, clock: &fakeClock{now: time.Now()}}
+	w := &kubeWorld{kc: kc, ns: ns, clock: &fakeClock{now: time.Now()}, nodeDir: nodeDir}
 	w.cfg = server.Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Clock: w.clock, Logger: kubeTestLogger(),
 		SweepInterval: 5 * time.Millisecond, HeartbeatTimeout: 24 * time.Hour, NoLocalAgent: true,
@@ -174,13 +215,20 @@ func (w *kubeWorld) start(t testing.TB) {
 
 func (w *kubeWorld) definition(t testing.TB, greeting string) {
 	t.Helper()
+	w.definitionWith(t, types.ContainerEnvironment{Name: aws.String("GREETING"), Value: aws.String(greeting)})
+}
+
+// definitionWith makes the "pods" definition, or a new version of it, whose game server
+// container has the environment given.
+func (w *kubeWorld) definitionWith(t testing.TB, env ...types.ContainerEnvironment) {
+	t.Helper()
 	ctx := context.Background()
 	game := &types.GameServerContainerDefinitionInput{
 		ContainerName: aws.String("game"), ImageUri: aws.String(podImage), ServerSdkVersion: aws.String("5.2.0"),
 		PortConfiguration: &types.ContainerPortConfiguration{ContainerPortRanges: []types.ContainerPortRange{
 			{FromPort: aws.Int32(7777), ToPort: aws.Int32(7777), Protocol: types.IpProtocolUdp},
 		}},
-		EnvironmentOverride: []types.ContainerEnvironment{{Name: aws.String("GREETING"), Value: aws.String(greeting)}},
+		EnvironmentOverride: env,
 	}
 	_, err := w.api.DescribeContainerGroupDefinition(ctx, &gl.DescribeContainerGroupDefinitionInput{Name: aws.String("pods")})
 	if err != nil {
@@ -275,6 +323,14 @@ func (w *kubeWorld) waitDeployed(t testing.TB, id *string, n int) {
 	})
 }
 
+// groupCounts reads the fleet's GameServerContainerGroupCounts: ACTIVE, IDLE, PENDING,
+// TERMINATING.
+func (w *kubeWorld) groupCounts(t testing.TB, fleetID *string) [4]int32 {
+	t.Helper()
+	c := must(w.api.DescribeFleetCapacity(context.Background(), &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(fleetID)}}))(t).FleetCapacity[0].GameServerContainerGroupCounts
+	return [4]int32{aws.ToInt32(c.ACTIVE), aws.ToInt32(c.IDLE), aws.ToInt32(c.PENDING), aws.ToInt32(c.TERMINATING)}
+}
+
 func (w *kubeWorld) setCapacity(t testing.TB, fleetID *string, desired, maxSize int32) {
 	t.Helper()
 	must(w.api.UpdateFleetCapacity(context.Background(), &gl.UpdateFleetCapacityInput{
@@ -304,8 +360,8 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 		t.Errorf("DescribeInstances = %+v, want one ACTIVE instance of 2 pods", inst)
 	}
 	capa := must(w.api.DescribeFleetCapacity(ctx, &gl.DescribeFleetCapacityInput{FleetIds: []string{aws.ToString(id)}}))(t).FleetCapacity[0]
-	if aws.ToInt32(capa.InstanceCounts.ACTIVE) != 1 || aws.ToInt32(capa.GameServerContainerGroupCounts.ACTIVE) != 2 {
-		t.Errorf("capacity = instances %+v, container groups %+v", capa.InstanceCounts, capa.GameServerContainerGroupCounts)
+	if n, groups := aws.ToInt32(capa.InstanceCounts.ACTIVE), w.groupCounts(t, id); n != 1 || groups != [4]int32{0, 2, 0, 0} {
+		t.Errorf("capacity = %d instances, container groups ACTIVE, IDLE, PENDING, TERMINATING = %v; want 1 instance, 2 groups IDLE", n, groups)
 	}
 
 	// A session made directly, at the node's IP and its pod's host port for 7777.
@@ -318,6 +374,10 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ContainerPort) != 7777 ||
 		aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ConnectionPort) != aws.ToInt32(first.Port) {
 		t.Errorf("port mappings of %s = %+v, want 7777 -> %d", aws.ToString(first.ComputeName), pm.ContainerGroupPortMappings, aws.ToInt32(first.Port))
+	}
+
+	if got := w.groupCounts(t, id); got != [4]int32{1, 1, 0, 0} {
+		t.Errorf("container groups ACTIVE, IDLE, PENDING, TERMINATING = %v, want one with the session ACTIVE, the other IDLE", got)
 	}
 
 	// A session placed by a queue lands on the other pod.
@@ -376,6 +436,86 @@ func TestContainerFleetOnKubernetes(t *testing.T) {
 	})
 	kubeEventually(t, "no pods are left", func() bool { return len(w.pods(t)) == 0 })
 	t.Logf("Kubernetes API requests sent by the engine: %d", w.srv.KubernetesRequests())
+}
+
+// A deleted pod's game server ends well in its grace period, as on GameLift a compute's
+// does when it shuts down: Hoist tells it to end (OnProcessTerminate), and keeps its
+// process and auth token good, so the ProcessEnding it calls when it is done succeeds; its
+// session is TERMINATING meanwhile, then TERMINATED, INTERRUPTED; its pod counts as a
+// TERMINATING container group. Its replacement takes other host ports of the range, so its
+// game server is ready, and takes sessions, while the deleted pod is still there.
+func TestContainerFleetDeletedPodEndsInItsGrace(t *testing.T) {
+	w := newKubeWorld(t)
+	ctx := context.Background()
+	release := filepath.Join(t.TempDir(), "release")
+	w.definitionWith(t, types.ContainerEnvironment{Name: aws.String(lingerEnv), Value: aws.String(release)})
+	id := w.fleet(t, 1).FleetId
+	w.waitDeployed(t, id, 1)
+	first := w.activeSession(t, id)
+	oldName := aws.ToString(first.ComputeName)
+	old, err := w.kc.CoreV1().Pods(w.ns).Get(ctx, oldName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.kc.CoreV1().Pods(w.ns).Delete(ctx, oldName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The replacement's game server is ready while the deleted pod's lingers in its grace.
+	var replacement string
+	kubeEventually(t, "a replacement pod's game server is ready", func() bool {
+		for name := range w.computes(t, id) {
+			replacement = name
+		}
+		return replacement != "" && replacement != oldName && w.readyProcesses(t, id) == 1
+	})
+	if p, err := w.kc.CoreV1().Pods(w.ns).Get(ctx, oldName, metav1.GetOptions{}); err != nil || p.DeletionTimestamp == nil {
+		t.Fatalf("the deleted pod was gone (%v) before its replacement's game server was ready: the replacement waited for its ports", err)
+	}
+	mapping := func(compute string) int32 {
+		pm := must(w.api.DescribeContainerGroupPortMappings(ctx, &gl.DescribeContainerGroupPortMappingsInput{FleetId: id, ComputeName: aws.String(compute), ContainerGroupType: types.ContainerGroupTypeGameServer}))(t)
+		return aws.ToInt32(pm.ContainerGroupPortMappings[0].ContainerPortMappings[0].ConnectionPort)
+	}
+	if a, b := mapping(oldName), mapping(replacement); a == b || b < 5000 || b > 5099 {
+		t.Errorf("connection ports: deleted pod %d, replacement %d; want another port of the range", a, b)
+	}
+	if gs := w.session(t, first.GameSessionId); gs.Status != types.GameSessionStatusTerminating || gs.StatusReason != types.GameSessionStatusReasonInterrupted {
+		t.Errorf("the deleted pod's session is %s (%s) in its grace, want TERMINATING (INTERRUPTED)", gs.Status, gs.StatusReason)
+	}
+	c := must(w.api.DescribeCompute(ctx, &gl.DescribeComputeInput{FleetId: id, ComputeName: aws.String(oldName)}))(t).Compute
+	if c.ComputeStatus != types.ComputeStatusTerminating {
+		t.Errorf("the deleted pod's compute is %s in its grace, want TERMINATING", c.ComputeStatus)
+	}
+	if got := w.groupCounts(t, id); got != [4]int32{0, 1, 0, 1} {
+		t.Errorf("container groups ACTIVE, IDLE, PENDING, TERMINATING = %v, want the replacement IDLE and the deleted pod TERMINATING", got)
+	}
+	if second := w.activeSession(t, id); aws.ToString(second.ComputeName) != replacement {
+		t.Errorf("a new session is on %s, want the replacement %s", aws.ToString(second.ComputeName), replacement)
+	}
+
+	// Done, the deleted pod's game server calls ProcessEnding: it succeeds and ends its
+	// session, INTERRUPTED; then the pod goes.
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kubeEventually(t, "the deleted pod's session is TERMINATED, INTERRUPTED", func() bool {
+		gs := w.session(t, first.GameSessionId)
+		return gs.Status == types.GameSessionStatusTerminated && gs.StatusReason == types.GameSessionStatusReasonInterrupted
+	})
+	kubeEventually(t, "the deleted pod is gone", func() bool {
+		_, err := w.kc.CoreV1().Pods(w.ns).Get(ctx, oldName, metav1.GetOptions{})
+		return err != nil
+	})
+	out, err := os.ReadFile(filepath.Join(w.nodeDir, fmt.Sprintf("%s_%s_%s", w.ns, oldName, old.UID), "game.stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "told to end: OnProcessTerminate") || !strings.Contains(string(out), "ProcessEnding: ok") {
+		t.Errorf("the deleted pod's game server wrote %q, want it told to end by OnProcessTerminate and its ProcessEnding ok", out)
+	}
+	kubeEventually(t, "the replacement is the one container group, ACTIVE", func() bool {
+		return w.groupCounts(t, id) == [4]int32{1, 0, 0, 0}
+	})
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
