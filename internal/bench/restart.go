@@ -48,6 +48,7 @@ type RestartReport struct {
 	Down                 time.Duration // from the kill to the new server's start
 	ToServing            time.Duration // from the start to the first answer
 	ToAllBack            time.Duration // from the start to every process connected and ready; 0 if not all came back
+	ServerCPU            time.Duration // CPU time the new server spent until all were back (or the end)
 	Back                 int           // processes connected and ready at the end
 	Disconnected         int           // processes the server knows of but not connected, at the end
 	ServerLog            string        // the server's log file (kept when the run failed)
@@ -140,6 +141,7 @@ func RunRestart(ctx context.Context, cfg RestartConfig) (*RestartReport, error) 
 			rep.Back, rep.Disconnected = c.ready, c.disconnected
 			if c.ready == cfg.Procs {
 				rep.ToAllBack = now.Sub(restarted)
+				rep.ServerCPU = srv.cpu()
 				break
 			}
 		}
@@ -189,6 +191,24 @@ func (s *serverChild) start() error {
 	}
 	s.cmd = cmd
 	return nil
+}
+
+// cpu is the CPU time (user and system) the running server has spent, as /proc tells
+// it (0 where there is none).
+func (s *serverChild) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which is in parentheses: utime and stime
+	// are the 12th and 13th of them, in clock ticks (100 a second).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.Atoi(f[11])
+	sys, _ := strconv.Atoi(f[12])
+	return time.Duration(user+sys) * 10 * time.Millisecond
 }
 
 // kill ends the server at once (SIGKILL), as a crash or an OOM kill does.
@@ -258,7 +278,7 @@ func (r *RestartReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "kill -9 to the new server's start: %s\n", r.Down.Round(time.Millisecond))
 	fmt.Fprintf(w, "start to serving:                  %s\n", r.ToServing.Round(time.Millisecond))
 	if r.ToAllBack > 0 {
-		fmt.Fprintf(w, "start to all %d back (connected and ready): %s\n", r.Procs, r.ToAllBack.Round(time.Millisecond))
+		fmt.Fprintf(w, "start to all %d back (connected and ready): %s (the server's CPU meanwhile: %s)\n", r.Procs, r.ToAllBack.Round(time.Millisecond), r.ServerCPU.Round(10*time.Millisecond))
 	}
 	fmt.Fprintf(w, "back: %d of %d; lost: %d; known but disconnected: %d\n", r.Back, r.Procs, r.Procs-r.Back, r.Disconnected)
 }

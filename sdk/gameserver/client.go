@@ -155,6 +155,9 @@ func ConnectFromEnvironment(ctx context.Context, o Options) (*Client, error) {
 // (401/403: a bad token) is final at once.
 func (c *Client) dial(ctx context.Context, endpoint, token string) (*websocket.Conn, error) {
 	return c.dialRetrying(ctx, endpoint, token, func(try int) (time.Duration, bool) {
+		if try == 0 {
+			return 0, true
+		}
 		return jitter(connectRetryInterval), try < connectTries
 	})
 }
@@ -169,6 +172,14 @@ func (c *Client) redial(ctx context.Context, endpoint, token string) (*websocket
 		}
 		return jitter(min(reconnectFirst<<min(try-1, 8), reconnectMax)), true
 	})
+}
+
+// redactToken is err's message without token, which a dial error quotes in the URL.
+func redactToken(err error, token string) string {
+	if token == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), token, "REDACTED")
 }
 
 // jitter is d, give or take half of it.
@@ -214,6 +225,7 @@ func (c *Client) dialRetrying(ctx context.Context, endpoint, token string, wait 
 			return conn, nil
 		}
 		lastErr = err
+		c.log.Debug("gameserver: connect failed", "try", try+1, "error", redactToken(err, token))
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			return nil, &Error{StatusCode: resp.StatusCode, Message: "the service refused the connection: check the auth token"}
 		}
