@@ -25,7 +25,13 @@ directory (durable SQLite store, no local agent), and runs the simulated process
 process, so each has its own open-file limit. Each simulated process connects on the SDK 5
 WebSocket with its compute's auth token, sends ActivateServerProcess, heartbeats about every
 60 s, and activates the game session pushed to it at once. The same calls are then sent to a
-no-op handler, for a ceiling to compare with.`,
+no-op handler, for a ceiling to compare with.
+
+With --restart it measures a reconnect storm instead: it runs hoist server as a child
+process over a fresh data directory, makes --procs processes ready on Hoist's Go SDK (in
+another child), kills the server with SIGKILL, starts it again on the same address and data
+directory, and reports the time until every process is connected and ready again, as the
+server's metrics count them.`,
 }
 
 // benchProcs is the hidden argument that makes `hoist bench` the simulated processes'
@@ -52,6 +58,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	endpoint := fs.String("endpoint", "", "a running server's API endpoint `URL`, or several (replicas on one store), comma-separated (computes and clients then take turns over them); without it the bench starts a server in this process")
 	region := fs.String("region", "us-west-2", "`Region` to sign requests for")
 	inProcess := fs.Bool("procs-in-process", false, "run the simulated processes in this process rather than a child (two descriptors per process here)")
+	restart := fs.Bool("restart", false, "measure a reconnect storm: kill -9 a server child with --procs processes ready, restart it, and time until all are back")
+	keep := fs.Bool("keep", false, "with --restart: keep the server's data directory and log")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process during the create phase to `file` (the server's side when in-process)")
 	rest, err := parseFlags(fs, benchHelp, args, stdout)
 	if err != nil {
@@ -73,6 +81,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("hoist bench: --sessions %d must be from 0 to --procs %d: each process hosts one session", sessions.n, *procs)
 	case computes.n < *fleets:
 		return fmt.Errorf("hoist bench: --computes %d is fewer than --fleets %d: each fleet needs a compute", computes.n, *fleets)
+	}
+	if *restart {
+		return runRestartBench(ctx, bench.RestartConfig{Procs: *procs, Computes: computes.n, Dials: *dials, Region: *region, Keep: *keep, Logger: log}, stdout, stderr)
 	}
 	cfg := bench.Config{
 		Procs: *procs, Sessions: sessions.n, Clients: *clients, Fleets: *fleets, Dials: *dials,
@@ -115,6 +126,38 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rep.Print(stdout)
+	return nil
+}
+
+// runRestartBench is `hoist bench --restart`: the server and the processes each run in a
+// child process of this program.
+func runRestartBench(ctx context.Context, cfg bench.RestartConfig, stdout, stderr io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("hoist bench: find this program to run the server and the processes: %w", err)
+	}
+	cfg.Server = func(flags ...string) *exec.Cmd {
+		return exec.Command(self, append([]string{"server"}, flags...)...)
+	}
+	cfg.SpawnProcs = func() *exec.Cmd {
+		cmd := exec.Command(self, "bench", benchProcs)
+		cmd.Stderr = stderr
+		return cmd
+	}
+	fmt.Fprintf(stderr, "hoist bench: making %d processes ready, then kill -9 and restart of the server...\n", cfg.Procs)
+	rep, err := bench.RunRestart(ctx, cfg)
+	if rep != nil {
+		rep.Print(stdout)
+		if cfg.Keep {
+			fmt.Fprintf(stdout, "server log: %s\n", rep.ServerLog)
+		}
+	}
+	if err != nil {
+		if rep != nil {
+			return fmt.Errorf("%w (server log: %s)", err, rep.ServerLog)
+		}
+		return err
+	}
 	return nil
 }
 

@@ -21,6 +21,21 @@ func TestBenchCommand(t *testing.T) {
 	}
 }
 
+// hoist bench --restart end to end: a real server child killed with SIGKILL and started
+// again, and every process on Hoist's Go SDK back, connected and ready.
+func TestBenchRestart(t *testing.T) {
+	t.Setenv("HOIST_TEST_MAIN", "1")
+	out, errs, err := runHoist("bench", "--restart", "--procs", "50")
+	if err != nil {
+		t.Fatalf("hoist bench --restart: %v\n%s\n%s", err, out, errs)
+	}
+	for _, want := range []string{"ready before the kill: 50 of 50", "start to all 50 back (connected and ready): ", "back: 50 of 50; lost: 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestBenchArguments(t *testing.T) {
 	out, _, err := runHoist("bench", "--help")
 	if err != nil || !strings.Contains(out, "--procs PROCESSES") || !strings.Contains(out, "--cpuprofile FILE") {

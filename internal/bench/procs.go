@@ -33,6 +33,9 @@ type Plan struct {
 	// Heartbeat is the time between a process's heartbeats (the first comes at a random
 	// point within it, to spread them).
 	Heartbeat time.Duration `json:"heartbeat"`
+	// SDK runs the processes on Hoist's Go SDK, which reconnects by itself, instead of the
+	// bench's lean client (HoldReady rather than Simulate).
+	SDK bool `json:"sdk,omitempty"`
 }
 
 // ComputePlan is one registered compute: its SDK endpoint and its auth token.
@@ -339,6 +342,9 @@ func ServeProcs(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logg
 		defer mu.Unlock()
 		enc.Encode(e)
 		w.Flush()
+	}
+	if plan.SDK {
+		return HoldReady(ctx, plan, emit, log)
 	}
 	return Simulate(ctx, plan, emit, log)
 }

@@ -1,6 +1,8 @@
 package connlimit_test
 
 import (
+	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,20 +13,24 @@ import (
 	"github.com/hoist-dev/hoist/internal/connlimit"
 )
 
+// grace is the tests' wait for a first request, short to keep them fast.
+const grace = 100 * time.Millisecond
+
 // serve serves l with a handler that answers "ok", after unblock is closed for /block.
 func serve(t *testing.T, maxHTTP, maxUpgraded int) (*connlimit.Listener, string, *atomic.Int32) {
-	l, addr, refused, _ := serveBlocking(t, maxHTTP, maxUpgraded)
+	l, addr, refused, _ := serveBlocking(t, maxHTTP, maxUpgraded, grace)
 	return l, addr, refused
 }
 
 // serveBlocking also returns a channel that receives as each /block request starts.
-func serveBlocking(t *testing.T, maxHTTP, maxUpgraded int) (*connlimit.Listener, string, *atomic.Int32, <-chan struct{}) {
+func serveBlocking(t *testing.T, maxHTTP, maxUpgraded int, grace time.Duration) (*connlimit.Listener, string, *atomic.Int32, <-chan struct{}) {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := connlimit.NewListener(inner, maxHTTP, maxUpgraded)
+	l.SetGrace(grace)
 	var refused atomic.Int32
 	l.OnRefuse(func() { refused.Add(1) })
 	unblock, started := make(chan struct{}), make(chan struct{}, 16)
@@ -96,7 +102,8 @@ func TestIdleConnectionMakesRoom(t *testing.T) {
 	}
 }
 
-// A connection still sending its request's headers is not busy: it makes room too.
+// A connection still sending its request's headers after the grace is not busy: it
+// makes room too (a slowloris holds a slot for the grace, not for the header timeout).
 func TestHalfSentHeadersMakeRoom(t *testing.T) {
 	l, addr, _ := serve(t, 1, 1)
 	slow := dial(t, addr)
@@ -110,7 +117,7 @@ func TestHalfSentHeadersMakeRoom(t *testing.T) {
 
 // When every connection has a request under way, a new one is refused.
 func TestBusyPoolRefuses(t *testing.T) {
-	l, addr, refused, started := serveBlocking(t, 2, 1)
+	l, addr, refused, started := serveBlocking(t, 2, 1, grace)
 	for range 2 {
 		io.WriteString(dial(t, addr), "GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
 		<-started
@@ -125,5 +132,104 @@ func TestBusyPoolRefuses(t *testing.T) {
 	}
 	if n := l.Open(connlimit.HTTP); n != 2 {
 		t.Errorf("open = %d", n)
+	}
+}
+
+// A connection whose headers are on their way, within the grace, keeps its slot: the new
+// connection waits for room rather than closing it, and gets in once the first one's
+// request is answered and it idles.
+func TestHeadersOnTheirWayKeepTheirSlot(t *testing.T) {
+	l, addr, refused, _ := serveBlocking(t, 1, 1, 10*time.Second)
+	first := dial(t, addr)
+	io.WriteString(first, "GET / HTTP/1.1\r\nHost: x\r\n")
+	waitOpen(t, l, 1)
+	second := dial(t, addr)
+	io.WriteString(second, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(200 * time.Millisecond) // the second is in the listen queue meanwhile
+	io.WriteString(first, "\r\n")
+	for i, c := range []net.Conn{first, second} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+		resp.Body.Close()
+	}
+	if refused.Load() != 0 {
+		t.Errorf("%d refused", refused.Load())
+	}
+}
+
+// A connection the server has not read yet is not idle, however long it has waited: a
+// new one waits for room rather than close it. (Connections pile up unread when many
+// arrive at once, as game servers do after a restart.)
+func TestUnreadConnectionKeepsItsSlot(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.NewListener(inner, 1, 1)
+	l.SetGrace(time.Millisecond)
+	defer l.Close()
+	addr := inner.Addr().String()
+	client := dial(t, addr)
+	unread, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial(t, addr)
+	next := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		next <- c
+	}()
+	select {
+	case <-next:
+		t.Fatal("an unread connection was closed to make room")
+	case <-time.After(300 * time.Millisecond):
+	}
+	client.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := client.Read(make([]byte, 1)); !isTimeout(err) {
+		t.Fatalf("the unread connection was closed: %v", err)
+	}
+	unread.Close()
+	select {
+	case c := <-next:
+		c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("a slot given back was not taken by the connection waiting")
+	}
+}
+
+// Closing the listener ends an Accept waiting for room.
+func TestCloseEndsAWaitingAccept(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.NewListener(inner, 1, 1)
+	addr := inner.Addr().String()
+	dial(t, addr)
+	if _, err := l.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	dial(t, addr)
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	l.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Accept after Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Accept still waits after Close")
 	}
 }

@@ -203,6 +203,29 @@ func (s *Service) GetComputeAuthToken(ctx context.Context, in *gamelift.GetCompu
 // the fleet and the compute is still registered; an expired, unknown or foreign token, or
 // one of a deregistered compute, is refused.
 func (s *Service) checkAuthToken(ctx context.Context, token, fleetID, compute string) (store.AuthToken, error) {
+	t, _, err := s.authorize(ctx, token, fleetID, compute)
+	return t, err
+}
+
+// authorize is checkAuthToken, returning the compute's record too.
+func (s *Service) authorize(ctx context.Context, token, fleetID, compute string) (store.AuthToken, store.Compute, error) {
+	var c store.Compute
+	t, err := s.liveToken(ctx, token, fleetID, compute)
+	if err != nil {
+		return t, c, err
+	}
+	c, err = s.store.Computes().Get(ctx, computeKey(fleetID, compute))
+	if errors.Is(err, store.ErrNotFound) {
+		return t, c, gamelift.Unauthorized("compute %s is no longer registered in fleet %s", compute, fleetID)
+	} else if err != nil {
+		return t, c, fmt.Errorf("look up compute: %w", err)
+	}
+	return t, c, nil
+}
+
+// liveToken returns the token's record: it must be known, unexpired, and issued for the
+// compute of the fleet.
+func (s *Service) liveToken(ctx context.Context, token, fleetID, compute string) (store.AuthToken, error) {
 	t, err := s.store.AuthTokens().Get(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		return t, gamelift.Unauthorized("auth token not recognized")
@@ -215,11 +238,6 @@ func (s *Service) checkAuthToken(ctx context.Context, token, fleetID, compute st
 	}
 	if fleetID != t.FleetID || compute != t.ComputeName {
 		return t, gamelift.Unauthorized("auth token was issued for another fleet or compute")
-	}
-	if _, err := s.store.Computes().Get(ctx, computeKey(fleetID, compute)); errors.Is(err, store.ErrNotFound) {
-		return t, gamelift.Unauthorized("compute %s is no longer registered in fleet %s", compute, fleetID)
-	} else if err != nil {
-		return t, fmt.Errorf("look up compute: %w", err)
 	}
 	return t, nil
 }

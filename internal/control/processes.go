@@ -226,26 +226,35 @@ func (s *Service) forgetProcessLocked(p *process, reason string) string {
 }
 
 // Authenticate implements sdkhost.Backend: the token must be live and issued for the
-// compute and fleet the process names.
-func (s *Service) Authenticate(ctx context.Context, h sdkhost.Hello) error {
+// compute and fleet the process names. The admission carries the compute's record to
+// Attach.
+func (s *Service) Authenticate(ctx context.Context, h sdkhost.Hello) (sdkhost.Admission, error) {
 	if h.FleetID == "" || h.ComputeName == "" {
-		return gamelift.Unauthorized("FleetId and ComputeId are required")
+		return nil, gamelift.Unauthorized("FleetId and ComputeId are required")
 	}
-	_, err := s.checkAuthToken(ctx, h.AuthToken, h.FleetID, h.ComputeName)
-	return err
-}
-
-// Attach implements sdkhost.Backend. A process ID already known resumes that process on
-// the new connection, with the session it hosts.
-func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, peer sdkhost.Peer) (sdkhost.Process, error) {
-	tok, err := s.checkAuthToken(ctx, h.AuthToken, h.FleetID, h.ComputeName)
+	_, c, err := s.authorize(ctx, h.AuthToken, h.FleetID, h.ComputeName)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.Computes().Get(ctx, computeKey(h.FleetID, h.ComputeName))
-	if err != nil {
-		return nil, notFound(err, "Compute %s not found in fleet %s", h.ComputeName, h.FleetID)
+	return admission{compute: c}, nil
+}
+
+// admission is what Authenticate read for Attach.
+type admission struct{ compute store.Compute }
+
+// Attach implements sdkhost.Backend. A process ID already known resumes that process on
+// the new connection, with the session it hosts. The token is read again (it may have been
+// revoked meanwhile, with its compute); the compute's record is the admission's.
+func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, a sdkhost.Admission, peer sdkhost.Peer) (sdkhost.Process, error) {
+	adm, ok := a.(admission)
+	if !ok {
+		return nil, gamelift.Unauthorized("the process was not authenticated")
 	}
+	tok, err := s.liveToken(ctx, h.AuthToken, h.FleetID, h.ComputeName)
+	if err != nil {
+		return nil, err
+	}
+	c := adm.compute
 	now := s.now()
 	key := procKey{h.FleetID, h.ComputeName, h.ProcessID}
 	if err := s.adoptMovedProcess(ctx, key); err != nil {

@@ -15,8 +15,8 @@ import (
 // idleBackend admits every process and answers every request with nothing.
 type idleBackend struct{}
 
-func (idleBackend) Authenticate(context.Context, Hello) error { return nil }
-func (idleBackend) Attach(context.Context, Hello, Peer) (Process, error) {
+func (idleBackend) Authenticate(context.Context, Hello) (Admission, error) { return nil, nil }
+func (idleBackend) Attach(context.Context, Hello, Admission, Peer) (Process, error) {
 	return idleProcess{}, nil
 }
 

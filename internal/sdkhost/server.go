@@ -39,12 +39,18 @@ type Peer interface {
 // Backend gives meaning to the SDK's actions; the control plane implements it.
 type Backend interface {
 	// Authenticate checks a connecting process's token before its WebSocket is accepted;
-	// an error refuses the handshake (401 for an Unauthorized gamelift.Error).
-	Authenticate(ctx context.Context, h Hello) error
+	// an error refuses the handshake (401 for an Unauthorized gamelift.Error). What it
+	// learned (the records it read) goes to Attach, which need not read it again.
+	Authenticate(ctx context.Context, h Hello) (Admission, error)
 	// Attach registers the accepted connection and returns the process's handle; a
-	// process ID seen before resumes that process.
-	Attach(ctx context.Context, h Hello, p Peer) (Process, error)
+	// process ID seen before resumes that process. a is what Authenticate returned for
+	// the same Hello.
+	Attach(ctx context.Context, h Hello, a Admission, p Peer) (Process, error)
 }
+
+// Admission is what a Backend's Authenticate hands its Attach; the endpoint only carries
+// it from one to the other.
+type Admission any
 
 // Process is one attached process, as the Backend tracks it.
 type Process interface {
@@ -105,7 +111,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.FleetID, h.ComputeName = unique.Make(h.FleetID).Value(), unique.Make(h.ComputeName).Value()
 	c := &conn{s: s, processID: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
 	ctx := context.WithoutCancel(r.Context())
-	if err := s.backend.Authenticate(ctx, h); err != nil {
+	adm, err := s.backend.Authenticate(ctx, h)
+	if err != nil {
 		status, msg := statusOf(err)
 		c.log().Info("sdk: process refused", "status", status, "reason", msg)
 		http.Error(w, msg, status)
@@ -116,7 +123,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered the client
 	}
 	c.ws = ws
-	proc, err := s.backend.Attach(ctx, h, c)
+	proc, err := s.backend.Attach(ctx, h, adm, c)
 	if err != nil {
 		_, msg := statusOf(err)
 		c.log().Info("sdk: process refused", "reason", msg)

@@ -194,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	tcp, err := net.Listen("tcp", cfg.Addr)
+	tcp, err := connlimit.Listen(ctx, cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}

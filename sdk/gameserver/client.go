@@ -18,8 +18,10 @@ import (
 )
 
 // What this SDK tells the service about itself, and the timing it shares with the
-// official SDK: 20 s to answer a call, connect retried 7 times 2 s apart, a heartbeat
-// every 60 s with up to 10 s of jitter.
+// official SDK: 20 s to answer a call, connect retried 7 times about 2 s apart, a
+// heartbeat every 60 s with up to 10 s of jitter. A connection lost is retried until
+// Destroy, at growing intervals from about 1 s to about 10 s, each drawn at random so that
+// many processes losing the service at once (it restarted) come back spread out.
 const (
 	SDKVersion  = "5.6.0"
 	SDKLanguage = "Go"
@@ -28,9 +30,17 @@ const (
 	defaultCallTimeout    = 20 * time.Second
 	connectTries          = 7
 	connectRetryInterval  = 2 * time.Second
+	dialTimeout           = 30 * time.Second // one try, handshake included
 	defaultHealthInterval = 60 * time.Second
 	defaultHealthJitter   = 10 * time.Second
 	healthCheckTimeout    = 50 * time.Second
+)
+
+// The intervals between tries to connect again after a connection was lost (variables
+// for tests).
+var (
+	reconnectFirst = time.Second
+	reconnectMax   = 10 * time.Second
 )
 
 // Environment variables the official SDK reads, read the same way here.
@@ -144,6 +154,40 @@ func ConnectFromEnvironment(ctx context.Context, o Options) (*Client, error) {
 // dial connects to endpoint with token, retrying as the official SDK does; a refusal
 // (401/403: a bad token) is final at once.
 func (c *Client) dial(ctx context.Context, endpoint, token string) (*websocket.Conn, error) {
+	return c.dialRetrying(ctx, endpoint, token, func(try int) (time.Duration, bool) {
+		if try == 0 {
+			return 0, true
+		}
+		return jitter(connectRetryInterval), try < connectTries
+	})
+}
+
+// redial connects again after the connection was lost, until it succeeds, ctx ends or the
+// token is refused; the first try comes after up to reconnectFirst, so that the processes
+// of a host do not all dial at the same instant.
+func (c *Client) redial(ctx context.Context, endpoint, token string) (*websocket.Conn, error) {
+	return c.dialRetrying(ctx, endpoint, token, func(try int) (time.Duration, bool) {
+		if try == 0 {
+			return rand.N(reconnectFirst), true
+		}
+		return jitter(min(reconnectFirst<<min(try-1, 8), reconnectMax)), true
+	})
+}
+
+// redactToken is err's message without token, which a dial error quotes in the URL.
+func redactToken(err error, token string) string {
+	if token == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), token, "REDACTED")
+}
+
+// jitter is d, give or take half of it.
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d) }
+
+// dialRetrying connects to endpoint with token; before each try, wait tells how long to
+// wait and whether to try at all. A refusal (401/403: a bad token) is final at once.
+func (c *Client) dialRetrying(ctx context.Context, endpoint, token string, wait func(try int) (time.Duration, bool)) (*websocket.Conn, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, errorf("WebSocketURL %q: %v", endpoint, err)
@@ -159,27 +203,36 @@ func (c *Client) dial(ctx context.Context, endpoint, token string) (*websocket.C
 	u.RawQuery = q.Encode()
 
 	var lastErr error
-	for try := range connectTries {
-		if try > 0 {
+	for try := 0; ; try++ {
+		d, ok := wait(try)
+		if !ok {
+			return nil, errorf("connect to %s: %v", endpoint, lastErr)
+		}
+		if d > 0 {
 			select {
 			case <-ctx.Done():
 				return nil, errorf("connect: %v (last error: %v)", ctx.Err(), lastErr)
-			case <-time.After(connectRetryInterval):
+			case <-time.After(d):
 			}
 		}
-		conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+		conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{
 			HTTPHeader: http.Header{"User-Agent": {"hoist-gameserver-sdk/" + SDKVersion}},
 		})
+		cancel()
 		if err == nil {
 			conn.SetReadLimit(4 << 20)
 			return conn, nil
 		}
 		lastErr = err
+		c.log.Debug("gameserver: connect failed", "try", try+1, "error", redactToken(err, token))
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			return nil, &Error{StatusCode: resp.StatusCode, Message: "the service refused the connection: check the auth token"}
 		}
+		if ctx.Err() != nil {
+			return nil, errorf("connect: %v (last error: %v)", ctx.Err(), lastErr)
+		}
 	}
-	return nil, errorf("connect to %s: %v", endpoint, lastErr)
 }
 
 // attach makes conn the live connection and starts reading it.
@@ -264,7 +317,7 @@ func (c *Client) lost(conn *websocket.Conn, err error) {
 		token := c.params.AuthToken
 		endpoint := c.params.WebSocketURL
 		c.mu.Unlock()
-		conn, err := c.dial(ctx, endpoint, token)
+		conn, err := c.redial(ctx, endpoint, token)
 		if err != nil {
 			c.log.Error("gameserver: could not reconnect", "error", err)
 			return

@@ -1,0 +1,92 @@
+package gameserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
+
+	"github.com/hoist-dev/hoist/internal/server"
+)
+
+// A process whose service is gone for longer than the official SDK's seven tries to
+// connect keeps trying, and is back, ready, once the service is: the server restarted
+// here hands it a game session without it calling ProcessReady again.
+func TestReconnectOutlastsTheConnectTries(t *testing.T) {
+	reconnectFirst, reconnectMax = 10*time.Millisecond, 40*time.Millisecond
+	t.Cleanup(func() { reconnectFirst, reconnectMax = time.Second, 10*time.Second })
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	creds := server.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "test-secret"}
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, Logger: quiet, NoLocalAgent: true}
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	if _, err := api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-sdk-1")}); err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("f"), ComputeType: types.ComputeTypeAnywhere,
+		Locations: []types.LocationConfiguration{{Location: aws.String("custom-sdk-1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetID := fleet.FleetAttributes.FleetId
+	if _, err := api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fleetID, ComputeName: aws.String("host-1"),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fleetID, ComputeName: aws.String("host-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(ctx, ServerParameters{WebSocketURL: srv.SDKEndpoint, ProcessID: "p-1", HostID: "host-1",
+		FleetID: aws.ToString(fleetID), AuthToken: aws.ToString(tok.AuthToken)}, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Destroy()
+	started := make(chan GameSession, 1)
+	if err := c.ProcessReady(ctx, ProcessParameters{Port: 7777, OnStartGameSession: func(gs GameSession) { started <- gs }}); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Down for several times what seven tries at the longest interval take.
+	time.Sleep(time.Duration(3*connectTries) * reconnectMax)
+	cfg.Addr = srv.Endpoint[len("http://"):]
+	srv, err = server.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	api = gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fleetID, Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2)})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the process did not come back after the restart: %v", errors.Unwrap(err))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the game session did not reach the process")
+	}
+}
