@@ -369,7 +369,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
-			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+			ErrorLog: httpErrorLog(cfg.Logger),
 		},
 	}
 	if cfg.MetricsAddr != "" {

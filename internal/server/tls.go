@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/certs"
@@ -73,4 +77,23 @@ func http1Only() *http.Protocols {
 	p := new(http.Protocols)
 	p.SetHTTP1(true)
 	return p
+}
+
+// httpErrorLog is the http.Server's error log: its lines at warn, except failed TLS
+// handshakes (a plain client, a scanner, a client that does not trust the certificate),
+// which anyone can cause at any rate, at debug.
+func httpErrorLog(logger *slog.Logger) *log.Logger {
+	return log.New(errorLogWriter{logger}, "", 0)
+}
+
+type errorLogWriter struct{ log *slog.Logger }
+
+func (w errorLogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelWarn
+	if strings.HasPrefix(msg, "http: TLS handshake error") {
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg)
+	return len(p), nil
 }

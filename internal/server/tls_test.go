@@ -112,9 +112,11 @@ func TestTLSGameSessionGoesActive(t *testing.T) {
 // The TLS port speaks only TLS: a plain ws:// client and a plain HTTP client are refused,
 // while a TLS WebSocket client that verifies nothing (as the official C++ SDK's does not)
 // connects and is answered. A client that does verify and is not given the certificate
-// is refused by its own TLS.
+// is refused by its own TLS. Failed handshakes, which anyone can cause, are logged at
+// debug only.
 func TestTLSPortRefusesPlainClients(t *testing.T) {
-	srv, api := startTLS(t, t.TempDir(), nil)
+	var logs logBuffer
+	srv, api := startTLS(t, t.TempDir(), func(c *server.Config) { c.Logger = logs.logger() })
 	fleetID, endpoint, token := registerAnywhere(t, api)
 	q := url.Values{"pID": {"p-raw"}, "sdkVersion": {"5.6.0"}, "sdkLanguage": {"Cpp"}, "ComputeId": {"host-1"},
 		"FleetId": {fleetID}, "IdempotencyToken": {"idem-1"}, "Authorization": {token}}
@@ -135,6 +137,13 @@ func TestTLSPortRefusesPlainClients(t *testing.T) {
 	if c, _, err := websocket.Dial(ctx, "wss://"+hostPath, nil); err == nil {
 		c.CloseNow()
 		t.Fatal("a client that does not trust the self-signed certificate connected")
+	}
+
+	eventually(t, "the failed handshake is logged at debug", func() bool {
+		return strings.Contains(logs.String(), "level=DEBUG msg=\"http: TLS handshake error")
+	})
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("failed TLS handshakes were logged at warn:\n%s", logs.String())
 	}
 
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
