@@ -247,3 +247,32 @@ func TestTLSConnectionsAreCounted(t *testing.T) {
 		return err == nil
 	})
 }
+
+// A certificate given as files is served as it is; the server makes none of its own and
+// names no CA bundle. Half a pair, or files and a self-signed certificate, are refused.
+func TestTLSCertificateFiles(t *testing.T) {
+	made := must(certs.LoadOrCreate(t.TempDir(), []string{"127.0.0.1"}, time.Now()))(t)
+	keyFile := filepath.Join(filepath.Dir(made.CertFile), certs.KeyFile)
+	dir := t.TempDir()
+	srv, _ := startTLS(t, dir, func(c *server.Config) { c.TLS = &server.TLSConfig{CertFile: made.CertFile, KeyFile: keyFile} })
+	if srv.CABundle != "" || !strings.HasPrefix(srv.Endpoint, "https://") {
+		t.Errorf("CABundle %q, endpoint %s: want none and https://", srv.CABundle, srv.Endpoint)
+	}
+	if _, err := os.Stat(filepath.Join(dir, server.TLSDir)); err == nil {
+		t.Error("a self-signed certificate was made beside the given one")
+	}
+	hc := must(certs.HTTPClient(0, made.CertFile))(t)
+	resp, err := hc.Get(srv.Endpoint + "/console/")
+	if err != nil {
+		t.Fatalf("a client trusting the given certificate: %v", err)
+	}
+	resp.Body.Close()
+
+	for _, bad := range []server.TLSConfig{{CertFile: made.CertFile}, {CertFile: made.CertFile, KeyFile: keyFile, SelfSigned: true}, {}} {
+		if s, err := server.Start(context.Background(), server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds,
+			Logger: quietLogger(), NoLocalAgent: true, TLS: &bad}); err == nil {
+			s.Close(context.Background())
+			t.Errorf("TLS %+v was accepted", bad)
+		}
+	}
+}
