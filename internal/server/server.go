@@ -110,8 +110,8 @@ type TLSConfig struct {
 	// CertFile and KeyFile are PEM files: the certificate chain and its private key.
 	CertFile, KeyFile string
 	// SelfSigned, without the files, makes a self-signed certificate for the listening
-	// host, loopback and this machine's name (and the hosts of AdvertiseURL and
-	// SDKEndpoint), kept in DataDir/tls and reused across restarts.
+	// host, loopback and this machine's name (and the hosts of AdvertiseURL, SDKEndpoint
+	// and the Kubernetes SDKEndpoint), kept in DataDir/tls and reused across restarts.
 	SelfSigned bool
 }
 

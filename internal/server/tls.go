@@ -46,7 +46,11 @@ func serverTLS(cfg Config, now time.Time) (*tls.Config, string, error) {
 		return conf, "", nil
 	case t.SelfSigned:
 		host, _, _ := net.SplitHostPort(cfg.Addr)
-		ss, err := certs.LoadOrCreate(filepath.Join(cfg.DataDir, TLSDir), certs.Hosts(host, urlHost(cfg.AdvertiseURL), urlHost(cfg.SDKEndpoint)), now)
+		extra := []string{urlHost(cfg.AdvertiseURL), urlHost(cfg.SDKEndpoint)}
+		if cfg.Kubernetes != nil {
+			extra = append(extra, urlHost(cfg.Kubernetes.SDKEndpoint))
+		}
+		ss, err := certs.LoadOrCreate(filepath.Join(cfg.DataDir, TLSDir), certs.Hosts(host, extra...), now)
 		if err != nil {
 			return nil, "", err
 		}
