@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hoist-dev/hoist/internal/agent"
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/metrics"
 )
 
@@ -30,7 +31,11 @@ var agentHelp = help{
 	more: `The agent registers this host in the fleet (RegisterCompute), keeps the fleet's runtime
 configuration running here, and on exit (Ctrl-C) drains its processes and deregisters. With
 --location custom-... it serves an Anywhere fleet's custom location; with an AWS Region name,
-a managed fleet's remote location; without, a managed fleet's home Region.`,
+a managed fleet's remote location; without, a managed fleet's home Region.
+
+For a server over TLS with a certificate this host does not trust (a self-signed one), set
+AWS_CA_BUNDLE to a copy of it (the server's <data-dir>/tls/cert.pem); the agent's game
+server processes inherit it, and Hoist's Go SDK trusts it too.`,
 }
 
 // runAgent is ` + "`hoist agent`" + `: this host runs a fleet's processes for a server elsewhere.
@@ -66,7 +71,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	client, _, err := apiClient(*serverURL, *region)
+	client, _, hc, err := apiClient(*serverURL, *region)
 	if err != nil {
 		return err
 	}
@@ -81,7 +86,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = agent.Run(ctx, agent.Config{
 		FleetID: *fleetID, ComputeName: *compute, LogDir: *logDir, BuildDir: *buildDir, UploadLogs: true,
 		Logger: log, Counters: counters.For(*fleetID, cmp.Or(*location, *region)),
-		Control: &agent.APIControl{Client: client, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
+		Control: &agent.APIControl{Client: client, HTTP: hc, Endpoint: *serverURL, FleetID: *fleetID, ComputeName: *compute,
 			Location: *location, IPAddress: *ip},
 	})
 	return reachable(*serverURL, err)
@@ -101,20 +106,26 @@ func serveAgentMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) 
 	return func() { srv.Close() }, nil
 }
 
-// apiClient is a GameLift client for a Hoist server, with the keys from the environment.
-func apiClient(serverURL, region string) (*gamelift.Client, aws.Credentials, error) {
+// apiClient is a GameLift client for a Hoist server, with the keys from the environment,
+// and the HTTP client it calls with: one that trusts the certificates in $AWS_CA_BUNDLE
+// besides the system's, as AWS clients do.
+func apiClient(serverURL, region string) (*gamelift.Client, aws.Credentials, *http.Client, error) {
 	creds := aws.Credentials{
 		AccessKeyID:     firstSet("HOIST_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: firstSet("HOIST_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
 	}
 	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
-		return nil, creds, errors.New("set HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the server's keys")
+		return nil, creds, nil, errors.New("set HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the server's keys")
+	}
+	hc, err := certs.HTTPClient(0)
+	if err != nil {
+		return nil, creds, nil, err
 	}
 	client := gamelift.New(gamelift.Options{
-		Region: region, BaseEndpoint: aws.String(serverURL),
+		Region: region, BaseEndpoint: aws.String(serverURL), HTTPClient: hc,
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
 	})
-	return client, creds, nil
+	return client, creds, hc, nil
 }
 
 func firstSet(keys ...string) string {

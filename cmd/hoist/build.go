@@ -75,7 +75,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkBuildDir(dir); err != nil {
 		return fmt.Errorf("hoist build upload: %w", err)
 	}
-	client, creds, err := apiClient(*serverURL, *region)
+	client, creds, hc, err := apiClient(*serverURL, *region)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if tty := isTerminal(stderr); tty || *showProgress {
 		progress = progressLine(stderr, int64(len(archive)), tty)
 	}
-	err = builds.UploadWithProgress(ctx, *serverURL, *region, *buildID, creds, archive, progress)
+	err = builds.UploadWithProgress(ctx, hc, *serverURL, *region, *buildID, creds, archive, progress)
 	if progress != nil && isTerminal(stderr) {
 		fmt.Fprintln(stderr)
 	}

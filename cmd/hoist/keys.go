@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/server"
 )
 
@@ -25,8 +26,9 @@ var keysHelp = help{
 	name: "hoist keys", purpose: "print the key pair a server keeps in its data directory, as the AWS_* variables the AWS CLI and SDKs read; or manage access keys",
 	usage: "[flags] | create --name NAME --allow OPS | list | delete NAME",
 	more: `Use it as: eval "$(hoist keys)". It sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_DEFAULT_REGION and AWS_ENDPOINT_URL, so aws gamelift ... and hoist build upload need no
-more flags.
+AWS_DEFAULT_REGION and AWS_ENDPOINT_URL (the endpoint of the last server started with
+--data-dir), so aws gamelift ... and hoist build upload need no more flags; for a server
+with a self-signed certificate (--tls-self-signed), AWS_CA_BUNDLE too.
 
 hoist keys create, list and delete manage the keys of a running server; see
 hoist keys create --help.`,
@@ -71,7 +73,7 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs := flag.NewFlagSet("hoist keys", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "./hoist-data", "the server's data `directory`")
-	endpoint := fs.String("endpoint", "http://127.0.0.1:9080", "the server's API endpoint `URL`")
+	endpoint := fs.String("endpoint", "", "the server's API endpoint `URL` (default: the last server started with --data-dir, else "+defaultEndpoint+")")
 	region := fs.String("region", "us-west-2", "the server's `Region`")
 	rest, err := parseFlags(fs, keysHelp, args, stdout)
 	if err != nil {
@@ -84,24 +86,60 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reach, err := endpointOf(*dataDir, *endpoint)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_DEFAULT_REGION=%s\nexport AWS_ENDPOINT_URL=%s\n",
-		c.AccessKeyID, c.SecretAccessKey, *region, *endpoint)
+		c.AccessKeyID, c.SecretAccessKey, *region, reach.Endpoint)
+	if reach.CABundle != "" {
+		fmt.Fprintf(stdout, "export %s=%s\n", certs.EnvCABundle, reach.CABundle)
+	}
 	return nil
+}
+
+// defaultEndpoint is where the commands look for a server none was recorded for.
+const defaultEndpoint = "http://127.0.0.1:9080"
+
+// endpointOf is how to reach the server: at endpoint when given, else as the last server
+// started with dataDir recorded there, else at defaultEndpoint. The self-signed
+// certificate to trust comes with the recorded endpoint only.
+func endpointOf(dataDir, endpoint string) (server.Reach, error) {
+	if endpoint != "" {
+		return server.Reach{Endpoint: endpoint}, nil
+	}
+	r, err := server.LoadReach(dataDir)
+	if err != nil {
+		return r, err
+	}
+	if r.Endpoint == "" {
+		r.Endpoint = defaultEndpoint
+	}
+	return r, nil
 }
 
 // keyClient calls Hoist's key operations, signed as the AWS CLI signs GameLift calls.
 type keyClient struct {
 	endpoint, region string
 	creds            aws.Credentials
+	http             *http.Client
 }
 
 // keyFlags are the flags every key operation takes.
 func keyFlags(fs *flag.FlagSet) func() (keyClient, error) {
-	endpoint := fs.String("endpoint", "http://127.0.0.1:9080", "the server's API endpoint `URL`")
+	endpoint := fs.String("endpoint", "", "the server's API endpoint `URL` (default: the last server started with --data-dir, else "+defaultEndpoint+")")
 	region := fs.String("region", firstSet("AWS_DEFAULT_REGION", "AWS_REGION"), "the `Region` to sign for (us-west-2 when unset)")
 	dataDir := fs.String("data-dir", "./hoist-data", "the server's data `directory`, whose first key pair signs when no key is in the environment")
 	return func() (keyClient, error) {
-		c := keyClient{endpoint: strings.TrimSuffix(*endpoint, "/"), region: *region}
+		reach, err := endpointOf(*dataDir, *endpoint)
+		if err != nil {
+			return keyClient{}, err
+		}
+		c := keyClient{endpoint: strings.TrimSuffix(reach.Endpoint, "/"), region: *region}
+		// Calls trust $AWS_CA_BUNDLE, and the server's self-signed certificate.
+		if c.http, err = certs.HTTPClient(30*time.Second, reach.CABundle); err != nil {
+			return c, err
+		}
 		if c.region == "" {
 			c.region = "us-west-2"
 		}
@@ -134,8 +172,7 @@ func (c keyClient) call(ctx context.Context, op string, in, out any) error {
 	if err := v4.NewSigner().SignHTTP(ctx, c.creds, req, hex.EncodeToString(sum[:]), "gamelift", c.region, time.Now()); err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
-	resp, err := hc.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("is hoist server running at %s? %w", c.endpoint, err)
 	}

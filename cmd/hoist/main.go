@@ -2,7 +2,7 @@
 // GameLift's APIs.
 //
 //	hoist quickstart [--addr 127.0.0.1:9080]
-//	hoist server [--addr 127.0.0.1:9080] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [--console-secure-cookies] [--kubernetes [--kubeconfig FILE]] [...]
+//	hoist server [--addr 127.0.0.1:9080] [--tls-self-signed | --tls-cert FILE --tls-key FILE] [--data-dir ./hoist-data] [--store postgres://...] [--region us-west-2] [--metrics-listen ADDR] [--log-format text|json] [--console-secure-cookies] [--kubernetes [--kubeconfig FILE]] [...]
 //	hoist agent --server URL --fleet-id ID --compute-name NAME [--location L] [--ip ADDR] [--metrics-listen ADDR]
 //	hoist status [--endpoint URL]
 //	hoist build upload [--server URL] --name NAME [--build-version V] DIR
@@ -111,16 +111,21 @@ var serverHelp = help{
 	name: "hoist server", purpose: "run the GameLift-compatible service: the API and the game servers' SDK endpoint on one port",
 	usage:       "[flags]",
 	credentials: "none to start. The first start makes an admin access key pair, keeps it in the data directory and prints it; HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, when set, are an admin key pair instead. More keys, each allowed only some operations: hoist keys create",
-	more:        "By default this host also runs every managed fleet's game server processes (compute hoist-local) in the home Region.",
+	more: `By default this host also runs every managed fleet's game server processes (compute hoist-local) in the home Region.
+
+Plain HTTP (http://, ws://) unless a --tls-* flag is given; then TLS only on --addr
+(https://, wss://), which the official C++ Server SDK (every Unreal game server) needs: it
+always speaks TLS.`,
 }
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
+	tlsConfig := tlsFlags(fs)
 	dataDir := fs.String("data-dir", "./hoist-data", "`directory` for the generated credentials, builds, logs and the SQLite database")
 	storeURL := fs.String("store", "", "`URL` of a PostgreSQL database to keep state in: postgres://user:password@host:5432/hoist (HOIST_STORE when not given); SQLite in the data directory when neither is set")
 	advertiseURL := fs.String("advertise-url", "", "with replicas on a shared store: the `URL` the other replicas reach this one's API at (default: its own listening address)")
-	sdkEndpoint := fs.String("sdk-endpoint", "", "the ws:// `URL` computes are told to connect their game server processes to (RegisterCompute's GameLiftServiceSdkEndpoint); with replicas, the load balancer's or DNS name's (default: this server's own)")
+	sdkEndpoint := fs.String("sdk-endpoint", "", "the ws:// or wss:// `URL` computes are told to connect their game server processes to (RegisterCompute's GameLiftServiceSdkEndpoint); with replicas, the load balancer's or DNS name's (default: this server's own)")
 	region := fs.String("region", "us-west-2", "home `Region` of fleets; appears in every ARN")
 	verbose := fs.Bool("v", false, "log at debug level: every API request, and every game session's changes")
 	logFormat := logFormatFlag(fs)
@@ -136,7 +141,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	kubernetes := fs.Bool("kubernetes", false, "run container fleets' game servers as pods on a Kubernetes cluster (in-cluster, or the cluster --kubeconfig names)")
 	kubeconfig := fs.String("kubeconfig", "", "with --kubernetes: the kubeconfig `file` to reach the cluster with (default: the pod's service account, in a cluster)")
 	kubeNamespace := fs.String("kube-namespace", "", "with --kubernetes: the `namespace` game server pods run in (default: Hoist's own pod's namespace in a cluster, else default)")
-	kubeSDKEndpoint := fs.String("kube-sdk-endpoint", "", "with --kubernetes: the ws:// `URL` game server pods reach Hoist's SDK endpoint at, e.g. ws://hoist.hoist.svc:9080 (default: --sdk-endpoint)")
+	kubeSDKEndpoint := fs.String("kube-sdk-endpoint", "", "with --kubernetes: the ws:// or wss:// `URL` game server pods reach Hoist's SDK endpoint at, e.g. ws://hoist.hoist.svc:9080 (default: --sdk-endpoint)")
 	var webhooks []webhook.Target
 	fs.Func("event-webhook", "POST game session placement events (the bodies GameLift sends a queue's SNS topic) to `[QUEUE=]URL`, for that queue or every queue; may be repeated", func(v string) error {
 		t, err := webhook.ParseTarget(v)
@@ -152,6 +157,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *budgetMiB <= 0 || *maxConns <= 0 || *maxSDKConns <= 0 || *maxComputes <= 0 {
 		return errors.New("--body-budget-mib, --max-conns, --max-sdk-conns and --max-computes must be positive")
+	}
+	tlsConf, err := tlsConfig()
+	if err != nil {
+		return err
 	}
 	limits, err := access.ParseLimits(*rateLimit)
 	if err != nil {
@@ -172,7 +181,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *storeURL == "" {
 		*storeURL = os.Getenv("HOIST_STORE") // in the environment, a password stays out of ps
 	}
-	cfg := server.Config{Addr: *addr, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
+	cfg := server.Config{Addr: *addr, TLS: tlsConf, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
 		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen, ConsoleSecureCookies: *consoleSecure}
 	if *localLocations != "" {
@@ -220,6 +229,9 @@ func printWelcome(w io.Writer, srv *server.Server, dataDir string) {
 		fmt.Fprintf(w, "Prometheus metrics at %s/metrics\n", srv.MetricsEndpoint)
 	}
 	fmt.Fprintf(w, "Web console at %s (sign in with an access key pair)\n", srv.ConsoleURL)
+	if srv.CABundle != "" {
+		fmt.Fprintf(w, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CABundle)
+	}
 	if srv.CreatedCredentials {
 		fmt.Fprintf(w, "Made a new access key pair, kept in %s/credentials.json\n", dataDir)
 	}
@@ -230,7 +242,7 @@ Point the AWS CLI or an SDK at it:
   export AWS_ACCESS_KEY_ID=%s
   export AWS_SECRET_ACCESS_KEY=%s
   export AWS_DEFAULT_REGION=%s
-  aws gamelift list-fleets --endpoint-url %s
+%s  aws gamelift list-fleets --endpoint-url %s
 
-`, c.AccessKeyID, c.SecretAccessKey, srv.Region, srv.Endpoint)
+`, c.AccessKeyID, c.SecretAccessKey, srv.Region, caBundleExport(srv.CABundle), srv.Endpoint)
 }

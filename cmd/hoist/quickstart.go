@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 
 	"github.com/hoist-dev/hoist/examples/gameserver/lobby"
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/server"
 )
 
@@ -50,6 +51,7 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` for the API and the SDK endpoint")
 	dataDir := fs.String("data-dir", "", "data `directory`; default: a new temporary one, removed on exit")
 	once := fs.Bool("once", false, "exit once the player has joined, instead of waiting for Ctrl-C")
+	selfSigned := fs.Bool("tls-self-signed", false, "serve over TLS (https://, wss://) with a self-signed certificate made in the data directory, as the official C++ Server SDK needs")
 	rest, err := parseFlags(fs, quickstartHelp, args, stdout)
 	if err != nil {
 		return err
@@ -72,7 +74,11 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	step := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
 
 	step("Starting the Hoist server on %s", *addr)
-	srv, err := server.Start(ctx, server.Config{Addr: *addr, DataDir: *dataDir,
+	var tlsConf *server.TLSConfig
+	if *selfSigned {
+		tlsConf = &server.TLSConfig{SelfSigned: true}
+	}
+	srv, err := server.Start(ctx, server.Config{Addr: *addr, DataDir: *dataDir, TLS: tlsConf,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		if strings.Contains(err.Error(), "address already in use") {
@@ -86,9 +92,13 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		defer cancel()
 		srv.Close(shutdown)
 	}()
-	step("Server is up: API and SDK endpoint at %s", srv.Endpoint)
+	step("Server is up: the API at %s, the SDK endpoint at %s", srv.Endpoint, srv.SDKEndpoint)
 	creds := srv.Credentials
-	client := gamelift.New(gamelift.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint),
+	hc, err := certs.HTTPClient(0, srv.CABundle)
+	if err != nil {
+		return err
+	}
+	client := gamelift.New(gamelift.Options{Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), HTTPClient: hc,
 		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
 
 	step("Creating a managed fleet that runs 2 example game servers on this machine")
@@ -183,6 +193,9 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	env := fmt.Sprintf("AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s", creds.AccessKeyID, creds.SecretAccessKey, srv.Region)
+	if srv.CABundle != "" {
+		env += " " + certs.EnvCABundle + "=" + srv.CABundle
+	}
 	fmt.Fprintf(stdout, `
 Hoist is running. Try it from another terminal:
 

@@ -46,7 +46,7 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	gl := gamelift.New(gamelift.Options{
-		Region: kc.region, BaseEndpoint: aws.String(kc.endpoint),
+		Region: kc.region, BaseEndpoint: aws.String(kc.endpoint), HTTPClient: kc.http,
 		Credentials: credentials.NewStaticCredentialsProvider(kc.creds.AccessKeyID, kc.creds.SecretAccessKey, ""),
 	})
 	s, err := readStatus(ctx, gl)

@@ -46,6 +46,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Counters, when set, counts process restarts and crashes.
 	Counters Counters
+	// ProcessEnv are environment variables (KEY=value) for every process, after the
+	// agent's own environment and before the Server SDK's variables.
+	ProcessEnv []string
 }
 
 // Counters is told what happens to the agent's processes, for metrics. Its methods must
@@ -252,7 +255,7 @@ func (a *agent) launch(ctx context.Context, slot string, sp ServerProcess) {
 	id := "process-" + uuid.NewString()
 	cmd := exec.Command(path, strings.Fields(sp.Parameters)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(append(os.Environ(), a.ProcessEnv...),
 		"GAMELIFT_SDK_WEBSOCKET_URL="+a.endpoint, "GAMELIFT_SDK_PROCESS_ID="+id, "GAMELIFT_SDK_HOST_ID="+a.ComputeName,
 		"GAMELIFT_SDK_FLEET_ID="+a.FleetID, "GAMELIFT_SDK_AUTH_TOKEN="+tok)
 	if a.LogDir != "" {

@@ -188,12 +188,12 @@ func (u *unpacker) extract(f *zip.File, target string) error {
 // archive's SHA-256 travels in the signed X-Amz-Content-Sha256 header, so the server can
 // check the signature before it reads the archive.
 func Upload(ctx context.Context, endpoint, region, buildID string, creds aws.Credentials, archive []byte) error {
-	return UploadWithProgress(ctx, endpoint, region, buildID, creds, archive, nil)
+	return UploadWithProgress(ctx, nil, endpoint, region, buildID, creds, archive, nil)
 }
 
-// UploadWithProgress is Upload that calls progress (when not nil) with the bytes sent so
-// far as the archive goes out.
-func UploadWithProgress(ctx context.Context, endpoint, region, buildID string, creds aws.Credentials, archive []byte, progress func(sent int64)) error {
+// UploadWithProgress is Upload with client (http.DefaultClient when nil) that calls
+// progress (when not nil) with the bytes sent so far as the archive goes out.
+func UploadWithProgress(ctx context.Context, client *http.Client, endpoint, region, buildID string, creds aws.Credentials, archive []byte, progress func(sent int64)) error {
 	url := strings.TrimSuffix(endpoint, "/") + UploadPath + buildID
 	var body io.Reader = bytes.NewReader(archive)
 	if progress != nil {
@@ -211,7 +211,10 @@ func UploadWithProgress(ctx context.Context, endpoint, region, buildID string, c
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payloadHash, "gamelift", region, time.Now()); err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("upload build %s: %w", buildID, err)
 	}

@@ -48,9 +48,12 @@ const (
 // nothing, or sends its headers slowly). When none is idle but some have not been read
 // yet, or are within their grace, Accept waits for them, leaving the connections behind
 // in the kernel's queue; when every connection has a request under way for the grace, the
-// new one is refused (closed at once), and so are those after it while that lasts. Serve the listener with an http.Server whose ConnState and
-// ConnContext are the Listener's, so it knows which connections are idle and a handler
-// can move its connection to the Upgraded pool.
+// new one is refused (closed at once), and so are those after it while that lasts.
+// Serve the listener with an http.Server whose ConnState and ConnContext are the
+// Listener's, so it knows which connections are idle and a handler can move its
+// connection to the Upgraded pool. For TLS, wrap the Listener (tls.NewListener): the
+// hooks find a Conn inside a *tls.Conn, and a TLS handshake reads the Conn as a request
+// does.
 type Listener struct {
 	net.Listener
 	max   [2]int
@@ -231,7 +234,7 @@ func (l *Listener) Open(pool Pool) int {
 
 // ConnState is the http.Server's ConnState hook: it tells which connections are idle.
 func (l *Listener) ConnState(c net.Conn, state http.ConnState) {
-	tc, ok := c.(*Conn)
+	tc, ok := own(c)
 	if !ok {
 		return
 	}
@@ -263,11 +266,25 @@ func (l *Listener) reading(c *Conn) {
 	l.notifyLocked()
 }
 
+// own finds the Conn that c is or wraps: a *tls.Conn served over the Listener wraps one.
+func own(c net.Conn) (*Conn, bool) {
+	for {
+		switch v := c.(type) {
+		case *Conn:
+			return v, true
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return nil, false
+		}
+	}
+}
+
 type connKey struct{}
 
 // ConnContext is the http.Server's ConnContext hook: it lets a handler find its connection.
 func (l *Listener) ConnContext(ctx context.Context, c net.Conn) context.Context {
-	if tc, ok := c.(*Conn); ok {
+	if tc, ok := own(c); ok {
 		return context.WithValue(ctx, connKey{}, tc)
 	}
 	return ctx

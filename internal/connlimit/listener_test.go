@@ -2,6 +2,7 @@ package connlimit_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/connlimit"
 )
 
@@ -231,5 +233,52 @@ func TestCloseEndsAWaitingAccept(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Accept still waits after Close")
+	}
+}
+
+// Over TLS (the Listener wrapped by tls.NewListener) a connection with a request under
+// way is busy too: the hooks find the Listener's connection inside the *tls.Conn, so a
+// new connection is refused rather than one in use closed for it.
+func TestBusyTLSConnectionsAreSeen(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.NewListener(inner, 1, 1)
+	l.SetGrace(time.Millisecond) // the busy one is busy past its grace at once
+	var refused atomic.Int32
+	l.OnRefuse(func() { refused.Add(1) })
+	cert, err := certs.LoadOrCreate(t.TempDir(), []string{"127.0.0.1"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unblock, started := make(chan struct{}), make(chan struct{}, 1)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			started <- struct{}{}
+			<-unblock
+			io.WriteString(w, "ok")
+		}),
+		ConnState: l.ConnState, ConnContext: l.ConnContext,
+	}
+	go srv.Serve(tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert.Certificate}}))
+	t.Cleanup(func() {
+		close(unblock)
+		srv.Close()
+	})
+
+	busy, err := tls.Dial("tcp", inner.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	io.WriteString(busy, "GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	extra := dial(t, inner.Addr().String())
+	if !closed(extra) {
+		t.Error("a connection beyond the cap was kept while the TLS one is busy")
+	}
+	if refused.Load() == 0 {
+		t.Error("the busy TLS connection was closed to make room, instead of refusing the new one")
 	}
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/gamelift"
 
 	"github.com/hoist-dev/hoist/internal/agent"
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/control"
 )
 
@@ -26,6 +29,8 @@ const LocalComputeName = "hoist-local"
 type localAgents struct {
 	s        *Server
 	client   *gamelift.Client
+	http     *http.Client
+	env      []string // for every process, besides the SDK's variables
 	ip       string
 	logDir   string
 	buildDir string
@@ -38,17 +43,26 @@ type localAgents struct {
 	wg      sync.WaitGroup
 }
 
-func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []string) {
+// startLocalAgents runs the embedded host agent. Over TLS it trusts the server's
+// self-signed certificate, and tells the processes it launches to (AWS_CA_BUNDLE).
+func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []string) error {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
+	hc, err := certs.HTTPClient(0, s.CABundle)
+	if err != nil {
+		return fmt.Errorf("local host agent: %w", err)
+	}
 	la := &localAgents{
 		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
-		dataDir: dataDir, maxLogs: maxLogs,
+		dataDir: dataDir, maxLogs: maxLogs, http: hc,
 		running: map[control.FleetLocationRef]context.CancelFunc{}, serves: append([]string{s.Region}, locations...),
 		client: gamelift.New(gamelift.Options{
-			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint),
+			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint), HTTPClient: hc,
 			Credentials: credentials.NewStaticCredentialsProvider(s.Credentials.AccessKeyID, s.Credentials.SecretAccessKey, ""),
 		}),
+	}
+	if s.CABundle != "" {
+		la.env = []string{certs.EnvCABundle + "=" + s.CABundle}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopAgents = func() {
@@ -60,6 +74,7 @@ func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []str
 		defer la.wg.Done()
 		la.watch(ctx)
 	}()
+	return nil
 }
 
 // watch starts an agent for each fleet location this host serves, and stops those of
@@ -112,8 +127,8 @@ func (la *localAgents) sync(ctx context.Context, refs []control.FleetLocationRef
 				// Its processes' logs go up like any host's: the server reads no game
 				// server's files itself, and the agent never archives the server's own.
 				UploadLogs: true, MaxLogBytes: la.maxLogs, Private: []string{la.dataDir},
-				StopTimeout: 10 * time.Second, Counters: la.s.metrics.Agents().For(ref.FleetID, ref.Location),
-				Control: &agent.APIControl{Client: la.client, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
+				StopTimeout: 10 * time.Second, Counters: la.s.metrics.Agents().For(ref.FleetID, ref.Location), ProcessEnv: la.env,
+				Control: &agent.APIControl{Client: la.client, HTTP: la.http, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
 					Location: ref.Location, IPAddress: la.ip},
 			})
 			if err != nil && actx.Err() == nil {

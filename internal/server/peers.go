@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/certs"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -76,12 +77,18 @@ type peerClient struct {
 	client *http.Client
 }
 
-func newPeerClient(key store.AccessKey, region string) *peerClient {
+// newPeerClient calls the other replicas with key. Over TLS it trusts the system's
+// certificates, $AWS_CA_BUNDLE's and the file caBundle (this server's self-signed one).
+func newPeerClient(key store.AccessKey, region, caBundle string) (*peerClient, error) {
+	hc, err := certs.HTTPClient(peerCallTimeout, caBundle)
+	if err != nil {
+		return nil, fmt.Errorf("replica client: %w", err)
+	}
 	return &peerClient{
 		creds:  aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey},
 		region: region,
-		client: &http.Client{Timeout: peerCallTimeout},
-	}
+		client: hc,
+	}, nil
 }
 
 // PlaceSession implements control.Peers.

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,9 @@ import (
 type Config struct {
 	// Addr is the host:port to listen on; port 0 picks a free one.
 	Addr string
+	// TLS, when set, serves everything on Addr over TLS (https:// and wss://) instead of
+	// plain HTTP.
+	TLS *TLSConfig
 	// DataDir holds the generated credentials, builds and game session logs, and the
 	// SQLite database unless Store names another.
 	DataDir string
@@ -44,7 +48,7 @@ type Config struct {
 	// AdvertiseURL is where the other replicas on a shared store reach this server's API;
 	// its own listening address when empty.
 	AdvertiseURL string
-	// SDKEndpoint is the ws:// URL computes are told to connect their processes to
+	// SDKEndpoint is the ws:// or wss:// URL computes are told to connect their processes to
 	// (RegisterCompute's GameLiftServiceSdkEndpoint): with replicas, the load balancer's or
 	// DNS name's; this server's own when empty.
 	SDKEndpoint string
@@ -100,6 +104,17 @@ type Config struct {
 	Kubernetes *KubernetesConfig
 }
 
+// TLSConfig is the certificate the server serves TLS with: files given, or a self-signed
+// one kept in the data directory.
+type TLSConfig struct {
+	// CertFile and KeyFile are PEM files: the certificate chain and its private key.
+	CertFile, KeyFile string
+	// SelfSigned, without the files, makes a self-signed certificate for the listening
+	// host, loopback and this machine's name (and the hosts of AdvertiseURL, SDKEndpoint
+	// and the Kubernetes SDKEndpoint), kept in DataDir/tls and reused across restarts.
+	SelfSigned bool
+}
+
 // KubernetesConfig is where and how the Kubernetes engine runs container fleets.
 type KubernetesConfig struct {
 	REST      *rest.Config
@@ -135,10 +150,13 @@ const (
 
 // Server is a running Hoist control plane.
 type Server struct {
-	// Endpoint is the http:// URL AWS clients use.
+	// Endpoint is the http:// (https:// with TLS) URL AWS clients use.
 	Endpoint string
-	// SDKEndpoint is the ws:// URL game server processes connect to.
+	// SDKEndpoint is the ws:// (wss:// with TLS) URL game server processes connect to.
 	SDKEndpoint string
+	// CABundle is the self-signed certificate's PEM file, which clients trust the server
+	// by (AWS_CA_BUNDLE); "" without one.
+	CABundle string
 	// Credentials is the key pair clients sign with.
 	Credentials Credentials
 	// CreatedCredentials tells whether the key pair was made by this start.
@@ -199,7 +217,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	addr := advertised(tcp.Addr().(*net.TCPAddr))
+	tlsConf, caBundle, err := serverTLS(cfg, time.Now())
+	if err != nil {
+		tcp.Close()
+		return nil, err
+	}
 	ln := connlimit.NewListener(tcp, cfg.MaxConns, cfg.MaxSDKConns)
+	var served net.Listener = ln
+	httpScheme, wsScheme := "http://", "ws://"
+	if tlsConf != nil {
+		served = tls.NewListener(ln, tlsConf)
+		httpScheme, wsScheme = "https://", "wss://"
+	}
 	var refused atomic.Int64
 	ln.OnRefuse(func() {
 		if refused.Add(1)%1000 == 1 { // a line per thousand, not a line per connection
@@ -238,7 +267,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// On a shared store the server is one of several replicas: it records itself there,
 	// and places sessions on the others' processes when it has none free.
 	var peers control.Peers
-	replicaID, replicaURL := uuid.NewString(), cmp.Or(cfg.AdvertiseURL, "http://"+addr)
+	replicaID, replicaURL := uuid.NewString(), cmp.Or(cfg.AdvertiseURL, httpScheme+addr)
 	if cfg.Store != "" {
 		key, err := keys.Named(ctx, replicaKeyName, []string{replicaOpAllow})
 		if err != nil {
@@ -246,9 +275,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			ln.Close()
 			return nil, err
 		}
-		peers = newPeerClient(key, cfg.Region)
+		if peers, err = newPeerClient(key, cfg.Region, caBundle); err != nil {
+			st.Close()
+			ln.Close()
+			return nil, err
+		}
 	}
-	sdkEndpoint := cmp.Or(cfg.SDKEndpoint, "ws://"+addr)
+	sdkEndpoint := cmp.Or(cfg.SDKEndpoint, wsScheme+addr)
 	var events control.EventSink
 	var sender *webhook.Sender
 	if len(cfg.EventWebhooks) > 0 {
@@ -274,7 +307,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	svc, err = control.New(ctx, control.Config{
 		Engine: containers, Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
-		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: "http://" + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
+		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: httpScheme + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
@@ -331,12 +364,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	})
 	s := &Server{
-		Endpoint: "http://" + addr, ConsoleURL: "http://" + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
+		Endpoint: httpScheme + addr, ConsoleURL: httpScheme + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, CABundle: caBundle, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
 		service: svc, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
-			ConnState: ln.ConnState, ConnContext: ln.ConnContext,
-			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
+			ErrorLog: httpErrorLog(cfg.Logger),
 		},
 	}
 	if cfg.MetricsAddr != "" {
@@ -350,15 +383,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.MetricsEndpoint = "http://" + addr
 	}
+	if err := recordReach(cfg.DataDir, Reach{Endpoint: s.Endpoint, CABundle: caBundle}); err != nil {
+		cfg.Logger.Warn("hoist keys will not know this server's endpoint", "error", err)
+	}
 	go func() {
-		err := s.http.Serve(ln)
+		err := s.http.Serve(served)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
 		s.done <- err
 	}()
 	if !cfg.NoLocalAgent {
-		s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations)
+		if err := s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations); err != nil {
+			s.Close(ctx)
+			return nil, err
+		}
 	}
 	if engine != nil {
 		s.kube = kubeClient

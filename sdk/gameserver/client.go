@@ -3,6 +3,8 @@ package gameserver
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
@@ -65,6 +67,7 @@ type Client struct {
 	healthInterval time.Duration
 	healthJitter   time.Duration
 	idempotency    string
+	http           *http.Client
 
 	mu              sync.Mutex
 	conn            *websocket.Conn
@@ -91,6 +94,38 @@ type Options struct {
 	CallTimeout    time.Duration
 	HealthInterval time.Duration
 	HealthJitter   time.Duration
+	// TLSConfig is used for a wss:// WebSocketURL. When nil, the client trusts the
+	// system's certificates and those in the PEM file $AWS_CA_BUNDLE names (a server's
+	// self-signed certificate, say).
+	TLSConfig *tls.Config
+}
+
+// EnvCABundle names a PEM file of certificates to trust besides the system's, as for
+// the AWS CLI and SDKs.
+const EnvCABundle = "AWS_CA_BUNDLE"
+
+// httpClient is the client the WebSocket connects with, trusting what o says.
+func httpClient(o Options) (*http.Client, error) {
+	conf := o.TLSConfig
+	if conf == nil {
+		if file := os.Getenv(EnvCABundle); file != "" {
+			pem, err := os.ReadFile(file)
+			if err != nil {
+				return nil, errorf("%s: %v", EnvCABundle, err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, errorf("%s: no PEM certificate in %s", EnvCABundle, file)
+			}
+			conf = &tls.Config{RootCAs: pool}
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = conf
+	return &http.Client{Transport: tr}, nil
 }
 
 func envDuration(key string) time.Duration {
@@ -119,6 +154,10 @@ func Connect(ctx context.Context, p ServerParameters, o Options) (*Client, error
 		idempotency:    uuid.NewString(),
 		pending:        map[string]chan answer{},
 		stop:           make(chan struct{}),
+	}
+	var err error
+	if c.http, err = httpClient(o); err != nil {
+		return nil, err
 	}
 	conn, err := c.dial(ctx, p.WebSocketURL, p.AuthToken)
 	if err != nil {
@@ -217,7 +256,7 @@ func (c *Client) dialRetrying(ctx context.Context, endpoint, token string, wait 
 		}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{
-			HTTPHeader: http.Header{"User-Agent": {"hoist-gameserver-sdk/" + SDKVersion}},
+			HTTPHeader: http.Header{"User-Agent": {"hoist-gameserver-sdk/" + SDKVersion}}, HTTPClient: c.http,
 		})
 		cancel()
 		if err == nil {
