@@ -37,9 +37,11 @@ hoist keys create --help.`,
 var keysCreateHelp = help{
 	name: "hoist keys create", purpose: "make an access key allowed only the operations given, on a running server",
 	usage:       "--name NAME --allow OPS [flags]",
-	credentials: "an admin key (allowed *): HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or else the key pair in --data-dir",
+	credentials: "a key allowed the operation (an admin key, or one allowed hoist:CreateAccessKey, hoist:ListAccessKeys or hoist:DeleteAccessKey): HOIST_ACCESS_KEY_ID and HOIST_SECRET_ACCESS_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or else the key pair in --data-dir",
 	more: `OPS is a comma-separated list of operation names, prefixes ending in *, or * for every
-operation (an admin key, which may also manage keys). For a game backend:
+operation (an admin key). Hoist's own operations are reached only by * or by a prefix
+starting hoist: (hoist:CreateAccessKey, hoist:*). A key may make, list and delete only keys
+allowed no more than itself. For a game backend:
 
   hoist keys create --name backend --allow 'CreateGameSession,CreatePlayerSession*,Describe*,Search*'
 

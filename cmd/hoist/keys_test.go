@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -61,4 +63,63 @@ func TestKeysCommands(t *testing.T) {
 	if _, _, err := runHoist("keys", "list", "--endpoint", srv.Endpoint); err == nil {
 		t.Error("a deleted key listed keys")
 	}
+}
+
+// TestKeysCreateWithinMaker: hoist keys create signed with a key allowed to make keys
+// makes only keys allowed no more than that key, whatever its pattern; h* is refused.
+func TestKeysCreateWithinMaker(t *testing.T) {
+	admin := server.Credentials{AccessKeyID: "AKADMIN", SecretAccessKey: "admin-secret"}
+	srv := startServer(t, admin)
+	for _, tc := range []struct {
+		allow   string
+		made    []string // the --allow lists it may make
+		refused []string // and those it may not
+	}{
+		{"hoist:CreateAccessKey", []string{"hoist:CreateAccessKey"}, []string{"*", "hoist:*", "hoist:ListAccessKeys", "DeleteFleet"}},
+		{"hoist:Create*", []string{"hoist:CreateAccessKey", "hoist:Create*"}, []string{"*", "hoist:*", "hoist:DeleteAccessKey"}},
+		{"hoist:*", []string{"hoist:*", "hoist:Replica*", "hoist:ListAccessKeys"}, []string{"*", "DeleteFleet", "Create*"}},
+		{"hoist:CreateAccessKey,Describe*", []string{"DescribeFleetAttributes", "Describe*"}, []string{"*", "Create*", "DeleteFleet"}},
+		{"*", []string{"*", "hoist:*", "DeleteFleet"}, nil},
+	} {
+		t.Run(tc.allow, func(t *testing.T) {
+			t.Setenv("HOIST_ACCESS_KEY_ID", admin.AccessKeyID)
+			t.Setenv("HOIST_SECRET_ACCESS_KEY", admin.SecretAccessKey)
+			maker := keysCreate(t, srv, tc.allow)
+			t.Setenv("HOIST_ACCESS_KEY_ID", maker["AccessKeyId"])
+			t.Setenv("HOIST_SECRET_ACCESS_KEY", maker["SecretAccessKey"])
+			for _, allow := range tc.made {
+				keysCreate(t, srv, allow)
+			}
+			for _, allow := range tc.refused {
+				_, _, err := runHoist("keys", "create", "--name", fmt.Sprintf("k%d", rand.Int()), "--allow", allow, "--endpoint", srv.Endpoint)
+				if err == nil || !strings.Contains(err.Error(), "not authorized to create a key") {
+					t.Errorf("a key allowed %s made a key allowed %s: %v", tc.allow, allow, err)
+				}
+			}
+			if tc.allow != "*" {
+				if _, _, err := runHoist("keys", "delete", "admin", "--endpoint", srv.Endpoint); err == nil {
+					t.Errorf("a key allowed %s deleted the admin key", tc.allow)
+				}
+			}
+		})
+	}
+	t.Setenv("HOIST_ACCESS_KEY_ID", admin.AccessKeyID)
+	t.Setenv("HOIST_SECRET_ACCESS_KEY", admin.SecretAccessKey)
+	if _, _, err := runHoist("keys", "create", "--name", "h", "--allow", "h*", "--endpoint", srv.Endpoint); err == nil || !strings.Contains(err.Error(), "matches no operation") {
+		t.Errorf("h* at creation: %v", err)
+	}
+}
+
+// keysCreate runs hoist keys create with a fresh name and returns the pair it prints.
+func keysCreate(t *testing.T, srv *server.Server, allow string) map[string]string {
+	t.Helper()
+	out, _, err := runHoist("keys", "create", "--name", fmt.Sprintf("k%d", rand.Int()), "--allow", allow, "--endpoint", srv.Endpoint, "--output", "json")
+	if err != nil {
+		t.Fatalf("keys create --allow %s: %v", allow, err)
+	}
+	var pair map[string]string
+	if err := json.Unmarshal([]byte(out), &pair); err != nil {
+		t.Fatal(err)
+	}
+	return pair
 }

@@ -177,8 +177,35 @@ func (k *Keyring) Authorize(_ context.Context, accessKeyID, op string) error {
 // Key names: what a name may be.
 var keyName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
 
-// Create makes a new key pair named name, allowed the operations allow matches.
-func (k *Keyring) Create(ctx context.Context, name string, allow []string) (store.AccessKey, error) {
+// Create makes a new key pair named name, allowed the operations allow matches, for the
+// caller (the key that signed the request): a key may make only keys allowed no more than
+// itself (Covers), so no key can make one that outgrows it.
+func (k *Keyring) Create(ctx context.Context, caller, name string, allow []string) (store.AccessKey, error) {
+	by, err := k.caller(caller)
+	if err != nil {
+		return store.AccessKey{}, err
+	}
+	if err := checkPatterns(allow, k.cfg.Operations); err != nil {
+		return store.AccessKey{}, gamelift.InvalidRequest("Allow: %v", err)
+	}
+	if !Covers(by.Allow, allow) {
+		return store.AccessKey{}, gamelift.AccessDenied("User: arn:aws:iam::%s:user/%s is not authorized to create a key allowed %s: a key may give only what its own allow list (%s) covers",
+			k.cfg.Account, by.Name, strings.Join(allow, ","), strings.Join(by.Allow, ","))
+	}
+	return k.create(ctx, name, allow)
+}
+
+// caller returns the key that signed a key operation.
+func (k *Keyring) caller(id string) (store.AccessKey, error) {
+	key, ok := k.lookup(id)
+	if !ok {
+		return store.AccessKey{}, gamelift.UnrecognizedClient("The security token included in the request is invalid.")
+	}
+	return key, nil
+}
+
+// create makes a key with no check of who asks: for the keys the servers make themselves.
+func (k *Keyring) create(ctx context.Context, name string, allow []string) (store.AccessKey, error) {
 	if !keyName.MatchString(name) {
 		return store.AccessKey{}, gamelift.InvalidRequest("key name %q: want 1 to 64 letters, digits, '_', '.', '@' or '-', starting with a letter or digit", name)
 	}
@@ -212,11 +239,25 @@ func (k *Keyring) Named(ctx context.Context, name string, allow []string) (store
 			return key, nil
 		}
 	}
-	return k.Create(ctx, name, allow)
+	return k.create(ctx, name, allow)
 }
 
-// List returns every key, oldest first, without secrets.
-func (k *Keyring) List(ctx context.Context) ([]store.AccessKey, error) {
+// List returns the keys caller may see, oldest first, without secrets: those it could have
+// made (Covers), itself among them.
+func (k *Keyring) List(ctx context.Context, caller string) ([]store.AccessKey, error) {
+	by, err := k.caller(caller)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := k.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(keys, func(key store.AccessKey) bool { return !Covers(by.Allow, key.Allow) }), nil
+}
+
+// all returns every key, oldest first, without secrets.
+func (k *Keyring) all(ctx context.Context) ([]store.AccessKey, error) {
 	page, err := k.cfg.Keys.List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list access keys: %w", err)
@@ -228,7 +269,7 @@ func (k *Keyring) List(ctx context.Context) ([]store.AccessKey, error) {
 }
 
 func (k *Keyring) byName(ctx context.Context, name string) (store.AccessKey, error) {
-	keys, err := k.List(ctx)
+	keys, err := k.all(ctx)
 	if err != nil {
 		return store.AccessKey{}, err
 	}
@@ -240,15 +281,23 @@ func (k *Keyring) byName(ctx context.Context, name string) (store.AccessKey, err
 	return store.AccessKey{}, gamelift.NotFound("no key named %s", name)
 }
 
-// Delete removes the key named name. The last admin key cannot be deleted: no one could
-// manage keys after it.
-func (k *Keyring) Delete(ctx context.Context, name string) error {
+// Delete removes the key named name for caller, which may delete only the keys it could
+// have made: to it, any other key is not there. The last admin key cannot be deleted: no
+// one could manage keys after it.
+func (k *Keyring) Delete(ctx context.Context, caller, name string) error {
+	by, err := k.caller(caller)
+	if err != nil {
+		return err
+	}
 	key, err := k.byName(ctx, name)
 	if err != nil {
 		return err
 	}
+	if !Covers(by.Allow, key.Allow) {
+		return gamelift.NotFound("no key named %s", name)
+	}
 	if IsAdmin(key.Allow) {
-		keys, err := k.List(ctx)
+		keys, err := k.all(ctx)
 		if err != nil {
 			return err
 		}

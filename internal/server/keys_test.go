@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -213,4 +215,133 @@ func TestThrottling(t *testing.T) {
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// keyProbes call one operation each, harmlessly, and tell whether the key was allowed it
+// (any answer but AccessDeniedException): Hoist's key and replica operations in AWS JSON,
+// GameLift's with the AWS SDK.
+var keyProbes = []struct {
+	op   string
+	call func(t *testing.T, srv *server.Server, c server.Credentials) bool
+}{
+	{"hoist:CreateAccessKey", hoistProbe("Hoist.CreateAccessKey", map[string]any{"Name": "probe", "Allow": []string{}})},
+	{"hoist:ListAccessKeys", hoistProbe("Hoist.ListAccessKeys", map[string]any{})},
+	{"hoist:DeleteAccessKey", hoistProbe("Hoist.DeleteAccessKey", map[string]any{"Name": "no-such-key"})},
+	{"hoist:ReplicaUsage", hoistProbe("Hoist.ReplicaUsage", map[string]any{"FleetID": "fleet-none"})},
+	{"hoist:ReplicaEndProcess", hoistProbe("Hoist.ReplicaEndProcess", map[string]any{"ProcessID": "none"})},
+	{"ListFleets", func(t *testing.T, srv *server.Server, c server.Credentials) bool {
+		_, err := clientAs(srv, c).ListFleets(context.Background(), &gl.ListFleetsInput{})
+		return errorCode(err) != "AccessDeniedException"
+	}},
+	{"DeleteFleet", func(t *testing.T, srv *server.Server, c server.Credentials) bool {
+		_, err := clientAs(srv, c).DeleteFleet(context.Background(), &gl.DeleteFleetInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000")})
+		return errorCode(err) != "AccessDeniedException"
+	}},
+}
+
+func hoistProbe(target string, body map[string]any) func(*testing.T, *server.Server, server.Credentials) bool {
+	return func(t *testing.T, srv *server.Server, c server.Credentials) bool {
+		_, out := callJSONAs(t, srv.Endpoint, c, target, body)
+		return out["__type"] != "AccessDeniedException"
+	}
+}
+
+// abilities probes what a key may do.
+func abilities(t *testing.T, srv *server.Server, c server.Credentials) map[string]bool {
+	can := map[string]bool{}
+	for _, p := range keyProbes {
+		can[p.op] = p.call(t, srv, c)
+	}
+	return can
+}
+
+// within names an operation a may do and b may not, or returns "".
+func within(a, b map[string]bool) string {
+	for op, ok := range a {
+		if ok && !b[op] {
+			return op
+		}
+	}
+	return ""
+}
+
+// TestKeysCannotOutgrowTheirMakers: whatever a key allowed to manage keys is allowed (an
+// operation name, a prefix, hoist:*, h*, *), no key it makes, lists into view or deletes
+// can do what it cannot; a pattern reaches Hoist's own operations only as README says.
+func TestKeysCannotOutgrowTheirMakers(t *testing.T) {
+	srv, _ := start(t, t.TempDir())
+	createKey(t, srv, testCreds, "admin2", "*")
+	every := map[string]bool{}
+	for _, p := range keyProbes {
+		every[p.op] = true
+	}
+	children := [][]string{{"*"}, {"hoist:*"}, {"hoist:CreateAccessKey"}, {"hoist:Create*"}, {"hoist:ListAccessKeys"},
+		{"hoist:DeleteAccessKey"}, {"hoist:Replica*"}, {"Create*"}, {"ListFleets"}, {"DeleteFleet"}, {"h*"}}
+	for _, tc := range []struct {
+		name  string
+		allow []string
+	}{
+		{"exact", []string{"hoist:CreateAccessKey"}},
+		{"create-prefix", []string{"hoist:Create*"}},
+		{"gamelift-create", []string{"Create*"}},
+		{"hoist-all", []string{"hoist:*"}},
+		{"h-star", []string{"h*"}},
+		{"managers", []string{"hoist:CreateAccessKey", "hoist:ListAccessKeys", "hoist:DeleteAccessKey", "ListFleets"}},
+		{"all", []string{"*"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out := callJSONAs(t, srv.Endpoint, testCreds, "Hoist.CreateAccessKey", map[string]any{"Name": tc.name, "Allow": tc.allow})
+			if status != http.StatusOK {
+				if tc.name != "h-star" {
+					t.Fatalf("create %v: %d %v", tc.allow, status, out)
+				}
+				return // h* reaches no operation: refused at creation
+			}
+			if tc.name == "h-star" {
+				t.Errorf("h* was accepted: it must reach no hoist: operation, and matches no other")
+			}
+			k := out["AccessKey"].(map[string]any)
+			maker := server.Credentials{AccessKeyID: k["AccessKeyId"].(string), SecretAccessKey: k["SecretAccessKey"].(string)}
+			can := abilities(t, srv, maker)
+			if tc.name == "gamelift-create" && can["hoist:CreateAccessKey"] {
+				t.Error("Create* reaches hoist:CreateAccessKey")
+			}
+			seen := map[string]map[string]bool{tc.name: can, "admin": every, "admin2": every}
+			for i, allow := range children {
+				name := fmt.Sprintf("%s-child-%d", tc.name, i)
+				status, out := callJSONAs(t, srv.Endpoint, maker, "Hoist.CreateAccessKey", map[string]any{"Name": name, "Allow": allow})
+				if status != http.StatusOK {
+					if slices.Equal(allow, tc.allow) && can["hoist:CreateAccessKey"] {
+						t.Errorf("%v may not make a key allowed what it is: %d %v", tc.allow, status, out)
+					}
+					continue
+				}
+				k := out["AccessKey"].(map[string]any)
+				child := abilities(t, srv, server.Credentials{AccessKeyID: k["AccessKeyId"].(string), SecretAccessKey: k["SecretAccessKey"].(string)})
+				if op := within(child, can); op != "" {
+					t.Errorf("a key allowed %v made a key allowed %v, which may %s", tc.allow, allow, op)
+				}
+				seen[name] = child
+			}
+			if can["hoist:ListAccessKeys"] {
+				_, out := callJSONAs(t, srv.Endpoint, maker, "Hoist.ListAccessKeys", map[string]any{})
+				for _, v := range out["AccessKeys"].([]any) {
+					name := v.(map[string]any)["Name"].(string)
+					if other, ok := seen[name]; ok && within(other, can) != "" {
+						t.Errorf("a key allowed %v lists %s, which may %s", tc.allow, name, within(other, can))
+					}
+				}
+			}
+			if tc.name != "all" {
+				for _, victim := range []string{"admin2", "admin"} {
+					if status, out := callJSONAs(t, srv.Endpoint, maker, "Hoist.DeleteAccessKey", map[string]any{"Name": victim}); status == http.StatusOK {
+						t.Errorf("a key allowed %v deleted %s: %v", tc.allow, victim, out)
+					}
+				}
+			}
+		})
+	}
+	if _, err := clientAs(srv, testCreds).ListFleets(context.Background(), &gl.ListFleetsInput{}); err != nil {
+		t.Errorf("the admin key after: %v", err)
+	}
 }

@@ -47,8 +47,8 @@ type AccessKey struct {
 	CreationTime    time.Time
 }
 
-// keyOperations are Hoist's own operations for managing access keys (hoist keys). Only a
-// key allowed them (an admin key, allowed *) may call them.
+// keyOperations are Hoist's own operations for managing access keys (hoist keys). A key
+// allowed them manages only keys allowed no more than itself (access.Covers).
 func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 	show := func(k store.AccessKey) AccessKey {
 		return AccessKey{AccessKeyId: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Name: k.Name, Allow: k.Allow, CreationTime: k.CreationTime}
@@ -62,7 +62,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 			if err := decode(&in); err != nil {
 				return nil, err
 			}
-			k, err := keys.Create(ctx, in.Name, in.Allow)
+			k, err := keys.Create(ctx, awsproto.Caller(ctx), in.Name, in.Allow)
 			if err != nil {
 				return nil, err
 			}
@@ -72,7 +72,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 			if err := decode(&struct{}{}); err != nil {
 				return nil, err
 			}
-			list, err := keys.List(ctx)
+			list, err := keys.List(ctx, awsproto.Caller(ctx))
 			if err != nil {
 				return nil, err
 			}
@@ -87,7 +87,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 			if err := decode(&in); err != nil {
 				return nil, err
 			}
-			return struct{}{}, keys.Delete(ctx, in.Name)
+			return struct{}{}, keys.Delete(ctx, awsproto.Caller(ctx), in.Name)
 		},
 	}
 }
