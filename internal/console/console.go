@@ -28,6 +28,8 @@ const CookieName = "hoist_console"
 const (
 	DefaultSessionTTL  = 12 * time.Hour
 	DefaultMaxSessions = 1000
+	// DefaultSessionsPerKey bounds the signed-in browsers of one key.
+	DefaultSessionsPerKey = 32
 	// DefaultPerSession bounds the requests one signed-in browser has under way at once.
 	DefaultPerSession = 4
 )
@@ -49,13 +51,15 @@ type Config struct {
 	// behind a proxy that terminates TLS. Over TLS it is always Secure.
 	SecureCookies bool
 	// SessionTTL is how long a sign-in lasts (DefaultSessionTTL); MaxSessions bounds the
-	// signed-in browsers kept (DefaultMaxSessions); PerSession bounds one browser's
-	// requests under way (DefaultPerSession).
-	SessionTTL  time.Duration
-	MaxSessions int
-	PerSession  int
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// signed-in browsers kept (DefaultMaxSessions), SessionsPerKey those of one key
+	// (DefaultSessionsPerKey); PerSession bounds one browser's requests under way
+	// (DefaultPerSession).
+	SessionTTL     time.Duration
+	MaxSessions    int
+	SessionsPerKey int
+	PerSession     int
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Console serves the web console under Path.
@@ -78,6 +82,7 @@ var staticFiles embed.FS
 func New(cfg Config) *Console {
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, DefaultSessionTTL)
 	cfg.MaxSessions = cmp.Or(cfg.MaxSessions, DefaultMaxSessions)
+	cfg.SessionsPerKey = cmp.Or(cfg.SessionsPerKey, DefaultSessionsPerKey)
 	cfg.PerSession = cmp.Or(cfg.PerSession, DefaultPerSession)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -85,7 +90,7 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, sessions: newSessions(cfg.MaxSessions), failures: newFailures(10000),
+	c := &Console{cfg: cfg, svc: cfg.Service, sessions: newSessions(cfg.MaxSessions, cfg.SessionsPerKey), failures: newFailures(10000),
 		pages: parsePages(), mux: http.NewServeMux()}
 	static, _ := fs.Sub(staticFiles, "static")
 	c.mux.Handle("GET "+Path+"/static/", http.StripPrefix(Path+"/static/", http.FileServerFS(static)))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,15 +21,21 @@ type session struct {
 	busy chan struct{}
 }
 
-// sessions is the server-side table of signed-in browsers, bounded in size: when full, a
-// new sign-in pushes out the session nearest its end.
+// sessions is the server-side table of signed-in browsers, bounded in size and per key: a
+// key at its bound gives up its own oldest session for a new one, so no key can sign
+// another out; when the whole table is full, expired sessions go first, then the oldest
+// session of the key holding the most.
 type sessions struct {
-	mu   sync.Mutex
-	byID map[string]*session
-	max  int
+	mu     sync.Mutex
+	byID   map[string]*session
+	byKey  map[string][]*session // each key's sessions, oldest first
+	max    int
+	perKey int
 }
 
-func newSessions(max int) *sessions { return &sessions{byID: map[string]*session{}, max: max} }
+func newSessions(max, perKey int) *sessions {
+	return &sessions{byID: map[string]*session{}, byKey: map[string][]*session{}, max: max, perKey: perKey}
+}
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -42,24 +49,48 @@ func (t *sessions) add(keyID, secret string, expires time.Time, now time.Time, p
 		expires: expires, busy: make(chan struct{}, perSession)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.byID) >= t.max {
-		for id, old := range t.byID {
-			if !now.Before(old.expires) {
-				delete(t.byID, id)
-			}
+	if own := t.byKey[keyID]; len(own) >= t.perKey {
+		t.drop(own[0])
+	} else if len(t.byID) >= t.max {
+		t.dropExpired(now)
+		if len(t.byID) >= t.max {
+			t.drop(t.heaviest()[0])
 		}
-	}
-	for len(t.byID) >= t.max {
-		var oldest *session
-		for _, old := range t.byID {
-			if oldest == nil || old.expires.Before(oldest.expires) {
-				oldest = old
-			}
-		}
-		delete(t.byID, oldest.id)
 	}
 	t.byID[s.id] = s
+	t.byKey[keyID] = append(t.byKey[keyID], s)
 	return s
+}
+
+// drop removes a session. The caller holds t.mu.
+func (t *sessions) drop(s *session) {
+	delete(t.byID, s.id)
+	own := slices.DeleteFunc(t.byKey[s.keyID], func(o *session) bool { return o == s })
+	if len(own) == 0 {
+		delete(t.byKey, s.keyID)
+	} else {
+		t.byKey[s.keyID] = own
+	}
+}
+
+func (t *sessions) dropExpired(now time.Time) {
+	for _, s := range t.byID {
+		if !now.Before(s.expires) {
+			t.drop(s)
+		}
+	}
+}
+
+// heaviest returns the sessions of the key holding the most; of keys holding as many, the
+// one whose oldest session ends first.
+func (t *sessions) heaviest() []*session {
+	var most []*session
+	for _, own := range t.byKey {
+		if len(own) > len(most) || len(own) == len(most) && own[0].expires.Before(most[0].expires) {
+			most = own
+		}
+	}
+	return most
 }
 
 // get returns the session of a cookie's value while it lasts.
@@ -68,7 +99,7 @@ func (t *sessions) get(id string, now time.Time) (*session, bool) {
 	defer t.mu.Unlock()
 	s, ok := t.byID[id]
 	if ok && !now.Before(s.expires) {
-		delete(t.byID, id)
+		t.drop(s)
 		return nil, false
 	}
 	return s, ok
@@ -76,8 +107,10 @@ func (t *sessions) get(id string, now time.Time) (*session, bool) {
 
 func (t *sessions) remove(id string) {
 	t.mu.Lock()
-	delete(t.byID, id)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if s, ok := t.byID[id]; ok {
+		t.drop(s)
+	}
 }
 
 func (t *sessions) len() int {

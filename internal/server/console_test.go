@@ -302,3 +302,27 @@ func TestConsoleLimits(t *testing.T) {
 		t.Errorf("after 5 failures: %d, want 429", res.StatusCode)
 	}
 }
+
+// TestConsoleSignInsPerKey: a key allowed only hoist:GetMetrics signing in more times than
+// the console keeps sign-ins signs out only its own oldest; the admin stays signed in.
+func TestConsoleSignInsPerKey(t *testing.T) {
+	srv, _ := start(t, t.TempDir())
+	admin := browser(t)
+	if res := signIn(t, admin, srv, testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin sign-in: %d", res.StatusCode)
+	}
+	metrics := createKey(t, srv, testCreds, "metrics", "hoist:GetMetrics")
+	first := browser(t)
+	signIn(t, first, srv, metrics.AccessKeyID, metrics.SecretAccessKey)
+	for i := range console.DefaultMaxSessions {
+		if res := signIn(t, browser(t), srv, metrics.AccessKeyID, metrics.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in %d: %d", i, res.StatusCode)
+		}
+	}
+	if res, _ := consoleGet(t, admin, srv, "/console/fleets"); res.StatusCode != http.StatusOK {
+		t.Errorf("the admin's page after %d sign-ins of another key: %d, want 200", console.DefaultMaxSessions+1, res.StatusCode)
+	}
+	if res, _ := consoleGet(t, first, srv, "/console/fleets"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the key's own oldest sign-in: %d, want 303 (signed out for its newer ones)", res.StatusCode)
+	}
+}
