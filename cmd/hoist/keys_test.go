@@ -123,3 +123,18 @@ func keysCreate(t *testing.T, srv *server.Server, allow string) map[string]strin
 	}
 	return pair
 }
+
+// --trusted-proxy takes addresses and CIDRs; anything else is refused.
+func TestTrustedProxyFlag(t *testing.T) {
+	for in, want := range map[string]string{"10.0.0.0/8": "10.0.0.0/8", "192.0.2.7": "192.0.2.7/32", "::ffff:192.0.2.7": "192.0.2.7/32", "10.1.2.3/8": "10.0.0.0/8", "fd00::/8": "fd00::/8"} {
+		if p, err := parsePrefix(in); err != nil || p.String() != want {
+			t.Errorf("parsePrefix(%s) = %v, %v; want %s", in, p, err, want)
+		}
+	}
+	if _, err := parsePrefix("proxy.internal"); err == nil {
+		t.Error("a host name was accepted")
+	}
+	if _, _, err := runHoist("server", "--trusted-proxy", "nonsense", "--help"); err == nil {
+		t.Error("--trusted-proxy nonsense was accepted")
+	}
+}

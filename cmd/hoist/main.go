@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -118,6 +119,18 @@ Plain HTTP (http://, ws://) unless a --tls-* flag is given; then TLS only on --a
 always speaks TLS.`,
 }
 
+// parsePrefix reads a CIDR, or one address as a prefix holding only it.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, fmt.Errorf("%q is not an address or CIDR", s)
+	}
+	return p.Masked(), nil
+}
+
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hoist server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9080", "`host:port` to listen on for the API and the SDK endpoint")
@@ -142,6 +155,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	kubeconfig := fs.String("kubeconfig", "", "with --kubernetes: the kubeconfig `file` to reach the cluster with (default: the pod's service account, in a cluster)")
 	kubeNamespace := fs.String("kube-namespace", "", "with --kubernetes: the `namespace` game server pods run in (default: Hoist's own pod's namespace in a cluster, else default)")
 	kubeSDKEndpoint := fs.String("kube-sdk-endpoint", "", "with --kubernetes: the ws:// or wss:// `URL` game server pods reach Hoist's SDK endpoint at, e.g. ws://hoist.hoist.svc:9080 (default: --sdk-endpoint)")
+	var trustedProxies []netip.Prefix
+	fs.Func("trusted-proxy", "a proxy's address or `CIDR` (comma-separated, or repeated) whose X-Forwarded-For names the web console's clients: failed sign-ins are counted by that address", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			p, err := parsePrefix(strings.TrimSpace(s))
+			if err != nil {
+				return err
+			}
+			trustedProxies = append(trustedProxies, p)
+		}
+		return nil
+	})
 	var webhooks []webhook.Target
 	fs.Func("event-webhook", "POST game session placement events (the bodies GameLift sends a queue's SNS topic) to `[QUEUE=]URL`, for that queue or every queue; may be repeated", func(v string) error {
 		t, err := webhook.ParseTarget(v)
@@ -183,7 +207,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	cfg := server.Config{Addr: *addr, TLS: tlsConf, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
 		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
-		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen, ConsoleSecureCookies: *consoleSecure}
+		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen, ConsoleSecureCookies: *consoleSecure,
+		ConsoleTrustedProxies: trustedProxies}
 	if *localLocations != "" {
 		cfg.LocalLocations = strings.Split(*localLocations, ",")
 	}

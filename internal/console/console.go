@@ -3,13 +3,14 @@ package console
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ type Config struct {
 	MaxSessions    int
 	SessionsPerKey int
 	PerSession     int
+	// TrustedProxies are the proxies whose X-Forwarded-For tells a sign-in's address;
+	// from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	Now            func() time.Time
 	Logger         *slog.Logger
 }
@@ -68,8 +72,10 @@ type Console struct {
 	svc      *control.Service
 	sessions *sessions
 	failures *failures
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
+	// deviceKey signs the device cookies of browsers that signed in (deviceToken).
+	deviceKey [32]byte
+	pages     map[string]*template.Template
+	mux       *http.ServeMux
 }
 
 //go:embed templates
@@ -90,8 +96,9 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, sessions: newSessions(cfg.MaxSessions, cfg.SessionsPerKey), failures: newFailures(10000),
+	c := &Console{cfg: cfg, svc: cfg.Service, sessions: newSessions(cfg.MaxSessions, cfg.SessionsPerKey), failures: newFailures(maxFailureEntries),
 		pages: parsePages(), mux: http.NewServeMux()}
+	rand.Read(c.deviceKey[:]) // never fails: crypto/rand panics instead
 	static, _ := fs.Sub(staticFiles, "static")
 	c.mux.Handle("GET "+Path+"/static/", http.StripPrefix(Path+"/static/", http.FileServerFS(static)))
 	c.mux.HandleFunc("GET "+Path+"/signin", c.signInPage)
@@ -308,31 +315,25 @@ func nextPage(next string) string {
 	return Path + "/fleets"
 }
 
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	keyID, secret, next := r.PostFormValue("access_key_id"), r.PostFormValue("secret_access_key"), r.PostFormValue("next")
-	addr, now := clientAddr(r), c.cfg.Now()
+	addr, now := clientAddr(r, c.cfg.TrustedProxies), c.cfg.Now()
 	v := &view{Title: "Sign in", Data: signInData{Next: next, KeyID: keyID}}
-	if c.failures.blocked(addr, now) {
-		v.Error = "Too many failed sign-ins from this address: wait a minute and try again."
-		w.WriteHeader(http.StatusTooManyRequests)
-		c.render(w, "signin", v, false)
-		return
-	}
 	have, known := c.cfg.Keys.Secret(keyID)
 	if !known {
 		have = "\x00" // compare anyway, so an unknown key takes as long as a wrong secret
 	}
+	if !(known && c.knownDevice(r, keyID, have)) && c.tooManyFailures(addr, keyID, now) {
+		v.Error = "Too many failed sign-ins with this key lately: wait a minute and try again, or sign in from a browser that signed in with it before."
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+		c.render(w, "signin", v, false)
+		return
+	}
 	if ok := sameSecret(sha256Of(have), secret); !ok || !known {
-		c.failures.fail(addr, now)
+		c.failures.fail(pairName(addr, keyID), now)
+		c.failures.fail(keyName(keyID), now)
 		c.cfg.Logger.Info("console: sign-in refused", "access_key_id", keyID, "addr", addr)
 		select { // slow guessing down
 		case <-time.After(failedSignInDelay):
@@ -347,7 +348,14 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	expires := now.Add(c.cfg.SessionTTL)
 	s := c.sessions.add(keyID, secret, expires, now, c.cfg.PerSession)
 	http.SetCookie(w, c.cookie(r, s.id, expires))
+	http.SetCookie(w, c.deviceCookie(r, keyID, secret))
 	http.Redirect(w, r, nextPage(next), http.StatusSeeOther)
+}
+
+// tooManyFailures tells whether sign-ins with keyID from addr are refused for now: that
+// address failed with that key too often, or the key failed too often from everywhere.
+func (c *Console) tooManyFailures(addr, keyID string, now time.Time) bool {
+	return c.failures.count(pairName(addr, keyID), now) >= maxFailures || c.failures.count(keyName(keyID), now) >= maxKeyFailures
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {

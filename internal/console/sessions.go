@@ -125,53 +125,6 @@ func sameSecret(a [32]byte, secret string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
-// failures counts failed sign-ins per client address, to slow guessing: after
-// maxFailures within failureWindow, that address may not try again until the window
-// passes. The table is bounded; when full, it starts afresh.
-type failures struct {
-	mu     sync.Mutex
-	byAddr map[string]*failureCount
-	max    int
-}
-
-type failureCount struct {
-	n     int
-	since time.Time
-}
-
-const (
-	maxFailures   = 5
-	failureWindow = time.Minute
-)
-
-func newFailures(max int) *failures { return &failures{byAddr: map[string]*failureCount{}, max: max} }
-
-// blocked tells whether addr has failed too often lately.
-func (f *failures) blocked(addr string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.byAddr[addr]
-	if ok && now.Sub(c.since) >= failureWindow {
-		delete(f.byAddr, addr)
-		return false
-	}
-	return ok && c.n >= maxFailures
-}
-
-func (f *failures) fail(addr string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.byAddr[addr]
-	if !ok || now.Sub(c.since) >= failureWindow {
-		if len(f.byAddr) >= f.max {
-			clear(f.byAddr)
-		}
-		c = &failureCount{since: now}
-		f.byAddr[addr] = c
-	}
-	c.n++
-}
-
 func sha256Of(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 // subtleEqual compares two tokens in constant time.

@@ -1,6 +1,10 @@
 package console
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -60,21 +64,67 @@ func TestSessionsPerKey(t *testing.T) {
 	}
 }
 
-// Failed sign-ins block an address after maxFailures, until the window passes.
-func TestFailuresBlockThenForget(t *testing.T) {
+// Failures count per name until the window passes.
+func TestFailuresForget(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	f := newFailures(10)
-	for range maxFailures - 1 {
-		f.fail("10.0.0.1", now)
+	for range maxFailures {
+		f.fail("a", now)
 	}
-	if f.blocked("10.0.0.1", now) {
-		t.Error("blocked before maxFailures")
+	if f.count("a", now) != maxFailures || f.count("b", now) != 0 {
+		t.Error("want a counted, b not")
 	}
-	f.fail("10.0.0.1", now)
-	if !f.blocked("10.0.0.1", now) || f.blocked("10.0.0.2", now) {
-		t.Error("want 10.0.0.1 blocked, 10.0.0.2 not")
+	if f.count("a", now.Add(failureWindow)) != 0 {
+		t.Error("still counted after the window")
 	}
-	if f.blocked("10.0.0.1", now.Add(failureWindow)) {
-		t.Error("still blocked after the window")
+}
+
+// A full failure table lets its oldest entry go, never all of them: many new addresses
+// do not reset the count of one that is guessing.
+func TestFailuresEvictOldest(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	f := newFailures(10)
+	for i := range 9 {
+		f.fail(fmt.Sprint("other", i), now)
+	}
+	for range maxFailures {
+		f.fail("guesser", now.Add(time.Second))
+	}
+	for i := range 5 {
+		f.fail(fmt.Sprint("new", i), now.Add(2*time.Second))
+	}
+	if n := f.count("guesser", now.Add(3*time.Second)); n != maxFailures {
+		t.Errorf("the guesser's count after the table filled = %d, want %d", n, maxFailures)
+	}
+	if f.count("other0", now) != 0 || f.order.Len() != 10 || len(f.byName) != 10 {
+		t.Errorf("the oldest entry was kept, or the table holds %d", f.order.Len())
+	}
+}
+
+// X-Forwarded-For tells the address only when the peer is a trusted proxy, and then the
+// nearest hop that is not one.
+func TestClientAddr(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("127.0.0.1/32")}
+	for _, c := range []struct {
+		peer, xff string
+		trusted   []netip.Prefix
+		want      string
+	}{
+		{"192.0.2.1:5000", "198.51.100.7", nil, "192.0.2.1"},
+		{"192.0.2.1:5000", "198.51.100.7", proxies, "192.0.2.1"},
+		{"10.0.0.5:5000", "198.51.100.7", proxies, "198.51.100.7"},
+		{"10.0.0.5:5000", "203.0.113.9, 198.51.100.7, 10.0.0.6", proxies, "198.51.100.7"},
+		{"10.0.0.5:5000", "", proxies, "10.0.0.5"},
+		{"10.0.0.5:5000", "not-an-address", proxies, "10.0.0.5"},
+		{"[::1]:5000", "198.51.100.7", proxies, "::1"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/console/signin", nil)
+		r.RemoteAddr = c.peer
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := clientAddr(r, c.trusted); got != c.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", c.peer, c.xff, got, c.want)
+		}
 	}
 }

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,10 +51,19 @@ func consoleGet(t *testing.T, c *http.Client, srv *server.Server, path string, h
 // signIn posts the sign-in form with a key pair and returns the answer.
 func signIn(t *testing.T, c *http.Client, srv *server.Server, id, secret string) *http.Response {
 	t.Helper()
+	return signInFrom(t, c, srv, "", id, secret)
+}
+
+// signInFrom signs in as a proxy would pass it on for the client at xff (none when "").
+func signInFrom(t *testing.T, c *http.Client, srv *server.Server, xff, id, secret string) *http.Response {
+	t.Helper()
 	form := url.Values{"access_key_id": {id}, "secret_access_key": {secret}, "next": {"/console/fleets"}}
 	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint+"/console/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", srv.Endpoint)
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -325,4 +336,65 @@ func TestConsoleSignInsPerKey(t *testing.T) {
 	if res, _ := consoleGet(t, first, srv, "/console/fleets"); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the key's own oldest sign-in: %d, want 303 (signed out for its newer ones)", res.StatusCode)
 	}
+}
+
+// guess signs in with a wrong secret n times at once, each from the address xffs gives.
+func guess(t *testing.T, srv *server.Server, id string, n int, xff func(i int) string) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if res := signInFrom(t, browser(t), srv, xff(i), id, "wrong"); res.StatusCode == http.StatusSeeOther {
+				t.Error("a wrong secret signed in")
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestConsoleFailuresCostTheGuesser: a stranger's wrong guesses do not refuse the right
+// secret of another key from the same address (everyone behind one proxy), nor the right
+// secret from a browser that signed in with the key before; forged X-Forwarded-For is
+// ignored unless the peer is a trusted proxy, whose clients are then counted apart.
+func TestConsoleFailuresCostTheGuesser(t *testing.T) {
+	t.Run("shared address", func(t *testing.T) {
+		srv, _ := start(t, t.TempDir())
+		ops := createKey(t, srv, testCreds, "ops", "Describe*")
+		owner := browser(t)
+		if res := signIn(t, owner, srv, testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("first sign-in: %d", res.StatusCode)
+		}
+		guess(t, srv, testCreds.AccessKeyID, 5, func(int) string { return "" })
+		guess(t, srv, "AKNOSUCHKEY", 5, func(int) string { return "" })
+		if res := signIn(t, browser(t), srv, ops.AccessKeyID, ops.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("another key's right secret from the same address: %d, want 303", res.StatusCode)
+		}
+		if res := signIn(t, owner, srv, testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("the right secret from a browser that signed in with the key before: %d, want 303", res.StatusCode)
+		}
+		if res := signInFrom(t, browser(t), srv, "198.51.100.1", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("a new browser at the guessing address, forging X-Forwarded-For: %d, want 429", res.StatusCode)
+		}
+	})
+	t.Run("trusted proxy", func(t *testing.T) {
+		srv, _ := startWith(t, server.Config{ConsoleTrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+		guess(t, srv, testCreds.AccessKeyID, 5, func(int) string { return "203.0.113.7" })
+		if res := signInFrom(t, browser(t), srv, "198.51.100.9", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("the owner at another address behind the proxy: %d, want 303", res.StatusCode)
+		}
+		if res := signInFrom(t, browser(t), srv, "203.0.113.7", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("the guesser's address: %d, want 429", res.StatusCode)
+		}
+	})
+	t.Run("key under attack", func(t *testing.T) {
+		srv, _ := startWith(t, server.Config{ConsoleTrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+		owner := browser(t)
+		signInFrom(t, owner, srv, "198.51.100.9", testCreds.AccessKeyID, testCreds.SecretAccessKey)
+		guess(t, srv, testCreds.AccessKeyID, 20, func(i int) string { return fmt.Sprintf("203.0.113.%d", i+1) })
+		if res := signInFrom(t, browser(t), srv, "192.0.2.50", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("a new browser while the key is guessed from everywhere: %d, want 429", res.StatusCode)
+		}
+		if res := signInFrom(t, owner, srv, "192.0.2.50", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("the browser that signed in with the key before: %d, want 303", res.StatusCode)
+		}
+	})
 }

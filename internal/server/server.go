@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,10 @@ type Config struct {
 	// ConsoleSessionTTL is how long a console sign-in lasts; console.DefaultSessionTTL
 	// when zero.
 	ConsoleSessionTTL time.Duration
+	// ConsoleTrustedProxies are the proxies (a TLS terminator, a load balancer) whose
+	// X-Forwarded-For names a console sign-in's address, which failed sign-ins are counted
+	// by; from other peers the header is ignored.
+	ConsoleTrustedProxies []netip.Prefix
 	// Kubernetes, when set, runs container fleets as pods on that cluster.
 	Kubernetes *KubernetesConfig
 }
@@ -332,7 +337,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
 	logs := http.StripPrefix(logsPath, svc.LogArchives())
 	web := console.New(console.Config{Service: svc, Keys: keys, SecureCookies: cfg.ConsoleSecureCookies,
-		SessionTTL: cfg.ConsoleSessionTTL, Logger: cfg.Logger})
+		SessionTTL: cfg.ConsoleSessionTTL, TrustedProxies: cfg.ConsoleTrustedProxies, Logger: cfg.Logger})
 	buildFiles := buildFiles{svc: svc, api: api, dir: filepath.Join(cfg.DataDir, "builds"), log: cfg.Logger}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
