@@ -125,10 +125,13 @@ func (s *Sender) Publish(queueArn string, event []byte) {
 	}
 }
 
+// deliver posts event to url until it is taken, the attempts are spent, or the endpoint
+// redirects.
 func (s *Sender) deliver(url string, event []byte) {
 	wait := s.opt.Backoff
 	var err error
-	for attempt := 1; attempt <= s.opt.Attempts; attempt++ {
+	attempt := 1
+	for ; ; attempt++ {
 		if err = s.post(url, event); err == nil {
 			return
 		}
@@ -142,7 +145,7 @@ func (s *Sender) deliver(url string, event []byte) {
 		}
 		wait *= 2
 	}
-	s.opt.Logger.Warn("webhook: event not delivered", "url", url, "attempts", s.opt.Attempts, "error", err)
+	s.opt.Logger.Warn("webhook: event not delivered", "url", url, "attempts", attempt, "error", err)
 }
 
 func (s *Sender) post(url string, event []byte) error {
