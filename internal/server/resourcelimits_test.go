@@ -133,3 +133,21 @@ func TestFleetListsArePaged(t *testing.T) {
 		t.Errorf("the paginator read %d fleets, want %d", all, control.DefaultPageSize+1)
 	}
 }
+
+// A fleet keeps at most 50 scaling policies: a 51st name is LimitExceededException, while
+// replacing one by name, or putting one after a delete, is accepted.
+func TestScalingPoliciesAreCapped(t *testing.T) {
+	ctx := context.Background()
+	api := startEdited(t, func(c *server.Config) { c.NoLocalAgent = true })
+	id := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("scaled"), RuntimeConfiguration: runtimeOf("/opt/game/server", 1)}))(t).FleetAttributes.FleetId
+	for i := range 50 {
+		must(api.PutScalingPolicy(ctx, targetBased(id, fmt.Sprintf("p-%d", i), 20)))(t)
+	}
+	var limited smithy.APIError
+	if _, err := api.PutScalingPolicy(ctx, targetBased(id, "p-50", 20)); !errors.As(err, &limited) || limited.ErrorCode() != "LimitExceededException" {
+		t.Errorf("a 51st scaling policy: %v, want LimitExceededException", err)
+	}
+	must(api.PutScalingPolicy(ctx, targetBased(id, "p-0", 30)))(t) // replaces
+	must(api.DeleteScalingPolicy(ctx, &gl.DeleteScalingPolicyInput{FleetId: id, Name: aws.String("p-1")}))(t)
+	must(api.PutScalingPolicy(ctx, targetBased(id, "p-50", 20)))(t)
+}
