@@ -77,6 +77,8 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"serve"}, `unknown command "serve"`},
 		{[]string{"server", "extra"}, `hoist server takes no arguments, got "extra"`},
 		{[]string{"server", "--port", "1"}, "flag provided but not defined: --port"},
+		{[]string{"server", "--max-resources", "fleets=0"}, "--max-resources: \"fleets=0\": the limit must be a positive number"},
+		{[]string{"server", "--max-resources", "widgets=5"}, "--max-resources: \"widgets=5\": the kind must be * or one of fleets"},
 		{[]string{"quickstart", "now"}, "hoist quickstart takes no arguments"},
 		{[]string{"version", "2"}, "takes no arguments"},
 		{[]string{"agent", "--fleet-id", "fleet-1"}, "--compute-name is required"},

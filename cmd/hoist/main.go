@@ -23,6 +23,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -151,6 +152,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rateLimit := fs.String("rate-limit", "", "per-key API rate limits, off when empty: comma-separated `PATTERN=CALLS_PER_SECOND` (an operation, a prefix ending in *, or * for all of a key's calls), e.g. 'CreateGameSession=20,*=100'; over it a call gets ThrottlingException")
 	consoleSecure := fs.Bool("console-secure-cookies", false, "mark the web console's session cookie Secure on plain HTTP too: for a console reached through a proxy that terminates TLS")
 	maxComputes := fs.Int("max-computes", control.DefaultMaxComputes, "computes (hosts) registered at once across all fleets at most; DescribeEC2InstanceLimits reports it")
+	maxResources := fs.String("max-resources", "", "resources of each kind that may exist at once, "+strconv.Itoa(control.DefaultMaxResources)+" of each when not given: comma-separated `KIND=N` (kinds: "+strings.Join(control.ResourceKinds, ", ")+"; * or a bare N for every kind not named), e.g. 'fleets=2000,builds=500'; one more is LimitExceededException")
 	kubernetes := fs.Bool("kubernetes", false, "run container fleets' game servers as pods on a Kubernetes cluster (in-cluster, or the cluster --kubeconfig names)")
 	kubeconfig := fs.String("kubeconfig", "", "with --kubernetes: the kubeconfig `file` to reach the cluster with (default: the pod's service account, in a cluster)")
 	kubeNamespace := fs.String("kube-namespace", "", "with --kubernetes: the `namespace` game server pods run in (default: Hoist's own pod's namespace in a cluster, else default)")
@@ -190,6 +192,10 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("--rate-limit: %w", err)
 	}
+	resourceLimits, err := control.ParseResourceLimits(*maxResources)
+	if err != nil {
+		return fmt.Errorf("--max-resources: %w", err)
+	}
 	log, err := newLogger(stderr, *logFormat, *verbose)
 	if err != nil {
 		return err
@@ -206,7 +212,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		*storeURL = os.Getenv("HOIST_STORE") // in the environment, a password stays out of ps
 	}
 	cfg := server.Config{Addr: *addr, TLS: tlsConf, DataDir: *dataDir, Store: *storeURL, Region: *region, Logger: log, NoLocalAgent: *noAgent,
-		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, RateLimits: limits, EventWebhooks: webhooks,
+		BodyBudget: *budgetMiB << 20, MaxConns: *maxConns, MaxSDKConns: *maxSDKConns, MaxComputes: *maxComputes, MaxResources: resourceLimits, RateLimits: limits, EventWebhooks: webhooks,
 		AdvertiseURL: *advertiseURL, SDKEndpoint: *sdkEndpoint, MetricsAddr: *metricsListen, ConsoleSecureCookies: *consoleSecure,
 		ConsoleTrustedProxies: trustedProxies}
 	if *localLocations != "" {

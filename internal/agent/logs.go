@@ -20,7 +20,9 @@ const DefaultMaxLogBytes = 64 << 20
 // relative path is taken from there; an absolute one, symbolic links resolved, must lie
 // under it); only regular files are read, never devices, pipes or sockets; nothing in a
 // private directory is read unless the working directory is itself inside it (a build
-// unpacked in the server's data directory); and no more than max bytes of content in all.
+// unpacked in the server's data directory); no file with more than one hard link, as the
+// path says nothing of where its other names are (the server's database linked into the
+// working directory); and no more than max bytes of content in all.
 type logArchive struct {
 	output   string   // the process's output, kept by the agent; "" for none
 	workDir  string   // the process's working directory
@@ -175,6 +177,9 @@ func (a *logArchiver) addFile(path, name string) error {
 	if !info.Mode().IsRegular() {
 		return fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
+	if n := linkCount(info); n > 1 {
+		return fmt.Errorf("the file has %d hard links, and another of its names may be in a private directory", n)
+	}
 	w, err := a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: info.ModTime()})
 	if err != nil {
 		return err
@@ -189,6 +194,14 @@ func (a *logArchiver) addFile(path, name string) error {
 		return fmt.Errorf("cut at %d of %d bytes: the archive's limit", n, info.Size())
 	}
 	return nil
+}
+
+// linkCount is how many names (hard links) the file has; 1 when the system does not say.
+func linkCount(info os.FileInfo) uint64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }
 
 // ctxReader stops reading when its context ends.

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// files makes a working directory with logs, links out of it, a pipe and a private
-// directory inside it, and returns it with the private directory.
+// files makes a working directory with logs, links out of it (symbolic and hard), a pipe
+// and a private directory inside it, and returns it with the private directory.
 func files(t *testing.T) (wd, private string) {
 	t.Helper()
 	root := t.TempDir()
@@ -45,6 +45,11 @@ func files(t *testing.T) (wd, private string) {
 			t.Fatal(err)
 		}
 	}
+	// A hard link is a second name for the private file: its path is in the working
+	// directory, its content is not.
+	if err := os.Link(filepath.Join(private, "secrets.json"), filepath.Join(wd, "logs", "secrets.log")); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Mkfifo(filepath.Join(wd, "pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +78,7 @@ func TestLogArchiveRule(t *testing.T) {
 	}{
 		{"match.log", []string{"match.log"}},
 		{filepath.Join(wd, "match.log"), []string{"match.log"}},
-		{"logs", []string{"logs/chat.log"}}, // links in a directory are left out
+		{"logs", []string{"logs/chat.log"}}, // links in a directory, symbolic or hard, are left out
 		{"logs/match", []string{"match.log"}},
 		{"../outside.log", nil},
 		{"up/outside.log", nil},
@@ -82,6 +87,7 @@ func TestLogArchiveRule(t *testing.T) {
 		{"logs/zero", nil},
 		{"pipe", nil},
 		{"secrets", nil},
+		{"logs/secrets.log", nil},
 		{"data", nil},
 		{filepath.Join(private, "secrets.json"), nil},
 		{"missing.log", nil},

@@ -33,6 +33,11 @@ func checkRouting(rs *gamelift.RoutingStrategy) error {
 
 // CreateAlias creates an alias routing to a fleet (SIMPLE) or to a message (TERMINAL).
 func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput) (*gamelift.CreateAliasOutput, error) {
+	release, err := s.admit(ctx, KindAliases, countAll(s.aliases, nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := checkRouting(in.RoutingStrategy); err != nil {
 		return nil, err
 	}
@@ -85,7 +90,7 @@ func (s *Service) ListAliases(ctx context.Context, in *gamelift.ListAliasesInput
 		}
 		all = append(all, m)
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

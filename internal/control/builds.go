@@ -22,6 +22,11 @@ const (
 // CreateBuild registers a build, INITIALIZED until its files are uploaded to Hoist
 // (`hoist build upload`, or PUT builds.UploadPath+ID). Hoist cannot read S3.
 func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput) (*gamelift.CreateBuildOutput, error) {
+	release, err := s.admit(ctx, KindBuilds, countAll(s.store.Builds(), nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if in.StorageLocation != nil {
 		return nil, gamelift.InvalidRequest("Hoist does not read builds from S3: create the build without StorageLocation and upload its files with `hoist build upload`")
 	}
@@ -72,7 +77,7 @@ func (s *Service) ListBuilds(ctx context.Context, in *gamelift.ListBuildsInput) 
 			all = append(all, b.Model)
 		}
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

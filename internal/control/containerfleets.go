@@ -197,6 +197,11 @@ func (c *containerSpec) check() error {
 // with its first deployment, and ACTIVE when its first game server calls ProcessReady;
 // without one it is CREATED, waiting for UpdateContainerFleet to give it one.
 func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateContainerFleetInput) (*gamelift.CreateContainerFleetOutput, error) {
+	release, err := s.admit(ctx, KindFleets, countAll(s.fleets, liveFleet))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if s.engine == nil {
 		return nil, gamelift.UnsupportedRegion("%s", noContainerEngine)
 	}
@@ -449,7 +454,7 @@ func (s *Service) ListContainerFleets(ctx context.Context, in *gamelift.ListCont
 		}
 		all = append(all, s.containerFleet(f))
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -700,7 +705,7 @@ func (s *Service) ListFleetDeployments(ctx context.Context, in *gamelift.ListFle
 			all = append(all, fleetDeployment(f, f.Container.Deployments[i]))
 		}
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

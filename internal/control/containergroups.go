@@ -263,6 +263,11 @@ func supportContainers(in []gamelift.SupportContainerDefinitionInput) []gamelift
 
 // CreateContainerGroupDefinition makes a definition, its version 1.
 func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gamelift.CreateContainerGroupDefinitionInput) (*gamelift.CreateContainerGroupDefinitionOutput, error) {
+	release, err := s.admit(ctx, KindContainerGroupDefinitions, countAll(s.store.ContainerGroupDefinitions(), nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	name := gamelift.Value(in.Name)
 	d := gamelift.ContainerGroupDefinition{
 		Name: in.Name, ContainerGroupDefinitionArn: gamelift.String(s.containerGroupVersionARN(name, 1)),

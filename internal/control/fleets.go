@@ -70,6 +70,11 @@ func (s *Service) getFleet(ctx context.Context, idOrARN *string) (store.Fleet, e
 // CreateFleet creates an Anywhere fleet (ACTIVE at once) or a managed EC2 fleet whose
 // processes Hoist runs on its own hosts (NEW, then provisioned to ACTIVE).
 func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput) (*gamelift.CreateFleetOutput, error) {
+	release, err := s.admit(ctx, KindFleets, countAll(s.fleets, liveFleet))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	computeType := gamelift.Value(in.ComputeType)
 	if computeType == "" {
 		computeType = ComputeEC2
@@ -410,7 +415,7 @@ func (s *Service) fleetsFor(ctx context.Context, ids []string, limit *int32, tok
 		}
 		return pageSlice(fleets, limit, token)
 	}
-	page, err := s.fleets.List(ctx, query("", limit, token))
+	page, err := s.fleets.List(ctx, query("", pageLimit(limit), token))
 	if err != nil {
 		return nil, nil, pageErr(err)
 	}
@@ -425,7 +430,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 	build := idOf(in.BuildId)
 	var ids []string
 	if build == "" {
-		page, err := s.fleets.List(ctx, query("", in.Limit, in.NextToken))
+		page, err := s.fleets.List(ctx, query("", pageLimit(in.Limit), in.NextToken))
 		if err != nil {
 			return nil, pageErr(err)
 		}
@@ -445,7 +450,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 			ids = append(ids, gamelift.Value(f.Attributes.FleetId))
 		}
 	}
-	items, token, err := pageSlice(ids, in.Limit, in.NextToken)
+	items, token, err := pageSlice(ids, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

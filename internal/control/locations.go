@@ -25,6 +25,11 @@ func isCustomLocation(name string) bool { return strings.HasPrefix(name, "custom
 
 // CreateLocation registers a custom location for Anywhere fleets.
 func (s *Service) CreateLocation(ctx context.Context, in *gamelift.CreateLocationInput) (*gamelift.CreateLocationOutput, error) {
+	release, err := s.admit(ctx, KindLocations, countAll(s.store.Locations(), nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	tags, err := createTags(in.Tags)
 	if err != nil {
 		return nil, err
@@ -63,7 +68,7 @@ func (s *Service) ListLocations(ctx context.Context, in *gamelift.ListLocationsI
 			all = append(all, l.Model)
 		}
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,11 @@ func (s *Service) ValidateMatchmakingRuleSet(ctx context.Context, in *gamelift.V
 
 // CreateMatchmakingRuleSet stores a valid rule set under a new name.
 func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.CreateMatchmakingRuleSetInput) (*gamelift.CreateMatchmakingRuleSetOutput, error) {
+	release, err := s.admit(ctx, KindRuleSets, countAll(s.store.RuleSets(), nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if _, err := parseRuleSet(gamelift.Value(in.RuleSetBody)); err != nil {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func (s *Service) DescribeMatchmakingRuleSets(ctx context.Context, in *gamelift.
 		}
 		return out, nil
 	}
-	page, err := s.store.RuleSets().List(ctx, query("", in.Limit, in.NextToken))
+	page, err := s.store.RuleSets().List(ctx, query("", pageLimit(in.Limit), in.NextToken))
 	if err != nil {
 		return nil, pageErr(err)
 	}
@@ -197,6 +202,11 @@ func (s *Service) checkMatchConfig(ctx context.Context, c *gamelift.MatchmakingC
 
 // CreateMatchmakingConfiguration makes a matchmaking configuration on a rule set.
 func (s *Service) CreateMatchmakingConfiguration(ctx context.Context, in *gamelift.CreateMatchmakingConfigurationInput) (*gamelift.CreateMatchmakingConfigurationOutput, error) {
+	release, err := s.admit(ctx, KindMatchmakingConfigurations, countAll(s.store.MatchConfigs(), nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	name := gamelift.Value(in.Name)
 	c := gamelift.MatchmakingConfiguration{
 		Name: in.Name, ConfigurationArn: gamelift.String(s.arn("matchmakingconfiguration", name)), Description: in.Description,
@@ -264,7 +274,7 @@ func (s *Service) DescribeMatchmakingConfigurations(ctx context.Context, in *gam
 		}
 		return out, nil
 	}
-	page, err := s.store.MatchConfigs().List(ctx, query("", in.Limit, in.NextToken))
+	page, err := s.store.MatchConfigs().List(ctx, query("", pageLimit(in.Limit), in.NextToken))
 	if err != nil {
 		return nil, pageErr(err)
 	}

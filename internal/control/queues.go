@@ -105,6 +105,11 @@ func dupe(list []string) bool {
 
 // CreateGameSessionQueue makes a queue that places game sessions on its destinations.
 func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.CreateGameSessionQueueInput) (*gamelift.CreateGameSessionQueueOutput, error) {
+	release, err := s.admit(ctx, KindQueues, countAll(s.queues, nil))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	name := gamelift.Value(in.Name)
 	q := gamelift.GameSessionQueue{
 		Name: in.Name, GameSessionQueueArn: gamelift.String(s.arn("gamesessionqueue", name)),
@@ -162,7 +167,7 @@ func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.De
 		}
 		return out, nil
 	}
-	page, err := s.queues.List(ctx, query("", in.Limit, in.NextToken))
+	page, err := s.queues.List(ctx, query("", pageLimit(in.Limit), in.NextToken))
 	if err != nil {
 		return nil, pageErr(err)
 	}

@@ -26,6 +26,10 @@ const (
 	fleetActionAutoScaling = "AUTO_SCALING"
 )
 
+// maxScalingPolicies bounds the scaling policies one fleet keeps: each is kept in the
+// fleet's record, which every game session placement reads.
+const maxScalingPolicies = 50
+
 // PutScalingPolicy creates or replaces (by name) a scaling policy of a managed fleet. A
 // target-based policy tracks PercentAvailableGameSessions toward TargetConfiguration's
 // value and takes no rule parameters; a rule-based one (the type when PolicyType is not
@@ -41,9 +45,12 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *gamelift.PutScalingP
 			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: scaling policies apply to managed EC2 and container fleets", gamelift.Value(f.Attributes.FleetId))
 		}
 		i := slices.IndexFunc(f.ScalingPolicies, func(q gamelift.ScalingPolicy) bool { return gamelift.Value(q.Name) == *in.Name })
-		if i < 0 {
+		switch {
+		case i < 0 && len(f.ScalingPolicies) >= maxScalingPolicies:
+			return gamelift.LimitExceeded("Fleet %s has %d scaling policies, the most Hoist keeps for a fleet; delete one first", gamelift.Value(f.Attributes.FleetId), len(f.ScalingPolicies))
+		case i < 0:
 			f.ScalingPolicies = append(f.ScalingPolicies, p)
-		} else {
+		default:
 			f.ScalingPolicies[i] = p
 		}
 		return nil

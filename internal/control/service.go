@@ -63,6 +63,9 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// DefaultMaxComputes when zero. DescribeEC2InstanceLimits reports it as the limit.
 	MaxComputes int
+	// MaxResources bounds how many resources of each kind (ResourceKinds; "*" for every
+	// kind not named) may exist at once; DefaultMaxResources for a kind not given.
+	MaxResources map[string]int
 	// Engine runs container fleets; CreateContainerFleet is refused without one.
 	Engine ContainerEngine
 	// Events receives game session placement events; none are sent when nil.
@@ -105,6 +108,7 @@ type Service struct {
 	maxSessionLogBytes       int64
 	maxComputes              int
 	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
+	limits                   resourceLimits
 
 	placer   placer
 	matcher  matcher
@@ -165,6 +169,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
+		limits:             newResourceLimits(c.MaxResources),
 		procs:              newProcesses(),
 		queues:             newCachedTable(c.Store.Queues()),
 		placer:             newPlacer(),

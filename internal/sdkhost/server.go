@@ -94,14 +94,10 @@ func IsUpgrade(r *http.Request) bool {
 // ServeHTTP admits one process, then returns: the connection lives on in goroutines of
 // its own (wait) until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	h := Hello{
-		ProcessID: q.Get("pID"), ComputeName: q.Get("ComputeId"), FleetID: q.Get("FleetId"),
-		AuthToken: q.Get("Authorization"), SDKVersion: q.Get("sdkVersion"), SDKLanguage: q.Get("sdkLanguage"),
-		IdempotencyToken: q.Get("IdempotencyToken"), RemoteAddr: r.RemoteAddr,
-	}
-	if h.ProcessID == "" || h.AuthToken == "" {
-		http.Error(w, "pID and Authorization query parameters are required", http.StatusUnauthorized)
+	h, he := parseHello(r)
+	if he != nil {
+		s.log.Info("sdk: handshake refused", "status", he.status, "reason", he.msg, "remote", r.RemoteAddr)
+		http.Error(w, he.msg, he.status)
 		return
 	}
 	// The values are cut from the query string, which holds the token: the connection

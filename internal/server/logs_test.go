@@ -272,3 +272,42 @@ func TestManagedFleetLogPathsStayInTheWorkingDirectory(t *testing.T) {
 		t.Errorf("archived %d bytes (big.log %d); the limit is 1 MiB", total, len(files["big.log"]))
 	}
 }
+
+// A process that hard-links the server's database into its working directory and lists it
+// in LogPaths does not get it archived: the link's path is the process's, its content is
+// not, and a file with more than one name is refused.
+func TestManagedFleetLogPathsRefuseHardLinks(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	wd, dataDir := filepath.Join(root, "game"), filepath.Join(root, "hoist-data")
+	if err := os.MkdirAll(wd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(wd, "match.log"), []byte("round 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	launch := launchScript(t, wd)
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: dataDir, Credentials: testCreds, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	if err := os.Link(filepath.Join(dataDir, "hoist.db"), filepath.Join(wd, "db.log")); err != nil {
+		t.Fatal(err)
+	}
+	c := client(srv.Endpoint, testCreds.SecretAccessKey)
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("hardlinks"), RuntimeConfiguration: &types.RuntimeConfiguration{
+		ServerProcesses: []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String("match.log db.log"), ConcurrentExecutions: aws.Int32(1)}},
+	}}))(t).FleetAttributes.FleetId
+	eventually(t, "the process is ready", func() bool { return fleetProcesses(t, c, id) == 1 })
+	waitFleetActive(t, c, id)
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(2)}))(t).GameSession
+
+	files := download(t, c, gs.GameSessionId)
+	if _, ok := files["db.log"]; ok {
+		t.Errorf("the archive holds db.log, a hard link to the server's database (%d bytes)", len(files["db.log"]))
+	}
+	if files["match.log"] != "round 1\n" {
+		t.Errorf("match.log = %q, want the process's log", files["match.log"])
+	}
+}

@@ -94,6 +94,10 @@ type Config struct {
 	// MaxComputes bounds the computes (hosts) registered at once across all fleets;
 	// control.DefaultMaxComputes when zero.
 	MaxComputes int
+	// MaxResources bounds the resources of each kind that may exist at once (fleets,
+	// builds, aliases, ...: control.ResourceKinds, "*" for all not named);
+	// control.DefaultMaxResources for a kind not given.
+	MaxResources map[string]int
 
 	// ConsoleSecureCookies marks the web console's session cookie Secure on plain HTTP
 	// too: for a console reached through a proxy that terminates TLS.
@@ -313,7 +317,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Engine: containers, Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: httpScheme + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
-		MaxComputes: cfg.MaxComputes, BuildDir: filepath.Join(cfg.DataDir, "builds"),
+		MaxComputes: cfg.MaxComputes, MaxResources: cfg.MaxResources, BuildDir: filepath.Join(cfg.DataDir, "builds"),
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
 	})

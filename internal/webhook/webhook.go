@@ -1,10 +1,12 @@
 // Package webhook delivers events (GameLift's queue placement events) to HTTP endpoints:
-// POSTed as JSON, retried with back-off, never blocking the code that publishes them.
+// POSTed as JSON, retried with back-off, never redirected, never blocking the code that
+// publishes them, each endpoint with its own bound on deliveries in flight.
 package webhook
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,8 +50,9 @@ type Options struct {
 	Backoff time.Duration
 	// Timeout bounds one try (10 s).
 	Timeout time.Duration
-	// MaxInFlight bounds the deliveries under way or waiting to retry; past it new
-	// events are dropped, with a warning (1000).
+	// MaxInFlight bounds the deliveries under way or waiting to retry to one endpoint (one
+	// URL); past it that endpoint's new events are dropped, with a warning (1000). Each
+	// endpoint has its own, so a slow one delays no other.
 	MaxInFlight int
 	Logger      *slog.Logger
 }
@@ -59,7 +62,7 @@ type Sender struct {
 	targets []Target
 	opt     Options
 	client  *http.Client
-	slots   chan struct{}
+	slots   map[string]chan struct{} // URL -> its deliveries in flight
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -82,9 +85,23 @@ func New(targets []Target, o Options) *Sender {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	slots := map[string]chan struct{}{}
+	for _, t := range targets {
+		if slots[t.URL] == nil {
+			slots[t.URL] = make(chan struct{}, o.MaxInFlight)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Sender{targets: targets, opt: o, client: &http.Client{Timeout: o.Timeout}, slots: make(chan struct{}, o.MaxInFlight), ctx: ctx, cancel: cancel}
+	client := &http.Client{Timeout: o.Timeout, CheckRedirect: refuseRedirect}
+	return &Sender{targets: targets, opt: o, client: client, slots: slots, ctx: ctx, cancel: cancel}
 }
+
+// refuseRedirect keeps a delivery at the address the operator gave: a redirect (a 307
+// would post the event again) is the endpoint's answer, and a failed delivery.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// errRedirected is an endpoint answering with a redirect, which trying again will not change.
+var errRedirected = errors.New("the endpoint answered with a redirect, which is not followed")
 
 // Publish sends event to every target that takes queueArn's events, in the background.
 func (s *Sender) Publish(queueArn string, event []byte) {
@@ -92,8 +109,9 @@ func (s *Sender) Publish(queueArn string, event []byte) {
 		if !t.takes(queueArn) {
 			continue
 		}
+		slots := s.slots[t.URL]
 		select {
-		case s.slots <- struct{}{}:
+		case slots <- struct{}{}:
 		default:
 			s.opt.Logger.Warn("webhook: too many events waiting to be delivered; dropping one", "url", t.URL, "queue", queueArn)
 			continue
@@ -101,20 +119,23 @@ func (s *Sender) Publish(queueArn string, event []byte) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer func() { <-s.slots }()
+			defer func() { <-slots }()
 			s.deliver(t.URL, event)
 		}()
 	}
 }
 
+// deliver posts event to url until it is taken, the attempts are spent, or the endpoint
+// redirects.
 func (s *Sender) deliver(url string, event []byte) {
 	wait := s.opt.Backoff
 	var err error
-	for attempt := 1; attempt <= s.opt.Attempts; attempt++ {
+	attempt := 1
+	for ; ; attempt++ {
 		if err = s.post(url, event); err == nil {
 			return
 		}
-		if attempt == s.opt.Attempts {
+		if attempt == s.opt.Attempts || errors.Is(err, errRedirected) {
 			break
 		}
 		select {
@@ -124,7 +145,7 @@ func (s *Sender) deliver(url string, event []byte) {
 		}
 		wait *= 2
 	}
-	s.opt.Logger.Warn("webhook: event not delivered", "url", url, "attempts", s.opt.Attempts, "error", err)
+	s.opt.Logger.Warn("webhook: event not delivered", "url", url, "attempts", attempt, "error", err)
 }
 
 func (s *Sender) post(url string, event []byte) error {
@@ -139,7 +160,10 @@ func (s *Sender) post(url string, event []byte) error {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return fmt.Errorf("HTTP %d to %q: %w", resp.StatusCode, resp.Header.Get("Location"), errRedirected)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return nil

@@ -71,7 +71,7 @@ func TestDeliveryWithRetry(t *testing.T) {
 	}
 }
 
-// Publish never blocks: past MaxInFlight events are dropped.
+// Publish never blocks: past an endpoint's MaxInFlight its events are dropped.
 func TestPublishNeverBlocks(t *testing.T) {
 	block := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
@@ -90,7 +90,74 @@ func TestPublishNeverBlocks(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Publish blocked")
 	}
-	if n := len(s.slots); n != 2 {
+	if n := len(s.slots[srv.URL]); n != 2 {
 		t.Errorf("%d deliveries in flight, want the cap of 2", n)
+	}
+}
+
+// A slow endpoint holds only its own slots: with every one of them taken, another
+// endpoint still gets each of its events.
+func TestSlowEndpointDelaysNoOther(t *testing.T) {
+	block := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
+	defer slow.Close()
+	defer close(block)
+	var mu sync.Mutex
+	healthy := 0
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		healthy++
+		mu.Unlock()
+	}))
+	defer fast.Close()
+	s := New([]Target{{Queue: "slow", URL: slow.URL}, {Queue: "fast", URL: fast.URL}},
+		Options{MaxInFlight: 10, Attempts: 1, Logger: slog.New(slog.DiscardHandler)})
+	for range 30 {
+		s.Publish("slow", []byte("{}"))
+	}
+	for range 10 {
+		s.Publish("fast", []byte("{}"))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := healthy
+		mu.Unlock()
+		if n == 10 || time.Now().After(deadline) {
+			if n != 10 {
+				t.Errorf("the healthy endpoint got %d of 10 events while the slow one held its slots", n)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A redirect is not followed: the event goes only to the address given, and a 307 is
+// a failed delivery, not tried again.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var mu sync.Mutex
+	elsewhere, tries := 0, 0
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere++
+		mu.Unlock()
+	}))
+	defer other.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries++
+		mu.Unlock()
+		http.Redirect(w, r, other.URL+"/stolen", http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	s := New([]Target{{URL: redirecting.URL}}, Options{Attempts: 3, Backoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	s.Publish("q", []byte(`{"secret":1}`))
+	time.Sleep(200 * time.Millisecond) // three tries would be over in a few milliseconds
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if elsewhere != 0 || tries != 1 {
+		t.Errorf("the redirect's target got %d posts and the endpoint %d tries; want 0 and 1", elsewhere, tries)
 	}
 }
