@@ -37,9 +37,15 @@ type Config struct {
 	Limits Limits
 	// Account is the account ID named in access-denied messages.
 	Account string
+	// MaxKeys bounds the keys held, as every resource a key can create is bounded
+	// (DefaultMaxKeys when 0).
+	MaxKeys int
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
+
+// DefaultMaxKeys is how many access keys Hoist holds at most unless told otherwise.
+const DefaultMaxKeys = 1000
 
 // Keyring answers which key signed a request and what it may call. Keys are kept in the
 // store and read into memory; writes go to the store first.
@@ -51,6 +57,9 @@ type Keyring struct {
 	byID     map[string]store.AccessKey
 	loadedAt time.Time
 	loading  sync.Mutex
+	// creating is held while a key is made, so the count and the name's uniqueness are
+	// checked and kept together.
+	creating sync.Mutex
 }
 
 // Open loads the keys. When the store has none, first (if set) becomes the admin key: the
@@ -58,6 +67,9 @@ type Keyring struct {
 func Open(ctx context.Context, cfg Config, first store.AccessKey) (*Keyring, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxKeys <= 0 {
+		cfg.MaxKeys = DefaultMaxKeys
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -211,6 +223,14 @@ func (k *Keyring) create(ctx context.Context, name string, allow []string) (stor
 	}
 	if err := checkPatterns(allow, k.cfg.Operations); err != nil {
 		return store.AccessKey{}, gamelift.InvalidRequest("Allow: %v", err)
+	}
+	k.creating.Lock()
+	defer k.creating.Unlock()
+	k.mu.RLock()
+	n := len(k.byID)
+	k.mu.RUnlock()
+	if n >= k.cfg.MaxKeys {
+		return store.AccessKey{}, gamelift.LimitExceeded("Hoist holds %d access keys, the most it keeps; delete one first", k.cfg.MaxKeys)
 	}
 	if _, err := k.byName(ctx, name); err == nil {
 		return store.AccessKey{}, gamelift.Conflict("a key named %s exists", name)
