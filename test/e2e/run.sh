@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; [ -n "${HOIST_E2E_KEEP:-}" ] && cp "$work/out.log" "$HOIST_E2E_KEEP"; rm -rf "$work"' EXIT
 go build -o "$work/hoist" ./cmd/hoist
 go build -o "$work/gameserver" ./examples/gameserver
 export HOIST_GAMESERVER=$work/gameserver
@@ -22,8 +22,9 @@ done
 
 export HOIST_ENDPOINT=$endpoint AWS_ACCESS_KEY_ID=$HOIST_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$HOIST_SECRET_ACCESS_KEY
 export AWS_DEFAULT_REGION=us-west-2 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-python3 test/e2e/smoke.py          # RPC v2 CBOR, as boto3 1.43 chooses
-python3 test/e2e/smoke.py json     # AWS JSON 1.1
+smoke() { python3 test/e2e/smoke.py "$@" || { echo "--- server log:"; grep -v 'msg="api request"' "$work/out.log" | tail -80; exit 1; }; }
+smoke          # RPC v2 CBOR, as boto3 1.43 chooses
+smoke json     # AWS JSON 1.1
 
 # The AWS CLI, as README tells a person to use it.
 aws gamelift create-location --endpoint-url "$endpoint" --location-name custom-cli-1 >/dev/null

@@ -41,6 +41,16 @@ failures = []
 print("boto3", boto3.__version__, "speaks", gl.meta.service_model.protocol)
 
 
+
+def game_port():
+    """A free port a game server may report in ProcessReady (1-60000; Linux picks up to 60999)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port <= 60000:
+            return port
+
 def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
@@ -135,9 +145,7 @@ check(fleet_id in [f for p in pages for f in p["FleetIds"]], "list_fleets pagina
 server_bin = os.environ.get("HOIST_GAMESERVER")
 if server_bin:
     tok = gl.get_compute_auth_token(FleetId=fleet_id, ComputeName="e2e-host")["AuthToken"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = game_port()
     env = {"PATH": os.environ["PATH"], "GAMELIFT_SDK_WEBSOCKET_URL": compute["GameLiftServiceSdkEndpoint"],
            "GAMELIFT_SDK_PROCESS_ID": "e2e-proc-" + protocol, "GAMELIFT_SDK_HOST_ID": "e2e-host",
            "GAMELIFT_SDK_FLEET_ID": fleet_id, "GAMELIFT_SDK_AUTH_TOKEN": tok}
@@ -184,9 +192,7 @@ if server_bin:
         proc.kill()
 
     # A queue places the next session on a second process, with a player session for alice.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = game_port()
     env["GAMELIFT_SDK_PROCESS_ID"] = "e2e-queued-" + protocol
     env["GAMELIFT_SDK_AUTH_TOKEN"] = gl.get_compute_auth_token(FleetId=fleet_id, ComputeName="e2e-host")["AuthToken"]
     proc = subprocess.Popen([server_bin, "-port", str(port)], env=env, stderr=subprocess.DEVNULL)
@@ -206,7 +212,7 @@ if server_bin:
                 break
             time.sleep(0.02)
         check(pl["Status"] == "FULFILLED" and pl.get("Port") == port and pl.get("GameSessionRegion") == location,
-              "the placement is FULFILLED on the waiting process")
+              f"the placement is FULFILLED on the waiting process (it is {pl['Status']}, port {pl.get('Port')} of {port}, region {pl.get('GameSessionRegion')})")
         placed = pl.get("PlacedPlayerSessions", [])
         check(len(placed) == 1 and placed[0]["PlayerId"] == "alice", "the placement made alice's player session")
         if placed:

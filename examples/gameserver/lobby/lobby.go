@@ -28,12 +28,31 @@ type lobby struct {
 	joined  int
 }
 
+// maxPort is the highest port ProcessReady may report, as GameLift's SDK bounds it.
+const maxPort = 60000
+
+// listen listens on port, or with 0 on a free port ProcessReady may report: the system's
+// own pick can be above maxPort (Linux hands out 32768-60999), so it picks again.
+func listen(port int) (net.Listener, error) {
+	for range 100 {
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		if port != 0 || ln.Addr().(*net.TCPAddr).Port <= maxPort {
+			return ln, nil
+		}
+		ln.Close()
+	}
+	return nil, fmt.Errorf("listen: no free port at or below %d after 100 tries", maxPort)
+}
+
 // Run serves one game session on port (0: any free port) until the game is over, the
 // service asks the process to end, or ctx ends; then it calls ProcessEnding.
 func Run(ctx context.Context, port int, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	ln, err := listen(port)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	defer ln.Close()
 	port = ln.Addr().(*net.TCPAddr).Port
