@@ -119,9 +119,10 @@ func (s *Service) DescribeMatchmakingRuleSets(ctx context.Context, in *gamelift.
 }
 
 // liveTicketOf returns the ID of a ticket of the configuration still in progress, or "".
-func (s *Service) liveTicketOf(ctx context.Context, config string) (string, error) {
+// It reads only the tickets, matchmaking's own state.
+func liveTicketOf(ctx context.Context, tickets store.Table[store.Ticket], config string) (string, error) {
 	for token := ""; ; {
-		page, err := s.store.Tickets().List(ctx, store.Query{Parent: config, Limit: 1000, Token: token})
+		page, err := tickets.List(ctx, store.Query{Parent: config, Limit: 1000, Token: token})
 		if err != nil {
 			return "", fmt.Errorf("list the tickets of matchmaking configuration %s: %w", config, err)
 		}
@@ -346,7 +347,7 @@ func (s *Service) DeleteMatchmakingConfiguration(ctx context.Context, in *gameli
 	// on the next pass, as one whose configuration is gone.
 	s.matcher.pass.Lock()
 	defer s.matcher.pass.Unlock()
-	if id, err := s.liveTicketOf(ctx, name); err != nil {
+	if id, err := liveTicketOf(ctx, s.store.Tickets(), name); err != nil {
 		return nil, err
 	} else if id != "" {
 		return nil, gamelift.InvalidRequest("Matchmaking configuration %s is used by ticket %s, which is in progress; it can be deleted once no ticket of it is", name, id)
