@@ -71,6 +71,7 @@ type Client struct {
 
 	mu              sync.Mutex
 	conn            *websocket.Conn
+	attached        chan struct{} // closed, and made anew, when a new connection becomes conn
 	pending         map[string]chan answer
 	process         *ProcessParameters
 	gameSessionID   string
@@ -153,6 +154,7 @@ func Connect(ctx context.Context, p ServerParameters, o Options) (*Client, error
 		healthJitter:   cmp.Or(o.HealthJitter, envDuration(envHealthJitter), defaultHealthJitter),
 		idempotency:    uuid.NewString(),
 		pending:        map[string]chan answer{},
+		attached:       make(chan struct{}),
 		stop:           make(chan struct{}),
 	}
 	var err error
@@ -279,6 +281,8 @@ func (c *Client) attach(conn *websocket.Conn) {
 	c.mu.Lock()
 	old := c.conn
 	c.conn = conn
+	close(c.attached)
+	c.attached = make(chan struct{})
 	c.mu.Unlock()
 	if old != nil {
 		old.Close(websocket.StatusNormalClosure, "reconnected")
@@ -431,24 +435,50 @@ func (c *Client) push(action string, frame []byte) {
 	}
 }
 
+// resentOnReconnect are the calls sent again on the next connection when theirs is lost
+// before the answer: repeating them is harmless, and failing them would end a game server
+// the service never refused (one calling ProcessReady as the service restarts).
+var resentOnReconnect = map[string]bool{"ActivateServerProcess": true}
+
 // call sends one request and waits for its answer, decoding it into out when not nil.
 func (c *Client) call(ctx context.Context, action string, req map[string]any, out any) error {
-	id := uuid.NewString()
 	if req == nil {
 		req = map[string]any{}
 	}
+	for {
+		next, err := c.callOnce(ctx, action, req, out)
+		if next == nil || !resentOnReconnect[action] {
+			return err
+		}
+		c.log.Debug("gameserver: connection lost during a call; sending it again once reconnected", "action", action)
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return err
+		case <-c.stop:
+			return err
+		case <-time.After(c.callTimeout):
+			return err
+		}
+	}
+}
+
+// callOnce sends req on the current connection and waits for its answer. When that
+// connection is lost first, it also returns a channel closed once the next one is up.
+func (c *Client) callOnce(ctx context.Context, action string, req map[string]any, out any) (<-chan struct{}, error) {
+	id := uuid.NewString()
 	req["Action"], req["RequestId"] = action, id
 	b, err := json.Marshal(req)
 	if err != nil {
-		return errorf("encode %s: %v", action, err)
+		return nil, errorf("encode %s: %v", action, err)
 	}
 	ch := make(chan answer, 1)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return errorf("the SDK was destroyed")
+		return nil, errorf("the SDK was destroyed")
 	}
-	conn := c.conn
+	conn, next := c.conn, c.attached
 	c.pending[id] = ch
 	c.mu.Unlock()
 	forget := func() {
@@ -461,25 +491,28 @@ func (c *Client) call(ctx context.Context, action string, req map[string]any, ou
 	defer cancel()
 	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
 		forget()
-		return errorf("send %s: %v", action, err)
+		if ctx.Err() != nil {
+			return nil, errorf("send %s: %v", action, err)
+		}
+		return next, errorf("send %s: %v", action, err)
 	}
 	select {
 	case a := <-ch:
 		if a.status == 0 {
-			return errorf("%s: %s", action, a.msg)
+			return next, errorf("%s: %s", action, a.msg)
 		}
 		if a.status != http.StatusOK {
-			return &Error{StatusCode: a.status, Message: a.msg}
+			return nil, &Error{StatusCode: a.status, Message: a.msg}
 		}
 		if out != nil {
 			if err := json.Unmarshal(a.frame, out); err != nil {
-				return errorf("decode %s answer: %v", action, err)
+				return nil, errorf("decode %s answer: %v", action, err)
 			}
 		}
-		return nil
+		return nil, nil
 	case <-ctx.Done():
 		forget()
-		return errorf("%s: no answer: %v", action, ctx.Err())
+		return nil, errorf("%s: no answer: %v", action, ctx.Err())
 	}
 }
 
