@@ -353,9 +353,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // tooManyFailures tells whether sign-ins with keyID from addr are refused for now: that
-// address failed with that key too often, or the key failed too often from everywhere.
+// address failed with that key too often, or it failed with it at all while the key fails
+// too often from everywhere. An address that has not failed is never refused: strangers'
+// guesses do not lock out the key's owner at an address of their own.
 func (c *Console) tooManyFailures(addr, keyID string, now time.Time) bool {
-	return c.failures.count(pairName(addr, keyID), now) >= maxFailures || c.failures.count(keyName(keyID), now) >= maxKeyFailures
+	pair := c.failures.count(pairName(addr, keyID), now)
+	return pair >= maxFailures || pair > 0 && c.failures.count(keyName(keyID), now) >= maxKeyFailures
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {

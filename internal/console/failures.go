@@ -15,13 +15,14 @@ import (
 
 // Limits on failed sign-ins. A wrong guess counts against the address it came from
 // together with the key it named, and against that key; right credentials are refused
-// only when that pair, or that key from everywhere, failed too often lately, and never
-// from a browser that signed in with the key before (its device cookie).
+// only when that pair failed too often lately, or failed at all while the key fails too
+// often from everywhere (guesses spread over many addresses get one each), and never from
+// a browser that signed in with the key before (its device cookie).
 const (
 	// maxFailures is how often one address may fail for one key within failureWindow.
 	maxFailures = 5
 	// maxKeyFailures is how often a key may fail from all addresses within failureWindow
-	// before browsers that never signed in with it are refused too.
+	// before an address that failed with it once is refused.
 	maxKeyFailures = 20
 	failureWindow  = time.Minute
 	// maxFailureEntries bounds the failure table; the oldest entry goes first.

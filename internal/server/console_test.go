@@ -353,8 +353,9 @@ func guess(t *testing.T, srv *server.Server, id string, n int, xff func(i int) s
 
 // TestConsoleFailuresCostTheGuesser: a stranger's wrong guesses do not refuse the right
 // secret of another key from the same address (everyone behind one proxy), nor the right
-// secret from a browser that signed in with the key before; forged X-Forwarded-For is
-// ignored unless the peer is a trusted proxy, whose clients are then counted apart.
+// secret from a browser that signed in with the key before, nor from an address that never
+// failed while the key is guessed from everywhere; forged X-Forwarded-For is ignored unless
+// the peer is a trusted proxy, whose clients are then counted apart.
 func TestConsoleFailuresCostTheGuesser(t *testing.T) {
 	t.Run("shared address", func(t *testing.T) {
 		srv, _ := start(t, t.TempDir())
@@ -390,10 +391,13 @@ func TestConsoleFailuresCostTheGuesser(t *testing.T) {
 		owner := browser(t)
 		signInFrom(t, owner, srv, "198.51.100.9", testCreds.AccessKeyID, testCreds.SecretAccessKey)
 		guess(t, srv, testCreds.AccessKeyID, 20, func(i int) string { return fmt.Sprintf("203.0.113.%d", i+1) })
-		if res := signInFrom(t, browser(t), srv, "192.0.2.50", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusTooManyRequests {
-			t.Errorf("a new browser while the key is guessed from everywhere: %d, want 429", res.StatusCode)
+		if res := signInFrom(t, browser(t), srv, "192.0.2.50", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("a browser that never signed in, at an address that never failed, while the key is guessed from everywhere: %d, want 303", res.StatusCode)
 		}
-		if res := signInFrom(t, owner, srv, "192.0.2.50", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
+		if res := signInFrom(t, browser(t), srv, "203.0.113.3", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("the right secret from an address that guessed once while the key is guessed from everywhere: %d, want 429", res.StatusCode)
+		}
+		if res := signInFrom(t, owner, srv, "203.0.113.3", testCreds.AccessKeyID, testCreds.SecretAccessKey); res.StatusCode != http.StatusSeeOther {
 			t.Errorf("the browser that signed in with the key before: %d, want 303", res.StatusCode)
 		}
 	})
