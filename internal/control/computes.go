@@ -175,7 +175,7 @@ func (s *Service) ListCompute(ctx context.Context, in *gamelift.ListComputeInput
 		}
 		all = append(all, c.Model)
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -385,6 +385,10 @@ func (s *Service) event(ctx context.Context, fleetID, code, msg string) {
 	}
 	if err := s.store.FleetEvents().Create(ctx, id, fleetID, e); err != nil {
 		s.log.Error("record fleet event", "fleet", fleetID, "code", code, "error", err)
+		return
+	}
+	if s.eventTrims.record(fleetID) {
+		s.goBackground(func() { s.trimFleetEvents(s.ctx, fleetID) })
 	}
 }
 
@@ -610,7 +614,7 @@ func (s *Service) DescribeFleetEvents(ctx context.Context, in *gamelift.Describe
 		}
 		events = append(events, e)
 	}
-	items, token, err := pageSlice(events, in.Limit, in.NextToken)
+	items, token, err := pageSlice(events, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -382,7 +382,7 @@ var errAlreadyEnded = errors.New("game session already ended")
 
 // DescribeGameSessions lists game sessions by ID, fleet or alias, with filters.
 func (s *Service) DescribeGameSessions(ctx context.Context, in *gamelift.DescribeGameSessionsInput) (*gamelift.DescribeGameSessionsOutput, error) {
-	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +395,7 @@ func (s *Service) DescribeGameSessions(ctx context.Context, in *gamelift.Describ
 
 // DescribeGameSessionDetails is DescribeGameSessions with each session's protection policy.
 func (s *Service) DescribeGameSessionDetails(ctx context.Context, in *gamelift.DescribeGameSessionDetailsInput) (*gamelift.DescribeGameSessionDetailsOutput, error) {
-	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, in.Limit, in.NextToken)
+	sessions, token, err := s.findSessions(ctx, in.FleetId, in.GameSessionId, in.AliasId, in.Location, in.StatusFilter, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -75,7 +75,7 @@ func (s *Service) DescribeInstances(ctx context.Context, in *gamelift.DescribeIn
 	if in.InstanceId != nil && len(all) == 0 {
 		return nil, gamelift.NotFound("Instance %s not found in fleet %s", *in.InstanceId, id)
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

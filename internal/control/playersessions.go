@@ -155,7 +155,7 @@ func (s *Service) DescribePlayerSessions(ctx context.Context, in *gamelift.Descr
 	if err != nil {
 		return nil, err
 	}
-	items, token, err := pageSlice(found, in.Limit, in.NextToken)
+	items, token, err := pageSlice(found, pageLimit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}

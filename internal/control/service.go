@@ -133,6 +133,7 @@ type Service struct {
 
 	eventsMu     sync.Mutex
 	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
+	eventTrims   eventTrims              // keeps each fleet's events bounded
 
 	// background work (fleet provisioning) runs under ctx and is waited for by Close.
 	ctx    context.Context

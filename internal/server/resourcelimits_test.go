@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -150,4 +151,41 @@ func TestScalingPoliciesAreCapped(t *testing.T) {
 	must(api.PutScalingPolicy(ctx, targetBased(id, "p-0", 30)))(t) // replaces
 	must(api.DeleteScalingPolicy(ctx, &gl.DeleteScalingPolicyInput{FleetId: id, Name: aws.String("p-1")}))(t)
 	must(api.PutScalingPolicy(ctx, targetBased(id, "p-50", 20)))(t)
+}
+
+// Calls listing what one fleet holds (its computes, its events) answer a page of 100 too
+// when they give no Limit.
+func TestFleetChildListsArePaged(t *testing.T) {
+	ctx := context.Background()
+	srv, api := start(t, t.TempDir())
+	must(api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-page-1")}))(t)
+	f := must(api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("f"), ComputeType: types.ComputeTypeAnywhere,
+		Locations: []types.LocationConfiguration{{Location: aws.String("custom-page-1")}}}))(t).FleetAttributes
+	for i := range control.DefaultPageSize + 1 {
+		must(api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: f.FleetId, ComputeName: aws.String(fmt.Sprint("host-", i)),
+			IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-page-1")}))(t)
+	}
+	computes := must(api.ListCompute(ctx, &gl.ListComputeInput{FleetId: f.FleetId}))(t)
+	if len(computes.ComputeList) != control.DefaultPageSize || computes.NextToken == nil {
+		t.Errorf("ListCompute without Limit: %d computes, NextToken %v; want a page of %d and a token", len(computes.ComputeList), computes.NextToken, control.DefaultPageSize)
+	}
+
+	// A managed fleet asked for more hosts than it has says so in an event, every time.
+	build := uploadBuild(t, srv, api, map[string][]byte{"server": must(os.ReadFile(gameServerBinary(t)))(t)})
+	managed := buildFleet(t, api, build, "/local/game/server")
+	waitFleetActive(t, api, managed)
+	for range control.DefaultPageSize + 1 {
+		must(api.UpdateFleetCapacity(ctx, &gl.UpdateFleetCapacityInput{FleetId: managed, MaxSize: aws.Int32(2), DesiredInstances: aws.Int32(2)}))(t)
+	}
+	events := must(api.DescribeFleetEvents(ctx, &gl.DescribeFleetEventsInput{FleetId: managed}))(t)
+	if len(events.Events) != control.DefaultPageSize || events.NextToken == nil {
+		t.Errorf("DescribeFleetEvents without Limit: %d events, NextToken %v; want a page of %d and a token", len(events.Events), events.NextToken, control.DefaultPageSize)
+	}
+	all := 0
+	for p := gl.NewDescribeFleetEventsPaginator(api, &gl.DescribeFleetEventsInput{FleetId: managed}); p.HasMorePages(); {
+		all += len(must(p.NextPage(ctx))(t).Events)
+	}
+	if all <= control.DefaultPageSize {
+		t.Errorf("the paginator read %d events, want more than a page", all)
+	}
 }
