@@ -119,6 +119,9 @@ func runQuickstart(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return false, err
 		}
+		if len(d.FleetAttributes) == 0 {
+			return false, fmt.Errorf("fleet %s is gone", fleetID)
+		}
 		if s := string(d.FleetAttributes[0].Status); s != status {
 			status = s
 			step("Fleet %s is %s", fleetID, status)

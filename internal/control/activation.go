@@ -173,7 +173,7 @@ func (s *Service) settleInStore(ctx context.Context, k fleetLocationKey, status 
 		s.event(ctx, k.fleet, eventFleetStatePrefix+status, "Fleet "+k.fleet+" changed status to "+status)
 		return
 	}
-	s.event(ctx, k.fleet, eventFleetStatePrefix+status, fmt.Sprintf("Location %s of fleet %s changed status to %s", k.location, k.fleet, status))
+	s.event(ctx, k.fleet, eventLocationStatePrefix+status, fmt.Sprintf("Location %s of fleet %s changed status to %s", k.location, k.fleet, status))
 }
 
 var errSettled = fmt.Errorf("fleet location is no longer activating")

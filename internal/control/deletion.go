@@ -32,7 +32,7 @@ const (
 // processes and hosts are gone.
 func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput) (*gamelift.DeleteFleetOutput, error) {
 	id := idOf(in.FleetId)
-	_, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
+	f, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 		switch st := gamelift.Value(f.Attributes.Status); st {
 		case FleetTerminated:
 			return store.ErrNotFound
@@ -48,7 +48,12 @@ func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput
 	if err != nil {
 		return nil, notFound(err, "Fleet %s not found", id)
 	}
-	s.event(ctx, id, eventFleetStatePrefix+FleetDeleting, "Fleet "+id+" changed status to DELETING")
+	// GameLift's event codes have no FLEET_STATE_DELETING: the deletion's start is a
+	// generic event, each location's is LOCATION_STATE_DELETING, its end FLEET_DELETED.
+	s.event(ctx, id, eventGeneric, "Fleet "+id+" changed status to DELETING")
+	for _, l := range f.Locations {
+		s.event(ctx, id, eventLocationStatePrefix+locationStatusDeleting, fmt.Sprintf("Location %s of fleet %s changed status to DELETING", l.Name, id))
+	}
 	s.finishDeletion(id, nil)
 	return &gamelift.DeleteFleetOutput{}, nil
 }
@@ -81,7 +86,7 @@ func (s *Service) DeleteFleetLocations(ctx context.Context, in *gamelift.DeleteF
 	id := gamelift.Value(f.Attributes.FleetId)
 	names := locationNames(removed)
 	for _, name := range names {
-		s.event(ctx, id, eventFleetStatePrefix+FleetDeleting, fmt.Sprintf("Location %s of fleet %s changed status to DELETING", name, id))
+		s.event(ctx, id, eventLocationStatePrefix+locationStatusDeleting, fmt.Sprintf("Location %s of fleet %s changed status to DELETING", name, id))
 	}
 	s.finishDeletion(id, names)
 	return &gamelift.DeleteFleetLocationsOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn, LocationStates: locationStates(removed)}, nil
@@ -114,7 +119,14 @@ func (s *Service) finishDeletion(fleetID string, locations []string) {
 			return // resumed at the next start
 		}
 		now := gamelift.At(s.now())
+		var deleted []string
 		_, err := s.fleets.Update(ctx, fleetID, func(f *store.Fleet) error {
+			deleted = nil
+			for _, l := range f.Locations {
+				if in(l.Name) {
+					deleted = append(deleted, l.Name)
+				}
+			}
 			if locations != nil {
 				f.Locations = slices.DeleteFunc(f.Locations, func(l store.FleetLocation) bool { return in(l.Name) })
 				return nil
@@ -128,6 +140,9 @@ func (s *Service) finishDeletion(fleetID string, locations []string) {
 		if err != nil {
 			s.log.Error("delete fleet", "fleet", fleetID, "error", err)
 			return
+		}
+		for _, name := range deleted {
+			s.event(ctx, fleetID, eventLocationStatePrefix+"DELETED", fmt.Sprintf("Location %s of fleet %s is deleted", name, fleetID))
 		}
 		if locations == nil {
 			s.event(ctx, fleetID, eventFleetDeleted, "Fleet "+fleetID+" deleted")

@@ -42,6 +42,8 @@ const (
 	locationStatusDeleting   = "DELETING"
 	eventFleetCreated        = "FLEET_CREATED"
 	eventFleetStatePrefix    = "FLEET_STATE_"
+	eventLocationStatePrefix = "LOCATION_STATE_"
+	eventGeneric             = "GENERIC_EVENT"
 	eventFleetDeleted        = "FLEET_DELETED"
 )
 
@@ -320,7 +322,7 @@ func (s *Service) provision(id string) {
 func (s *Service) activateLocations(ctx context.Context, f store.Fleet, remote []store.FleetLocation) {
 	id := gamelift.Value(f.Attributes.FleetId)
 	for _, l := range remote {
-		s.event(ctx, id, eventFleetStatePrefix+FleetActivating, fmt.Sprintf(
+		s.event(ctx, id, eventLocationStatePrefix+FleetActivating, fmt.Sprintf(
 			"Location %s of fleet %s changed status to ACTIVATING: it waits for a host that serves it (hoist agent --fleet-id %s --location %s, or hoist server --local-locations %s)",
 			l.Name, id, id, l.Name, l.Name))
 	}
@@ -405,19 +407,25 @@ func (s *Service) DescribeFleetAttributes(ctx context.Context, in *gamelift.Desc
 	return out, nil
 }
 
-// fleetsFor returns the fleets named (IDs or ARNs; a missing one is NotFoundException),
-// or, when none are named, a page of all fleets.
+// fleetsFor returns the fleets named (IDs or ARNs), or, when none are named, a page of
+// all fleets. A fleet named that does not exist is left out, as GameLift's describe calls
+// do ("returned for each fleet requested, unless the fleet identifier is not found"), so
+// a dashboard polling a fixed list goes on working when one of them is deleted. Limit and
+// NextToken apply only to all fleets: with a list, GameLift ignores them.
 func (s *Service) fleetsFor(ctx context.Context, ids []string, limit *int32, token *string) ([]store.Fleet, *string, error) {
 	if len(ids) > 0 {
 		var fleets []store.Fleet
 		for _, id := range ids {
 			f, err := s.getFleet(ctx, &id)
+			if gamelift.IsCode(err, "NotFoundException") {
+				continue
+			}
 			if err != nil {
 				return nil, nil, err
 			}
 			fleets = append(fleets, f)
 		}
-		return pageSlice(fleets, limit, token)
+		return fleets, nil, nil
 	}
 	page, err := s.fleets.List(ctx, query("", pageLimit(limit), token))
 	if err != nil {

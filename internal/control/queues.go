@@ -154,12 +154,16 @@ func (s *Service) getQueue(ctx context.Context, nameOrARN *string) (store.Queue,
 	return q, nil
 }
 
-// DescribeGameSessionQueues lists queues, or those named (by name or ARN).
+// DescribeGameSessionQueues lists queues, or those named (by name or ARN) that exist: as
+// in GameLift, a name not found is left out.
 func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.DescribeGameSessionQueuesInput) (*gamelift.DescribeGameSessionQueuesOutput, error) {
 	out := &gamelift.DescribeGameSessionQueuesOutput{GameSessionQueues: []gamelift.GameSessionQueue{}}
 	if len(in.Names) > 0 {
 		for _, n := range in.Names {
 			q, err := s.getQueue(ctx, &n)
+			if gamelift.IsCode(err, "NotFoundException") {
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}

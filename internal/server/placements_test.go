@@ -141,8 +141,9 @@ func TestQueueCRUD(t *testing.T) {
 		t.Errorf("describe: all %d, named %+v", len(all), named)
 	}
 	must(q.api.DeleteGameSessionQueue(ctx, &gl.DeleteGameSessionQueueInput{Name: aws.String("second")}))(t)
-	_, err = q.api.DescribeGameSessionQueues(ctx, &gl.DescribeGameSessionQueuesInput{Names: []string{"second"}})
-	apiError(t, err, "NotFoundException")
+	if gone := must(q.api.DescribeGameSessionQueues(ctx, &gl.DescribeGameSessionQueuesInput{Names: []string{"second"}}))(t).GameSessionQueues; len(gone) != 0 {
+		t.Errorf("the deleted queue is still described: %+v", gone)
+	}
 	_, err = q.api.StartGameSessionPlacement(ctx, &gl.StartGameSessionPlacementInput{PlacementId: aws.String("p"), GameSessionQueueName: aws.String("second"), MaximumPlayerSessionCount: aws.Int32(2)})
 	apiError(t, err, "NotFoundException")
 }

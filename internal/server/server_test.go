@@ -405,7 +405,7 @@ func TestBadRequestsGetGameLiftErrors(t *testing.T) {
 			return err
 		}, "InvalidRequestException", "regular expression"},
 		{"unknown fleet", func() error {
-			_, err := c.DescribeFleetAttributes(ctx, &gl.DescribeFleetAttributesInput{FleetIds: []string{"fleet-00000000-0000-0000-0000-000000000000"}})
+			_, err := c.DescribeFleetPortSettings(ctx, &gl.DescribeFleetPortSettingsInput{FleetId: aws.String("fleet-00000000-0000-0000-0000-000000000000")})
 			return err
 		}, "NotFoundException", "fleet-00000000"},
 		{"malformed fleet ID", func() error {
