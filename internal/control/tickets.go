@@ -195,24 +195,30 @@ func (s *Service) AcceptMatch(ctx context.Context, in *gamelift.AcceptMatchInput
 			if accept && !slices.Contains(t.Accepted, p) {
 				t.Accepted = append(t.Accepted, p)
 			}
+			if !accept && !slices.Contains(t.Rejected, p) {
+				t.Accepted = slices.DeleteFunc(t.Accepted, func(a string) bool { return a == p })
+				t.Rejected = append(t.Rejected, p)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, notFound(err, "Ticket %s not found", id)
 	}
-	s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatch", t.MatchID, []store.Ticket{t}, nil)
+	// The events show the whole proposed match, so a backend can count its acceptances
+	// from them, as from GameLift's.
+	tickets, err := s.ticketsOf(ctx, t.MatchTickets)
+	if err != nil {
+		return nil, err
+	}
+	s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatch", t.MatchID, tickets, nil)
 	if !accept {
+		s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatchCompleted", t.MatchID, tickets, map[string]any{"acceptance": "Rejected"})
 		if err := s.endTickets(ctx, []string{id}, TicketCancelled, "A player rejected the proposed match", "MatchmakingCancelled"); err != nil {
 			return nil, err
 		}
 		others := slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id })
-		s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatchCompleted", t.MatchID, []store.Ticket{t}, map[string]any{"acceptance": "Rejected"})
 		return &gamelift.AcceptMatchOutput{}, s.research(ctx, others)
-	}
-	tickets, err := s.ticketsOf(ctx, t.MatchTickets)
-	if err != nil {
-		return nil, err
 	}
 	for _, o := range tickets {
 		if len(o.Accepted) < len(o.Model.Players) {
@@ -389,7 +395,7 @@ func (s *Service) matchTickets(ctx context.Context, c store.MatchConfig, tickets
 		for i := range members {
 			members[i], err = s.store.Tickets().Update(ctx, gamelift.Value(members[i].Model.TicketId), func(t *store.Ticket) error {
 				t.Model.Status, t.MatchID, t.MatchTickets, t.MatchmakerData = gamelift.String(status), matchID, m.TicketIDs, data
-				t.Accepted, t.AcceptBy = nil, acceptBy
+				t.Accepted, t.Rejected, t.AcceptBy = nil, nil, acceptBy
 				for j := range t.Model.Players {
 					t.Model.Players[j].Team = teamOf(m, gamelift.Value(t.Model.Players[j].PlayerId))
 				}
@@ -643,7 +649,7 @@ func (s *Service) research(ctx context.Context, ticketIDs []string) error {
 			if gamelift.Value(t.Model.Status) != TicketRequiresAcceptance {
 				return errTicketEnded
 			}
-			t.Model.Status, t.MatchID, t.MatchTickets, t.Accepted, t.MatchmakerData = gamelift.String(TicketSearching), "", nil, nil, ""
+			t.Model.Status, t.MatchID, t.MatchTickets, t.Accepted, t.Rejected, t.MatchmakerData = gamelift.String(TicketSearching), "", nil, nil, nil, ""
 			for j := range t.Model.Players {
 				t.Model.Players[j].Team = nil
 			}
@@ -678,12 +684,13 @@ func (s *Service) acceptanceTimedOut(ctx context.Context, tickets []store.Ticket
 }
 
 // matchEvent sends a FlexMatch event (GameLift's "GameLift Matchmaking Event") for the
-// tickets given.
+// tickets given. Its gameSessionInfo lists their players, unless extra gives one.
 func (s *Service) matchEvent(ctx context.Context, configArn *string, kind, matchID string, tickets []store.Ticket, extra map[string]any) {
 	if s.events == nil {
 		return
 	}
 	var ts []map[string]any
+	all := []map[string]any{}
 	for _, t := range tickets {
 		var players []map[string]any
 		for _, p := range t.Model.Players {
@@ -691,15 +698,20 @@ func (s *Service) matchEvent(ctx context.Context, configArn *string, kind, match
 			if p.Team != nil {
 				pl["team"] = *p.Team
 			}
+			// A player who has not called AcceptMatch has no "accepted", as in GameLift.
 			if slices.Contains(t.Accepted, gamelift.Value(p.PlayerId)) {
 				pl["accepted"] = true
+			} else if slices.Contains(t.Rejected, gamelift.Value(p.PlayerId)) {
+				pl["accepted"] = false
 			}
 			players = append(players, pl)
+			all = append(all, pl)
 		}
 		ts = append(ts, map[string]any{"ticketId": gamelift.Value(t.Model.TicketId),
 			"startTime": t.Model.StartTime.UTC().Format("2006-01-02T15:04:05.000Z"), "players": players})
 	}
-	detail := map[string]any{"type": kind, "tickets": ts, "estimatedWaitMillis": "NOT_AVAILABLE"}
+	detail := map[string]any{"type": kind, "tickets": ts, "estimatedWaitMillis": "NOT_AVAILABLE",
+		"gameSessionInfo": map[string]any{"players": all}}
 	if matchID != "" {
 		detail["matchId"] = matchID
 	}
