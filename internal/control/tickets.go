@@ -29,6 +29,13 @@ const (
 	TicketTimedOut           = "TIMED_OUT"
 )
 
+// TicketReasonAcceptanceFailed is the StatusReason of a ticket back in SEARCHING because
+// the proposed match it was in failed acceptance: another player rejected it or did not
+// accept in time, or another ticket of it was stopped. GameLift's MatchmakingTicket
+// reference names this case but not its code, so the code is Hoist's. It goes when the
+// ticket's status changes again.
+const TicketReasonAcceptanceFailed = "ACCEPTANCE_FAILED"
+
 const (
 	// maxTicketPlayers bounds the players of one ticket (a party).
 	maxTicketPlayers = 200
@@ -168,7 +175,8 @@ func (s *Service) StopMatchmaking(ctx context.Context, in *gamelift.StopMatchmak
 		if err := s.endTickets(ctx, []string{id}, TicketCancelled, "Cancelled by StopMatchmaking", "MatchmakingCancelled"); err != nil {
 			return nil, err
 		}
-		return &gamelift.StopMatchmakingOutput{}, s.research(ctx, slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id }))
+		others := slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id })
+		return &gamelift.StopMatchmakingOutput{}, s.research(ctx, others, "Another ticket of the proposed match was stopped; searching again")
 	default:
 		return nil, gamelift.InvalidRequest("Ticket %s is %s and cannot be stopped", id, st)
 	}
@@ -218,7 +226,7 @@ func (s *Service) AcceptMatch(ctx context.Context, in *gamelift.AcceptMatchInput
 			return nil, err
 		}
 		others := slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id })
-		return &gamelift.AcceptMatchOutput{}, s.research(ctx, others)
+		return &gamelift.AcceptMatchOutput{}, s.research(ctx, others, "Another player rejected the proposed match; searching again")
 	}
 	for _, o := range tickets {
 		if len(o.Accepted) < len(o.Model.Players) {
@@ -396,6 +404,7 @@ func (s *Service) matchTickets(ctx context.Context, c store.MatchConfig, tickets
 			members[i], err = s.store.Tickets().Update(ctx, gamelift.Value(members[i].Model.TicketId), func(t *store.Ticket) error {
 				t.Model.Status, t.MatchID, t.MatchTickets, t.MatchmakerData = gamelift.String(status), matchID, m.TicketIDs, data
 				t.Accepted, t.Rejected, t.AcceptBy = nil, nil, acceptBy
+				t.Model.StatusReason, t.Model.StatusMessage = nil, nil // a failed acceptance's, if any
 				for j := range t.Model.Players {
 					t.Model.Players[j].Team = teamOf(m, gamelift.Value(t.Model.Players[j].PlayerId))
 				}
@@ -602,7 +611,7 @@ func (s *Service) matchPlaced(ctx context.Context, pl store.Placement) {
 // setStatus moves a live ticket to another live status.
 func (s *Service) setStatus(ctx context.Context, t store.Ticket, status, reason string) error {
 	_, err := s.store.Tickets().Update(ctx, gamelift.Value(t.Model.TicketId), func(t *store.Ticket) error {
-		t.Model.Status, t.Model.StatusReason = gamelift.String(status), nonEmpty(reason)
+		t.Model.Status, t.Model.StatusReason, t.Model.StatusMessage = gamelift.String(status), nonEmpty(reason), nil
 		return nil
 	})
 	if err != nil {
@@ -620,6 +629,7 @@ func (s *Service) endTickets(ctx context.Context, ticketIDs []string, status, me
 				return errTicketEnded
 			}
 			t.Model.Status, t.Model.EndTime, t.Model.StatusMessage = gamelift.String(status), gamelift.At(s.now()), nonEmpty(message)
+			t.Model.StatusReason = nil // it explained the status the ticket leaves
 			return nil
 		})
 		if errors.Is(err, errTicketEnded) || errors.Is(err, store.ErrNotFound) {
@@ -642,22 +652,33 @@ func (s *Service) endTickets(ctx context.Context, ticketIDs []string, status, me
 
 var errTicketEnded = errors.New("ticket ended")
 
-// research sends the tickets of a failed proposed match back to searching.
-func (s *Service) research(ctx context.Context, ticketIDs []string) error {
+// research sends the tickets of a failed proposed match back to searching, saying why in
+// their StatusReason and StatusMessage, each with a MatchmakingSearching event, as GameLift
+// sends for "requests that were part of a proposed match that failed".
+func (s *Service) research(ctx context.Context, ticketIDs []string, message string) error {
+	var back []store.Ticket
 	for _, id := range ticketIDs {
-		_, err := s.store.Tickets().Update(ctx, id, func(t *store.Ticket) error {
+		t, err := s.store.Tickets().Update(ctx, id, func(t *store.Ticket) error {
 			if gamelift.Value(t.Model.Status) != TicketRequiresAcceptance {
 				return errTicketEnded
 			}
 			t.Model.Status, t.MatchID, t.MatchTickets, t.Accepted, t.Rejected, t.MatchmakerData = gamelift.String(TicketSearching), "", nil, nil, nil, ""
+			t.Model.StatusReason, t.Model.StatusMessage = gamelift.String(TicketReasonAcceptanceFailed), gamelift.String(message)
 			for j := range t.Model.Players {
 				t.Model.Players[j].Team = nil
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, errTicketEnded) && !errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errTicketEnded) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("return ticket %s to searching: %w", id, err)
 		}
+		back = append(back, t)
+	}
+	for _, t := range back {
+		s.matchEvent(ctx, t.Model.ConfigurationArn, "MatchmakingSearching", "", []store.Ticket{t}, nil)
 	}
 	s.matcher.wake()
 	return nil
@@ -680,7 +701,7 @@ func (s *Service) acceptanceTimedOut(ctx context.Context, tickets []store.Ticket
 	if err := s.endTickets(ctx, cancel, TicketCancelled, "Not all players accepted the proposed match in time", "MatchmakingCancelled"); err != nil {
 		return err
 	}
-	return s.research(ctx, back)
+	return s.research(ctx, back, "Not every player accepted the proposed match in time; searching again")
 }
 
 // matchEvent sends a FlexMatch event (GameLift's "GameLift Matchmaking Event") for the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
@@ -213,4 +214,73 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// A ticket sent back to SEARCHING because its proposed match failed acceptance (another
+// player rejected it, or did not answer in time) says so in its StatusReason and
+// StatusMessage, and gets a new MatchmakingSearching event (GameLift's MatchmakingTicket
+// reference and FlexMatch events reference name this case). The reason is gone once the
+// ticket is in another match.
+func TestMatchmakingSearchingAgainAfterFailedAcceptance(t *testing.T) {
+	ctx := context.Background()
+	events := newFlexMatchEvents(t)
+	q := startAcceptanceConfig(t, events)
+	start := func(id string, skill float64) {
+		t.Helper()
+		must(q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{TicketId: aws.String(id), ConfigurationName: aws.String("casual"),
+			Players: []types.Player{skilled("p-"+id, skill)}}))(t)
+	}
+	accept := func(id string, how types.AcceptanceType) {
+		t.Helper()
+		must(q.api.AcceptMatch(ctx, &gl.AcceptMatchInput{TicketId: aws.String(id), PlayerIds: []string{"p-" + id}, AcceptanceType: how}))(t)
+	}
+	searchingAgain := func(id string, searchEvents int) {
+		t.Helper()
+		tk := q.waitTicket(t, id, types.MatchmakingConfigurationStatusSearching)
+		if aws.ToString(tk.StatusReason) != "ACCEPTANCE_FAILED" || aws.ToString(tk.StatusMessage) == "" {
+			t.Errorf("ticket %s back in SEARCHING has StatusReason %q, StatusMessage %q; want ACCEPTANCE_FAILED and a message",
+				id, aws.ToString(tk.StatusReason), aws.ToString(tk.StatusMessage))
+		}
+		eventually(t, "ticket "+id+" has its MatchmakingSearching event", func() bool {
+			return events.count("MatchmakingSearching", id) >= searchEvents
+		})
+	}
+
+	for i, id := range []string{"a", "b", "c", "d"} {
+		start(id, float64(20+i))
+	}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		q.waitTicket(t, id, types.MatchmakingConfigurationStatusRequiresAcceptance)
+	}
+	if tk := q.ticket(t, "a"); tk.StatusReason != nil {
+		t.Errorf("a ticket new to a match has StatusReason %q", aws.ToString(tk.StatusReason))
+	}
+
+	// A, B and C accept, D rejects: A, B and C search again, each with a second MatchmakingSearching event.
+	for _, id := range []string{"a", "b", "c"} {
+		accept(id, types.AcceptanceTypeAccept)
+	}
+	accept("d", types.AcceptanceTypeReject)
+	q.waitTicket(t, "d", types.MatchmakingConfigurationStatusCancelled)
+	for _, id := range []string{"a", "b", "c"} {
+		searchingAgain(id, 2)
+	}
+
+	// E makes a new match: in it, the tickets' reason is gone.
+	start("e", 21)
+	for _, id := range []string{"a", "b", "c", "e"} {
+		if tk := q.waitTicket(t, id, types.MatchmakingConfigurationStatusRequiresAcceptance); tk.StatusReason != nil || tk.StatusMessage != nil {
+			t.Errorf("ticket %s in a new proposed match keeps StatusReason %q, StatusMessage %q", id, aws.ToString(tk.StatusReason), aws.ToString(tk.StatusMessage))
+		}
+	}
+
+	// A and B accept, C and E let the acceptance time out: A and B search again.
+	accept("a", types.AcceptanceTypeAccept)
+	accept("b", types.AcceptanceTypeAccept)
+	q.clock.Advance(31 * time.Second)
+	q.waitTicket(t, "c", types.MatchmakingConfigurationStatusCancelled)
+	q.waitTicket(t, "e", types.MatchmakingConfigurationStatusCancelled)
+	for _, id := range []string{"a", "b"} {
+		searchingAgain(id, 3)
+	}
 }
