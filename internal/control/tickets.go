@@ -29,6 +29,13 @@ const (
 	TicketTimedOut           = "TIMED_OUT"
 )
 
+// TicketReasonAcceptanceFailed is the StatusReason of a ticket back in SEARCHING because
+// the proposed match it was in failed acceptance: another player rejected it or did not
+// accept in time, or another ticket of it was stopped. GameLift's MatchmakingTicket
+// reference names this case but not its code, so the code is Hoist's. It goes when the
+// ticket's status changes again.
+const TicketReasonAcceptanceFailed = "ACCEPTANCE_FAILED"
+
 const (
 	// maxTicketPlayers bounds the players of one ticket (a party).
 	maxTicketPlayers = 200
@@ -168,7 +175,8 @@ func (s *Service) StopMatchmaking(ctx context.Context, in *gamelift.StopMatchmak
 		if err := s.endTickets(ctx, []string{id}, TicketCancelled, "Cancelled by StopMatchmaking", "MatchmakingCancelled"); err != nil {
 			return nil, err
 		}
-		return &gamelift.StopMatchmakingOutput{}, s.research(ctx, slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id }))
+		others := slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id })
+		return &gamelift.StopMatchmakingOutput{}, s.research(ctx, others, "Another ticket of the proposed match was stopped; searching again")
 	default:
 		return nil, gamelift.InvalidRequest("Ticket %s is %s and cannot be stopped", id, st)
 	}
@@ -195,24 +203,30 @@ func (s *Service) AcceptMatch(ctx context.Context, in *gamelift.AcceptMatchInput
 			if accept && !slices.Contains(t.Accepted, p) {
 				t.Accepted = append(t.Accepted, p)
 			}
+			if !accept && !slices.Contains(t.Rejected, p) {
+				t.Accepted = slices.DeleteFunc(t.Accepted, func(a string) bool { return a == p })
+				t.Rejected = append(t.Rejected, p)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, notFound(err, "Ticket %s not found", id)
 	}
-	s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatch", t.MatchID, []store.Ticket{t}, nil)
+	// The events show the whole proposed match, so a backend can count its acceptances
+	// from them, as from GameLift's.
+	tickets, err := s.ticketsOf(ctx, t.MatchTickets)
+	if err != nil {
+		return nil, err
+	}
+	s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatch", t.MatchID, tickets, nil)
 	if !accept {
+		s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatchCompleted", t.MatchID, tickets, map[string]any{"acceptance": "Rejected"})
 		if err := s.endTickets(ctx, []string{id}, TicketCancelled, "A player rejected the proposed match", "MatchmakingCancelled"); err != nil {
 			return nil, err
 		}
 		others := slices.DeleteFunc(slices.Clone(t.MatchTickets), func(o string) bool { return o == id })
-		s.matchEvent(ctx, t.Model.ConfigurationArn, "AcceptMatchCompleted", t.MatchID, []store.Ticket{t}, map[string]any{"acceptance": "Rejected"})
-		return &gamelift.AcceptMatchOutput{}, s.research(ctx, others)
-	}
-	tickets, err := s.ticketsOf(ctx, t.MatchTickets)
-	if err != nil {
-		return nil, err
+		return &gamelift.AcceptMatchOutput{}, s.research(ctx, others, "Another player rejected the proposed match; searching again")
 	}
 	for _, o := range tickets {
 		if len(o.Accepted) < len(o.Model.Players) {
@@ -389,7 +403,8 @@ func (s *Service) matchTickets(ctx context.Context, c store.MatchConfig, tickets
 		for i := range members {
 			members[i], err = s.store.Tickets().Update(ctx, gamelift.Value(members[i].Model.TicketId), func(t *store.Ticket) error {
 				t.Model.Status, t.MatchID, t.MatchTickets, t.MatchmakerData = gamelift.String(status), matchID, m.TicketIDs, data
-				t.Accepted, t.AcceptBy = nil, acceptBy
+				t.Accepted, t.Rejected, t.AcceptBy = nil, nil, acceptBy
+				t.Model.StatusReason, t.Model.StatusMessage = nil, nil // a failed acceptance's, if any
 				for j := range t.Model.Players {
 					t.Model.Players[j].Team = teamOf(m, gamelift.Value(t.Model.Players[j].PlayerId))
 				}
@@ -596,7 +611,7 @@ func (s *Service) matchPlaced(ctx context.Context, pl store.Placement) {
 // setStatus moves a live ticket to another live status.
 func (s *Service) setStatus(ctx context.Context, t store.Ticket, status, reason string) error {
 	_, err := s.store.Tickets().Update(ctx, gamelift.Value(t.Model.TicketId), func(t *store.Ticket) error {
-		t.Model.Status, t.Model.StatusReason = gamelift.String(status), nonEmpty(reason)
+		t.Model.Status, t.Model.StatusReason, t.Model.StatusMessage = gamelift.String(status), nonEmpty(reason), nil
 		return nil
 	})
 	if err != nil {
@@ -614,6 +629,7 @@ func (s *Service) endTickets(ctx context.Context, ticketIDs []string, status, me
 				return errTicketEnded
 			}
 			t.Model.Status, t.Model.EndTime, t.Model.StatusMessage = gamelift.String(status), gamelift.At(s.now()), nonEmpty(message)
+			t.Model.StatusReason = nil // it explained the status the ticket leaves
 			return nil
 		})
 		if errors.Is(err, errTicketEnded) || errors.Is(err, store.ErrNotFound) {
@@ -636,22 +652,33 @@ func (s *Service) endTickets(ctx context.Context, ticketIDs []string, status, me
 
 var errTicketEnded = errors.New("ticket ended")
 
-// research sends the tickets of a failed proposed match back to searching.
-func (s *Service) research(ctx context.Context, ticketIDs []string) error {
+// research sends the tickets of a failed proposed match back to searching, saying why in
+// their StatusReason and StatusMessage, each with a MatchmakingSearching event, as GameLift
+// sends for "requests that were part of a proposed match that failed".
+func (s *Service) research(ctx context.Context, ticketIDs []string, message string) error {
+	var back []store.Ticket
 	for _, id := range ticketIDs {
-		_, err := s.store.Tickets().Update(ctx, id, func(t *store.Ticket) error {
+		t, err := s.store.Tickets().Update(ctx, id, func(t *store.Ticket) error {
 			if gamelift.Value(t.Model.Status) != TicketRequiresAcceptance {
 				return errTicketEnded
 			}
-			t.Model.Status, t.MatchID, t.MatchTickets, t.Accepted, t.MatchmakerData = gamelift.String(TicketSearching), "", nil, nil, ""
+			t.Model.Status, t.MatchID, t.MatchTickets, t.Accepted, t.Rejected, t.MatchmakerData = gamelift.String(TicketSearching), "", nil, nil, nil, ""
+			t.Model.StatusReason, t.Model.StatusMessage = gamelift.String(TicketReasonAcceptanceFailed), gamelift.String(message)
 			for j := range t.Model.Players {
 				t.Model.Players[j].Team = nil
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, errTicketEnded) && !errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, errTicketEnded) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("return ticket %s to searching: %w", id, err)
 		}
+		back = append(back, t)
+	}
+	for _, t := range back {
+		s.matchEvent(ctx, t.Model.ConfigurationArn, "MatchmakingSearching", "", []store.Ticket{t}, nil)
 	}
 	s.matcher.wake()
 	return nil
@@ -674,16 +701,17 @@ func (s *Service) acceptanceTimedOut(ctx context.Context, tickets []store.Ticket
 	if err := s.endTickets(ctx, cancel, TicketCancelled, "Not all players accepted the proposed match in time", "MatchmakingCancelled"); err != nil {
 		return err
 	}
-	return s.research(ctx, back)
+	return s.research(ctx, back, "Not every player accepted the proposed match in time; searching again")
 }
 
 // matchEvent sends a FlexMatch event (GameLift's "GameLift Matchmaking Event") for the
-// tickets given.
+// tickets given. Its gameSessionInfo lists their players, unless extra gives one.
 func (s *Service) matchEvent(ctx context.Context, configArn *string, kind, matchID string, tickets []store.Ticket, extra map[string]any) {
 	if s.events == nil {
 		return
 	}
 	var ts []map[string]any
+	all := []map[string]any{}
 	for _, t := range tickets {
 		var players []map[string]any
 		for _, p := range t.Model.Players {
@@ -691,15 +719,20 @@ func (s *Service) matchEvent(ctx context.Context, configArn *string, kind, match
 			if p.Team != nil {
 				pl["team"] = *p.Team
 			}
+			// A player who has not called AcceptMatch has no "accepted", as in GameLift.
 			if slices.Contains(t.Accepted, gamelift.Value(p.PlayerId)) {
 				pl["accepted"] = true
+			} else if slices.Contains(t.Rejected, gamelift.Value(p.PlayerId)) {
+				pl["accepted"] = false
 			}
 			players = append(players, pl)
+			all = append(all, pl)
 		}
 		ts = append(ts, map[string]any{"ticketId": gamelift.Value(t.Model.TicketId),
 			"startTime": t.Model.StartTime.UTC().Format("2006-01-02T15:04:05.000Z"), "players": players})
 	}
-	detail := map[string]any{"type": kind, "tickets": ts, "estimatedWaitMillis": "NOT_AVAILABLE"}
+	detail := map[string]any{"type": kind, "tickets": ts, "estimatedWaitMillis": "NOT_AVAILABLE",
+		"gameSessionInfo": map[string]any{"players": all}}
 	if matchID != "" {
 		detail["matchId"] = matchID
 	}

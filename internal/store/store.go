@@ -298,6 +298,9 @@ type Ticket struct {
 	MatchTickets []string `json:",omitempty"`
 	// Accepted holds the players of the ticket who accepted the proposed match.
 	Accepted []string `json:",omitempty"`
+	// Rejected holds the players of the ticket who rejected the proposed match, so events tell
+	// them from those who have not answered.
+	Rejected []string `json:",omitempty"`
 	// AcceptBy is when a proposed match's acceptance times out.
 	AcceptBy time.Time `json:",omitzero"`
 	// MatchmakerData is the match's, as the game server gets it.
