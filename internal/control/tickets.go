@@ -602,9 +602,26 @@ func (s *Service) matchPlaced(ctx context.Context, pl store.Placement) {
 		done = append(done, t)
 	}
 	if len(done) > 0 {
+		// The event names its players as GameLift's does: playerId, playerSessionId, team.
+		teams := map[string]string{}
+		for _, t := range done {
+			for _, p := range t.Model.Players {
+				if p.Team != nil {
+					teams[gamelift.Value(p.PlayerId)] = *p.Team
+				}
+			}
+		}
+		players := []map[string]any{}
+		for _, ps := range m.PlacedPlayerSessions {
+			pl := map[string]any{"playerId": gamelift.Value(ps.PlayerId), "playerSessionId": gamelift.Value(ps.PlayerSessionId)}
+			if team, ok := teams[gamelift.Value(ps.PlayerId)]; ok {
+				pl["team"] = team
+			}
+			players = append(players, pl)
+		}
 		s.matchEvent(ctx, done[0].Model.ConfigurationArn, "MatchmakingSucceeded", done[0].MatchID, done, map[string]any{
 			"gameSessionInfo": map[string]any{"gameSessionArn": gamelift.Value(m.GameSessionArn), "ipAddress": gamelift.Value(m.IpAddress),
-				"port": gamelift.Value(m.Port), "players": m.PlacedPlayerSessions}})
+				"port": gamelift.Value(m.Port), "players": players}})
 	}
 }
 

@@ -36,8 +36,9 @@ type flexMatchEventTicket struct {
 }
 
 type flexMatchEventPlayer struct {
-	PlayerID string `json:"playerId"`
-	Team     string `json:"team"`
+	PlayerID        string `json:"playerId"`
+	PlayerSessionID string `json:"playerSessionId"`
+	Team            string `json:"team"`
 	// Accepted is absent for a player who has not called AcceptMatch.
 	Accepted *bool `json:"accepted"`
 }
@@ -282,5 +283,38 @@ func TestMatchmakingSearchingAgainAfterFailedAcceptance(t *testing.T) {
 	q.waitTicket(t, "e", types.MatchmakingConfigurationStatusCancelled)
 	for _, id := range []string{"a", "b"} {
 		searchingAgain(id, 3)
+	}
+}
+
+// MatchmakingSucceeded names the session's players as GameLift's event does: playerId,
+// playerSessionId and team, the names a backend reads.
+func TestMatchmakingSucceededEventNamesPlayers(t *testing.T) {
+	ctx := context.Background()
+	events := newFlexMatchEvents(t)
+	q := newQueueWorld(t, func(c *server.Config) { c.EventWebhooks = []webhook.Target{{URL: events.URL}} })
+	startProcess(t, q.sdkWorld, "proc-events", 7812, true)
+	queue := q.queue(t, "matches", nil)
+	must(q.api.CreateMatchmakingRuleSet(ctx, &gl.CreateMatchmakingRuleSetInput{Name: aws.String("duel"), RuleSetBody: aws.String(twoVersusTwo)}))(t)
+	must(q.api.CreateMatchmakingConfiguration(ctx, &gl.CreateMatchmakingConfigurationInput{Name: aws.String("placed"),
+		RuleSetName: aws.String("duel"), RequestTimeoutSeconds: aws.Int32(60), AcceptanceRequired: aws.Bool(false),
+		GameSessionQueueArns: []string{aws.ToString(queue.GameSessionQueueArn)}}))(t)
+	for i, id := range []string{"w", "x", "y", "z"} {
+		must(q.api.StartMatchmaking(ctx, &gl.StartMatchmakingInput{TicketId: aws.String(id), ConfigurationName: aws.String("placed"),
+			Players: []types.Player{skilled("p-"+id, float64(20+i))}}))(t)
+	}
+	sessions := map[string]string{}
+	for _, id := range []string{"w", "x", "y", "z"} {
+		for _, ps := range q.waitTicket(t, id, types.MatchmakingConfigurationStatusCompleted).GameSessionConnectionInfo.MatchedPlayerSessions {
+			sessions[aws.ToString(ps.PlayerId)] = aws.ToString(ps.PlayerSessionId)
+		}
+	}
+	e := events.wait(t, "MatchmakingSucceeded", "MatchmakingSucceeded", func(flexMatchEvent) bool { return true })
+	if len(e.GameSessionInfo.Players) != 4 {
+		t.Fatalf("MatchmakingSucceeded gameSessionInfo.players = %+v, want the 4 players", e.GameSessionInfo.Players)
+	}
+	for _, p := range e.GameSessionInfo.Players {
+		if p.PlayerID == "" || p.PlayerSessionID == "" || p.PlayerSessionID != sessions[p.PlayerID] || p.Team == "" {
+			t.Errorf("player %+v: want playerId, its playerSessionId %q and team", p, sessions[p.PlayerID])
+		}
 	}
 }
