@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -96,23 +96,7 @@ func (s *Service) DeleteLocation(ctx context.Context, in *gamelift.DeleteLocatio
 	return &gamelift.DeleteLocationOutput{}, nil
 }
 
-// pageSlice pages a list held in memory; the token is the offset of the next item.
+// pageSlice is paging.Slice: a page of all, and the next page's token.
 func pageSlice[T any](all []T, limit *int32, token *string) ([]T, *string, error) {
-	start := 0
-	if t := gamelift.Value(token); t != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(t, "o"))
-		if err != nil || !strings.HasPrefix(t, "o") || n < 0 || n > len(all) {
-			return nil, nil, gamelift.InvalidRequest("Invalid NextToken")
-		}
-		start = n
-	}
-	end := len(all)
-	if l := int(gamelift.Value(limit)); l > 0 && start+l < end {
-		end = start + l
-	}
-	var nextToken *string
-	if end < len(all) {
-		nextToken = gamelift.String("o" + strconv.Itoa(end))
-	}
-	return all[start:end], nextToken, nil
+	return paging.Slice(all, limit, token)
 }

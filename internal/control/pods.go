@@ -463,4 +463,4 @@ func (s *Service) FleetPods(ctx context.Context, fleetID string) ([]string, erro
 
 // LeadsEngine tells whether this server runs the container engine: alone on its store it
 // does; among replicas, the live one with the lowest ID does, as for scaling.
-func (s *Service) LeadsEngine(ctx context.Context) bool { return s.leadsScaling(ctx) }
+func (s *Service) LeadsEngine(ctx context.Context) bool { return s.leads(ctx) }

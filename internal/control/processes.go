@@ -18,7 +18,7 @@ import (
 const (
 	defaultHeartbeatTimeout = 90 * time.Second
 	defaultReconnectGrace   = 30 * time.Second
-	defaultSweepInterval    = 5 * time.Second
+	DefaultSweepInterval    = 5 * time.Second
 	maxUnhealthyReports     = 3
 	minPort, maxPort        = 1, 60000
 )
@@ -640,8 +640,7 @@ func (s *Service) processUsage(fleetID, location string) Usage {
 
 // watchProcesses runs the time-driven rules every interval: processes that went silent
 // or stayed away, sessions that never activated, reservations nobody claimed, tokens
-// about to expire, sessions past their retention, fleets TERMINATED a while ago, and once
-// a minute the scaling policies.
+// about to expire, sessions past their retention and fleets TERMINATED a while ago.
 func (s *Service) watchProcesses(every time.Duration) {
 	s.wg.Add(1)
 	go func() {
@@ -657,7 +656,6 @@ func (s *Service) watchProcesses(every time.Duration) {
 				s.sweepProcesses(s.ctx)
 				s.expireReservations(s.ctx)
 				s.expireActivations(s.ctx)
-				s.evaluateScaling(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
 					s.purgePlacements(s.ctx)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -126,12 +127,7 @@ func liveFleet(f store.Fleet) bool { return gamelift.Value(f.Attributes.Status) 
 
 // DefaultPageSize is the page a call listing every resource of a kind (DescribeFleetAttributes
 // without FleetIds, ListFleets, ListBuilds, ...) answers when it gives no Limit.
-const DefaultPageSize = 100
+const DefaultPageSize = paging.DefaultLimit
 
-// pageLimit is the page size asked for, or DefaultPageSize when none is.
-func pageLimit(limit *int32) *int32 {
-	if limit == nil {
-		return gamelift.Int32(DefaultPageSize)
-	}
-	return limit
-}
+// pageLimit is paging.Limit: the page size asked for, or DefaultPageSize.
+func pageLimit(limit *int32) *int32 { return paging.Limit(limit) }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -129,8 +130,6 @@ type Service struct {
 	playersMu sync.Mutex
 	players   playerIndex
 
-	scaler autoScaler // scaling policies' state between evaluations (watchProcesses)
-
 	eventsMu     sync.Mutex
 	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
 	eventTrims   eventTrims              // keeps each fleet's events bounded
@@ -161,7 +160,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	}
 	c.HeartbeatTimeout = cmp.Or(c.HeartbeatTimeout, defaultHeartbeatTimeout)
 	c.ReconnectGrace = cmp.Or(c.ReconnectGrace, defaultReconnectGrace)
-	c.SweepInterval = cmp.Or(c.SweepInterval, defaultSweepInterval)
+	c.SweepInterval = cmp.Or(c.SweepInterval, DefaultSweepInterval)
 	c.FleetActivationTimeout = cmp.Or(c.FleetActivationTimeout, defaultFleetActivationTimeout)
 	c.DeletionGrace = cmp.Or(c.DeletionGrace, defaultDeletionGrace)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -274,14 +273,8 @@ func next(token string) *string {
 	return &token
 }
 
-// nonNil makes an empty result list encode as [] rather than be left out, so clients that
-// index the member find it.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
+// nonNil is paging.NonNil: an empty list encodes as [].
+func nonNil[T any](s []T) []T { return paging.NonNil(s) }
 
 func invalidf(format string, args ...any) error  { return gamelift.InvalidRequest(format, args...) }
 func notFoundf(format string, args ...any) error { return gamelift.NotFound(format, args...) }

@@ -10,15 +10,23 @@ import (
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
+// services are the packages that answer GameLift's operations: the core and the concepts
+// above it.
+type services struct {
+	core    *control.Service
+	scaling *scaling.Service
+}
+
 // operations maps every operation of GameLift's model to what answers it: the service
 // method behind it, or the error saying why Hoist does not have it (unsupported.go).
-func operations(s *control.Service, keys *access.Keyring) map[string]awsproto.Handler {
-	ops := answered(s)
+func operations(sv services, keys *access.Keyring) map[string]awsproto.Handler {
+	ops := answered(sv)
 	maps.Copy(ops, keyOperations(keys))
-	maps.Copy(ops, replicaOperations(s))
+	maps.Copy(ops, replicaOperations(sv.core))
 	for _, op := range gamelift.ModelOperations {
 		if _, ok := ops[op]; !ok {
 			why := unsupported[op]
@@ -93,7 +101,8 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 }
 
 // answered maps each GameLift operation Hoist answers to the service method behind it.
-func answered(s *control.Service) map[string]awsproto.Handler {
+func answered(sv services) map[string]awsproto.Handler {
+	s, scaling := sv.core, sv.scaling
 	return map[string]awsproto.Handler{
 		"CreateLocation": awsproto.Op(s.CreateLocation),
 		"ListLocations":  awsproto.Op(s.ListLocations),
@@ -117,9 +126,9 @@ func answered(s *control.Service) map[string]awsproto.Handler {
 		"DescribeFleetUtilization":         awsproto.Op(s.DescribeFleetUtilization),
 		"DescribeFleetLocationUtilization": awsproto.Op(s.DescribeFleetLocationUtilization),
 		"DescribeFleetEvents":              awsproto.Op(s.DescribeFleetEvents),
-		"PutScalingPolicy":                 awsproto.Op(s.PutScalingPolicy),
-		"DescribeScalingPolicies":          awsproto.Op(s.DescribeScalingPolicies),
-		"DeleteScalingPolicy":              awsproto.Op(s.DeleteScalingPolicy),
+		"PutScalingPolicy":                 awsproto.Op(scaling.PutScalingPolicy),
+		"DescribeScalingPolicies":          awsproto.Op(scaling.DescribeScalingPolicies),
+		"DeleteScalingPolicy":              awsproto.Op(scaling.DeleteScalingPolicy),
 		"DescribeFleetPortSettings":        awsproto.Op(s.DescribeFleetPortSettings),
 		"UpdateFleetPortSettings":          awsproto.Op(s.UpdateFleetPortSettings),
 

@@ -28,6 +28,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/metrics"
+	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/webhook"
@@ -182,6 +183,7 @@ type Server struct {
 	metricsHTTP *http.Server // nil without Config.MetricsAddr
 	metrics     *metrics.Server
 	service     *control.Service
+	scaling     *scaling.Service
 	log         *slog.Logger
 	stopAgents  func()
 	stopEvents  func()
@@ -333,7 +335,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
 	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
-	api := awsproto.New(operations(svc, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	autoScaler := scaling.New(svc, cfg.Logger, cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval))
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
@@ -374,7 +377,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		Endpoint: httpScheme + addr, ConsoleURL: httpScheme + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, CABundle: caBundle, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, scaling: autoScaler, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
@@ -384,6 +387,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MetricsAddr != "" {
 		addr, err := s.serveMetrics(cfg.MetricsAddr, scrape)
 		if err != nil {
+			autoScaler.Close()
 			svc.Close()
 			stopEvents()
 			st.Close()
@@ -474,6 +478,7 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.metricsHTTP != nil {
 			err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
 		}
+		s.scaling.Close()
 		s.service.Close()
 		s.stopEvents()
 		s.closeErr = errors.Join(err, s.store.Close())

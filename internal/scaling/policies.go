@@ -1,11 +1,12 @@
-package control
+package scaling
 
 import (
 	"context"
-	"errors"
 	"slices"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -21,9 +22,6 @@ const (
 	metricPercentAvailable = "PercentAvailableGameSessions"
 
 	scalingActive = "ACTIVE"
-
-	// fleetActionAutoScaling is the fleet action StopFleetActions suspends scaling with.
-	fleetActionAutoScaling = "AUTO_SCALING"
 )
 
 // maxScalingPolicies bounds the scaling policies one fleet keeps: each is kept in the
@@ -40,8 +38,8 @@ func (s *Service) PutScalingPolicy(ctx context.Context, in *gamelift.PutScalingP
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
-		if !managed(*f) {
+	_, err = s.core.UpdateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
+		if !control.Managed(*f) {
 			return gamelift.InvalidRequest("Fleet %s is an Anywhere fleet: scaling policies apply to managed EC2 and container fleets", gamelift.Value(f.Attributes.FleetId))
 		}
 		i := slices.IndexFunc(f.ScalingPolicies, func(q gamelift.ScalingPolicy) bool { return gamelift.Value(q.Name) == *in.Name })
@@ -101,13 +99,13 @@ func scalingPolicyOf(in *gamelift.PutScalingPolicyInput) (gamelift.ScalingPolicy
 // force in: every location of the fleet, or the one asked for. Hoist applies a change at
 // once, so every policy is ACTIVE; a StatusFilter naming another status finds none.
 func (s *Service) DescribeScalingPolicies(ctx context.Context, in *gamelift.DescribeScalingPoliciesInput) (*gamelift.DescribeScalingPoliciesOutput, error) {
-	f, err := s.getFleet(ctx, in.FleetId)
+	f, err := s.core.Fleet(ctx, in.FleetId)
 	if err != nil {
 		return nil, err
 	}
 	locations := f.Locations
 	if in.Location != nil {
-		l := locationOf(&f, *in.Location)
+		l := control.LocationOf(&f, *in.Location)
 		if l == nil {
 			return nil, gamelift.NotFound("Location %s not found in fleet %s", *in.Location, gamelift.Value(f.Attributes.FleetId))
 		}
@@ -123,17 +121,17 @@ func (s *Service) DescribeScalingPolicies(ctx context.Context, in *gamelift.Desc
 			}
 		}
 	}
-	items, token, err := pageSlice(all, in.Limit, in.NextToken)
+	items, token, err := paging.Slice(all, in.Limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	return &gamelift.DescribeScalingPoliciesOutput{ScalingPolicies: nonNil(items), NextToken: token}, nil
+	return &gamelift.DescribeScalingPoliciesOutput{ScalingPolicies: paging.NonNil(items), NextToken: token}, nil
 }
 
 // DeleteScalingPolicy removes a fleet's scaling policy from every location; it is no
 // longer in force from then on.
 func (s *Service) DeleteScalingPolicy(ctx context.Context, in *gamelift.DeleteScalingPolicyInput) (*gamelift.DeleteScalingPolicyOutput, error) {
-	_, err := s.fleets.Update(ctx, idOf(in.FleetId), func(f *store.Fleet) error {
+	_, err := s.core.UpdateAnyFleet(ctx, in.FleetId, func(f *store.Fleet) error {
 		i := slices.IndexFunc(f.ScalingPolicies, func(q gamelift.ScalingPolicy) bool { return gamelift.Value(q.Name) == *in.Name })
 		if i < 0 {
 			return gamelift.NotFound("Scaling policy %s not found in fleet %s", *in.Name, gamelift.Value(f.Attributes.FleetId))
@@ -141,9 +139,6 @@ func (s *Service) DeleteScalingPolicy(ctx context.Context, in *gamelift.DeleteSc
 		f.ScalingPolicies = slices.Delete(f.ScalingPolicies, i, i+1)
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, gamelift.NotFound("Fleet %s not found", idOf(in.FleetId))
-	}
 	if err != nil {
 		return nil, err
 	}

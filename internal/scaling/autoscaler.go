@@ -1,4 +1,4 @@
-package control
+package scaling
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -17,22 +17,9 @@ import (
 // rule-based policy's EvaluationPeriods count these minutes.
 const scalingPeriod = time.Minute
 
-// FleetMetrics are GameLift's fleet metrics for one fleet location, as Hoist knows them:
-// from the live process registries (every replica's) and the hosts (instances) registered.
-type FleetMetrics struct {
-	Hosts      int32 // active computes: GameLift's instances
-	Processes  int32 // active server processes
-	Activating int32 // sessions still ACTIVATING
-	Sessions   int32 // sessions ACTIVE
-	Available  int32 // processes free for a new session
-	Players    int32 // player slots used or reserved
-	Slots      int32 // player slots of the sessions
-	BusyHosts  int32 // hosts running at least one session
-}
-
-// value is the metric named as PutScalingPolicy's MetricName. QueueDepth and WaitTime are
+// metricValue is the metric named as PutScalingPolicy's MetricName. QueueDepth and WaitTime are
 // 0: Hoist does not yet track pending placements per top-priority fleet.
-func (m FleetMetrics) value(name string) float64 {
+func metricValue(m control.FleetMetrics, name string) float64 {
 	percent := func(part, whole int32) float64 {
 		if whole == 0 {
 			return 0
@@ -62,125 +49,57 @@ func (m FleetMetrics) value(name string) float64 {
 	return 0
 }
 
-// FleetMetrics measures a fleet location now.
-func (s *Service) fleetMetrics(ctx context.Context, fleetID, location string, hosts int32) FleetMetrics {
-	m := s.LocalMetrics(fleetID, location)
-	if s.replicated() {
-		for _, p := range s.livePeers(ctx) {
-			pm, err := s.replicas.peers.Metrics(ctx, p.URL, fleetID, location)
-			if err != nil {
-				s.log.Warn("auto scaling: metrics of another replica", "replica", p.ID, "error", err)
-				continue
-			}
-			m.Processes += pm.Processes
-			m.Activating += pm.Activating
-			m.Sessions += pm.Sessions
-			m.Available += pm.Available
-			m.Players += pm.Players
-			m.Slots += pm.Slots
-			m.BusyHosts += pm.BusyHosts // a host's processes may sit on two replicas: capped below
-		}
-	}
-	m.Hosts = hosts
-	m.BusyHosts = min(m.BusyHosts, hosts)
-	return m
-}
-
-// LocalMetrics measures a fleet location's processes on this replica (Hosts left 0).
-func (s *Service) LocalMetrics(fleetID, location string) FleetMetrics {
-	var m FleetMetrics
-	busy := map[string]bool{}
-	s.procs.mu.Lock()
-	for _, p := range s.procs.byKey {
-		if p.fleetID != fleetID || p.location != location || !p.counted() {
-			continue
-		}
-		m.Processes++
-		switch {
-		case p.gameSessionID == "":
-			m.Available++
-			continue
-		case p.activating:
-			m.Activating++
-		default:
-			m.Sessions++
-		}
-		m.Players += p.players
-		m.Slots += p.maxSlots
-		busy[p.computeName] = true
-	}
-	s.procs.mu.Unlock()
-	m.BusyHosts = int32(len(busy))
-	return m
-}
-
-// autoScaler keeps, between evaluations, how many consecutive minutes each rule-based
-// policy's rule has held in each fleet location. It is only touched by the goroutine that
-// runs watchProcesses; after a restart the counts start again from zero.
-type autoScaler struct {
-	last     time.Time
-	breaches map[string]int32 // fleet/location/policy -> consecutive breaching minutes
-	runs     atomic.Int64     // evaluations done
-}
-
-// ScalingEvaluations tells how many times the scaling policies have been evaluated: tests
-// that move the clock a minute wait for the next one.
-func (s *Service) ScalingEvaluations() int64 { return s.scaler.runs.Load() }
-
-// evaluateScaling runs the scaling policies once a minute of the service's clock.
-func (s *Service) evaluateScaling(ctx context.Context) {
+// evaluate runs the scaling policies once a minute of the service's clock.
+func (s *Service) evaluate(ctx context.Context) {
 	now := s.now()
-	if s.scaler.last.IsZero() {
-		s.scaler.last = now
+	if s.last.IsZero() {
+		s.last = now
 		return
 	}
-	if now.Sub(s.scaler.last) < scalingPeriod {
+	if now.Sub(s.last) < scalingPeriod {
 		return
 	}
-	s.scaler.last = now
-	if !s.leadsScaling(ctx) {
-		s.scaler.runs.Add(1)
+	s.last = now
+	if !s.core.Leads(ctx) {
+		s.runs.Add(1)
 		return
 	}
-	if s.scaler.breaches == nil {
-		s.scaler.breaches = map[string]int32{}
-	}
-	page, err := s.fleets.List(ctx, store.Query{})
+	fleets, err := s.core.Fleets(ctx)
 	if err != nil {
 		s.log.Error("auto scaling: list fleets", "error", err)
-		s.scaler.runs.Add(1)
+		s.runs.Add(1)
 		return
 	}
 	seen := map[string]bool{}
-	for _, f := range page.Items {
-		if len(f.ScalingPolicies) == 0 || !managed(f) ||
-			gamelift.Value(f.Attributes.Status) != FleetActive {
+	for _, f := range fleets {
+		if len(f.ScalingPolicies) == 0 || !control.Managed(f) ||
+			gamelift.Value(f.Attributes.Status) != control.FleetActive {
 			continue
 		}
 		s.scaleFleet(ctx, f, seen)
 	}
-	for k := range s.scaler.breaches {
+	for k := range s.breaches {
 		if !seen[k] {
-			delete(s.scaler.breaches, k)
+			delete(s.breaches, k)
 		}
 	}
-	s.scaler.runs.Add(1)
+	s.runs.Add(1)
 }
 
 // scaleFleet evaluates a fleet's policies in each of its locations where auto scaling is
 // not stopped, and sets the desired instances they decide on.
 func (s *Service) scaleFleet(ctx context.Context, f store.Fleet, seen map[string]bool) {
 	id := gamelift.Value(f.Attributes.FleetId)
-	counts, err := s.computeCounts(ctx, id)
+	counts, err := s.core.HostCounts(ctx, id)
 	if err != nil {
 		s.log.Error("auto scaling: count hosts", "fleet", id, "error", err)
 		return
 	}
 	for i, l := range f.Locations {
-		if slices.Contains(l.StoppedActions, fleetActionAutoScaling) || (i > 0 && l.Status != locationStatusActive) {
+		if slices.Contains(l.StoppedActions, control.FleetActionAutoScaling) || (i > 0 && l.Status != control.LocationActive) {
 			continue
 		}
-		m := s.fleetMetrics(ctx, id, l.Name, counts[l.Name])
+		m := s.core.Metrics(ctx, id, l.Name, counts[l.Name])
 		desired, why := l.Desired, []string{}
 		for _, p := range f.ScalingPolicies {
 			key := id + "/" + l.Name + "/" + policyKey(p)
@@ -207,19 +126,19 @@ func policyKey(p gamelift.ScalingPolicy) string {
 }
 
 // applyPolicy returns the desired instances one policy asks for, and whether it acts now.
-func (s *Service) applyPolicy(p gamelift.ScalingPolicy, m FleetMetrics, desired int32, key string) (int32, bool) {
+func (s *Service) applyPolicy(p gamelift.ScalingPolicy, m control.FleetMetrics, desired int32, key string) (int32, bool) {
 	if gamelift.Value(p.PolicyType) == policyTargetBased {
 		return targetCapacity(m, gamelift.Value(p.TargetConfiguration.TargetValue))
 	}
-	if !breached(m.value(gamelift.Value(p.MetricName)), gamelift.Value(p.ComparisonOperator), gamelift.Value(p.Threshold)) {
-		s.scaler.breaches[key] = 0
+	if !breached(metricValue(m, gamelift.Value(p.MetricName)), gamelift.Value(p.ComparisonOperator), gamelift.Value(p.Threshold)) {
+		s.breaches[key] = 0
 		return desired, false
 	}
-	s.scaler.breaches[key]++
-	if s.scaler.breaches[key] < gamelift.Value(p.EvaluationPeriods) {
+	s.breaches[key]++
+	if s.breaches[key] < gamelift.Value(p.EvaluationPeriods) {
 		return desired, false
 	}
-	s.scaler.breaches[key] = 0
+	s.breaches[key] = 0
 	return adjust(desired, gamelift.Value(p.ScalingAdjustmentType), gamelift.Value(p.ScalingAdjustment)), true
 }
 
@@ -260,7 +179,7 @@ func adjust(desired int32, kind string, by int32) int32 {
 // targetCapacity is the instances that keep target percent of a location's game session
 // capacity available, given its sessions now and the processes each host runs. With no
 // host or process to measure capacity per instance, it does not act.
-func targetCapacity(m FleetMetrics, target float64) (int32, bool) {
+func targetCapacity(m control.FleetMetrics, target float64) (int32, bool) {
 	if m.Hosts == 0 || m.Processes == 0 {
 		return 0, false
 	}
@@ -275,9 +194,9 @@ func targetCapacity(m FleetMetrics, target float64) (int32, bool) {
 func (s *Service) setDesired(ctx context.Context, f store.Fleet, location string, desired, hosts int32, why []string) {
 	id := gamelift.Value(f.Attributes.FleetId)
 	var from int32
-	_, err := s.updateFleet(ctx, f.Attributes.FleetId, func(f *store.Fleet) error {
-		l := locationOf(f, location)
-		if l == nil || slices.Contains(l.StoppedActions, fleetActionAutoScaling) {
+	_, err := s.core.UpdateFleet(ctx, f.Attributes.FleetId, func(f *store.Fleet) error {
+		l := control.LocationOf(f, location)
+		if l == nil || slices.Contains(l.StoppedActions, control.FleetActionAutoScaling) {
 			return errSkip
 		}
 		from, l.Desired = l.Desired, min(max(desired, l.Min), l.Max)
@@ -291,32 +210,13 @@ func (s *Service) setDesired(ctx context.Context, f store.Fleet, location string
 		return
 	}
 	msg := fmt.Sprintf("Auto scaling changed desired instances in %s from %d to %d (scaling policies: %s).", location, from, desired, strings.Join(why, ", "))
-	if isContainer(f) {
-		s.containersChanged(f)
+	if control.IsContainer(f) {
+		s.core.CapacityChanged(f)
 	} else if desired > hosts {
 		msg += fmt.Sprintf(" %d host(s) are registered there: start %d more (hoist agent); Hoist does not start hosts.", hosts, desired-hosts)
 	}
 	s.log.Info("auto scaling", "fleet", id, "location", location, "from", from, "desired", desired, "hosts", hosts)
-	s.event(ctx, id, "FLEET_SCALING_EVENT", msg)
+	s.core.RecordEvent(ctx, id, "FLEET_SCALING_EVENT", msg)
 }
 
 var errSkip = fmt.Errorf("auto scaling: location changed")
-
-// leadsScaling tells whether this server evaluates the scaling policies: alone on its
-// store it does; among replicas, the live one with the lowest ID does, with every replica's
-// processes counted.
-func (s *Service) leadsScaling(ctx context.Context) bool {
-	if !s.replicated() {
-		return true
-	}
-	live, err := s.liveReplicas(ctx)
-	if err != nil {
-		return false
-	}
-	for id := range live {
-		if id < s.replicas.id {
-			return false
-		}
-	}
-	return true
-}
