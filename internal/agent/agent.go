@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,6 +79,8 @@ type proc struct {
 	cmd     *exec.Cmd
 	started time.Time
 	stop    bool // the agent asked it to end
+	// killed: it had not ended StopTimeout after it was asked to, and was killed.
+	killed atomic.Bool
 }
 
 type exit struct {
@@ -420,11 +423,29 @@ func (t *tail) Write(p []byte) (int, error) {
 
 func (t *tail) String() string { return strings.TrimSpace(string(t.b)) }
 
-// exited handles a process that ended: planned, or a crash to back off from.
+// exited handles a process that ended: the server hears of it first, so the game session
+// it hosted ends at once (the server would otherwise keep it for the reconnect a dropped
+// connection may be followed by); then its logs go up, and a crash is backed off from.
 func (a *agent) exited(ctx context.Context, e exit) {
 	delete(a.running, e.p.id)
 	ran := time.Since(e.p.started)
 	a.log.Info("agent: process exited", "process", e.p.id, "after", ran.Truncate(time.Millisecond), "status", exitStatus(e.err))
+	var code, msg string
+	switch {
+	case e.p.stop && e.p.killed.Load():
+		code = "SERVER_PROCESS_FORCE_TERMINATED"
+		msg = fmt.Sprintf("process %s did not end within %s of being asked to (OnProcessTerminate) and was killed", e.p.id, a.StopTimeout)
+	case !e.p.stop && e.err != nil:
+		a.Counters.ProcessCrashed()
+		code = "SERVER_PROCESS_CRASHED"
+		msg = fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err))
+	}
+	if err := a.Control.ProcessExited(ctx, e.p.id, code, msg); err != nil {
+		a.log.Warn("agent: report a process's exit", "process", e.p.id, "error", err)
+		if code != "" {
+			a.report(ctx, code, msg) // a server from before ProcessExited still records the event
+		}
+	}
 	if a.UploadLogs {
 		a.uploadLogs(ctx, e.p)
 	}
@@ -436,8 +457,6 @@ func (a *agent) exited(ctx context.Context, e exit) {
 		delete(a.slots, e.p.slot)
 		return
 	}
-	a.Counters.ProcessCrashed()
-	a.report(ctx, "SERVER_PROCESS_CRASHED", fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err)))
 	if ran < quickExit {
 		a.backoff(e.p.slot)
 	} else {
@@ -524,7 +543,11 @@ func (a *agent) stopProcess(ctx context.Context, p *proc, why string, force bool
 	p.stop = true
 	a.log.Info("agent: stopping process", "process", p.id, "why", why)
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	time.AfterFunc(a.StopTimeout, func() { p.cmd.Process.Kill() })
+	time.AfterFunc(a.StopTimeout, func() {
+		if p.cmd.Process.Kill() == nil {
+			p.killed.Store(true)
+		}
+	})
 }
 
 // drain stops every process and waits for them, up to StopTimeout and a little.

@@ -23,6 +23,13 @@ const (
 	minPort, maxPort        = 1, 60000
 )
 
+// Fleet events of a process's end, GameLift's names for them.
+const (
+	// eventProcessForceTerminated: a process asked to end had not after its agent's stop
+	// timeout, and was killed.
+	eventProcessForceTerminated = "SERVER_PROCESS_FORCE_TERMINATED"
+)
+
 // process is a game server process connected (or recently connected) to the SDK endpoint.
 // The registry is in memory; the sessions it hosts are in the store, and after a restart
 // a process that reconnects with its ID takes its session back.
@@ -211,6 +218,45 @@ func (s *Service) forceStop(ctx context.Context, key procKey) {
 	if p, ok := s.procs.byKey[key]; ok {
 		s.forgetProcessLocked(p, "game session force-terminated")
 	}
+}
+
+// processExited ends a process its host's agent saw exit, and the game session it hosted,
+// at once: the reconnect grace is for a process whose connection dropped while it may
+// still run, and this one cannot come back. Its session ends INTERRUPTED (GameLift's
+// reason for a session stopped because what ran it went away), or, if TerminateGameSession
+// or its compute's shutdown made it TERMINATING, with the reason given then.
+func (s *Service) processExited(ctx context.Context, key procKey) {
+	s.procs.mu.Lock()
+	p, mine := s.procs.byKey[key]
+	var session string
+	terminating := false
+	if mine {
+		terminating = p.terminating
+		session = s.forgetProcessLocked(p, "its host saw it exit")
+	}
+	s.procs.mu.Unlock()
+	if !mine {
+		if !s.replicated() {
+			return // it never connected, or it ended (ProcessEnding) and is forgotten
+		}
+		// Another replica may hold it: it forgets it, and its session, in the shared
+		// store, is ended from here.
+		s.endRemoteProcess(ctx, key, true)
+		gs, err := s.lastSessionOf(ctx, key.fleet, key.compute, key.id)
+		if err != nil || sessionEnded(gs) {
+			return
+		}
+		session = gamelift.Value(gs.Model.GameSessionId)
+		terminating = gamelift.Value(gs.Model.Status) == SessionTerminating
+	}
+	if session == "" {
+		return
+	}
+	reason := ReasonInterrupted
+	if terminating {
+		reason = "" // the reason recorded when it became TERMINATING
+	}
+	s.endSessionOf(ctx, session, reason, false)
 }
 
 // forgetProcessLocked removes a process from the registry and closes its connection. It

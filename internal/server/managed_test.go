@@ -188,3 +188,41 @@ func TestScaleInKeepsProtectedSessions(t *testing.T) {
 		return len(now) == 1 && now[0] != hosting[0] && fleetProcesses(t, c, id) == 1
 	})
 }
+
+// A process that crashes while it hosts a game session is gone, and its host's agent says
+// so: the session ends at once, INTERRUPTED, and takes no more players. The reconnect
+// grace is for a process whose connection dropped while it may still run, not for one
+// its agent saw exit.
+func TestCrashedProcessEndsItsSessionAtOnce(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, t.TempDir())
+	launch := launchScript(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("crashing"), RuntimeConfiguration: &types.RuntimeConfiguration{
+		ServerProcesses: []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String(crashAfterActivation), ConcurrentExecutions: aws.Int32(1)}},
+	}}))(t).FleetAttributes.FleetId
+	waitFleetActive(t, c, id)
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
+	describe := func() types.GameSession {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0]
+	}
+	eventually(t, "the session is ACTIVE", func() bool { return describe().Status == types.GameSessionStatusActive })
+	active := time.Now()
+	must(c.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs.GameSessionId, PlayerId: aws.String("before")}))(t)
+
+	// The process exits crashDelay after activating the session.
+	ended := describe()
+	for ; ended.Status == types.GameSessionStatusActive; ended = describe() {
+		if time.Since(active) > crashDelay+5*time.Second {
+			t.Fatalf("the session is still ACTIVE %s after its process crashed", (time.Since(active) - crashDelay).Truncate(time.Second))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ended.Status != types.GameSessionStatusTerminated || ended.StatusReason != types.GameSessionStatusReasonInterrupted {
+		t.Errorf("after the crash the session is %s, reason %q; want TERMINATED, INTERRUPTED", ended.Status, ended.StatusReason)
+	}
+	_, err := c.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs.GameSessionId, PlayerId: aws.String("after")})
+	apiError(t, err, "InvalidGameSessionStatusException")
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); !strings.Contains(msg, "exit status 2") {
+		t.Errorf("SERVER_PROCESS_CRASHED events: %q", msg)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -488,9 +489,17 @@ func TestExampleGameServerDeniesUnknownPlayers(t *testing.T) {
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // runTestGameServer is a game server for managed fleets in tests: it connects from the
-// SDK's environment, lists logPaths in ProcessReady, and when given a game session says
-// so on its output, activates it, and ends (ProcessEnding, exit 0).
-func runTestGameServer(logPaths []string) int {
+// SDK's environment, lists its arguments in ProcessReady as LogPaths, and when given a
+// game session says so on its output, activates it, and ends (ProcessEnding, exit 0). Told
+// to end (TerminateProcess), it exits 0 without ProcessEnding.
+//
+// An argument naming a mode changes what it does with a session:
+// crashAfterActivation: it exits with status 2 (no ProcessEnding) crashDelay after
+// activating it; neverActivate: it leaves it ACTIVATING.
+func runTestGameServer(args []string) int {
+	crash := slices.Contains(args, crashAfterActivation)
+	never := slices.Contains(args, neverActivate)
+	logPaths := slices.DeleteFunc(args, func(a string) bool { return a == crashAfterActivation || a == neverActivate })
 	ctx := context.Background()
 	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
 	if err != nil {
@@ -505,8 +514,15 @@ func runTestGameServer(logPaths []string) int {
 		Port: 7777, LogParameters: gameserver.LogParameters{LogPaths: logPaths},
 		OnStartGameSession: func(gs gameserver.GameSession) {
 			fmt.Println("game on:", gs.GameSessionID)
+			if never {
+				return
+			}
 			go func() {
 				c.ActivateGameSession(ctx)
+				if crash {
+					time.Sleep(crashDelay)
+					os.Exit(2)
+				}
 				c.ProcessEnding(ctx)
 				end()
 			}()
@@ -523,3 +539,10 @@ func runTestGameServer(logPaths []string) int {
 	}
 	return 0
 }
+
+// Modes of runTestGameServer, given as its arguments (a runtime configuration's Parameters).
+const (
+	crashAfterActivation = "-crash-after-activation"
+	neverActivate        = "-never-activate"
+	crashDelay           = 2 * time.Second
+)
