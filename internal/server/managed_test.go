@@ -226,3 +226,27 @@ func TestCrashedProcessEndsItsSessionAtOnce(t *testing.T) {
 		t.Errorf("SERVER_PROCESS_CRASHED events: %q", msg)
 	}
 }
+
+// A game session its process never activates ends after the fleet's
+// GameSessionActivationTimeoutSeconds, and a GAME_SESSION_ACTIVATION_TIMEOUT fleet event,
+// on record by then, says so; the process is asked to end, and its agent replaces it.
+func TestSessionActivationTimeoutIsAFleetEvent(t *testing.T) {
+	ctx := context.Background()
+	_, c := startWith(t, server.Config{SweepInterval: 50 * time.Millisecond})
+	launch := launchScript(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("never-activates"), RuntimeConfiguration: &types.RuntimeConfiguration{
+		ServerProcesses:                     []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String(neverActivate), ConcurrentExecutions: aws.Int32(1)}},
+		GameSessionActivationTimeoutSeconds: aws.Int32(1),
+	}}))(t).FleetAttributes.FleetId
+	waitFleetActive(t, c, id)
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
+	eventually(t, "the session that never activated is TERMINATED", func() bool {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status == types.GameSessionStatusTerminated
+	})
+	if msg := eventMessages(t, c, id, types.EventCodeGameSessionActivationTimeout); !strings.Contains(msg, aws.ToString(gs.GameSessionId)) {
+		t.Errorf("GAME_SESSION_ACTIVATION_TIMEOUT events: %q; want one naming %s", msg, aws.ToString(gs.GameSessionId))
+	}
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); msg != "" {
+		t.Errorf("the process asked to end is reported crashed: %q", msg)
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 	"github.com/coder/websocket"
 
 	"github.com/hoist-dev/hoist/internal/server"
@@ -418,6 +419,66 @@ func TestProcessLifeRules(t *testing.T) {
 	// A process silent past the heartbeat window is removed (time moved, not waited for).
 	w.clock.Advance(91 * time.Second)
 	eventually(t, "the silent process is removed", func() bool { return w.activeProcesses(t) == 0 })
+}
+
+// What befalls a process that breaks GameLift's timing is a fleet event, as in GameLift:
+// three unhealthy heartbeats (SERVER_PROCESS_TERMINATED_UNHEALTHY), no exit 30 s after
+// ProcessEnding (SERVER_PROCESS_PROCESS_EXIT_TIMEOUT), no ProcessReady 5 minutes after
+// connecting (SERVER_PROCESS_PROCESS_READY_TIMEOUT, and it is asked to end), and silence
+// past the heartbeat window (SERVER_PROCESS_TERMINATED_UNHEALTHY again).
+func TestProcessTimeoutsAreFleetEvents(t *testing.T) {
+	w := newSDKWorld(t)
+	events := func(code types.EventCode) string {
+		return eventMessages(t, w.api, aws.String(w.fleetID), code)
+	}
+	call := func(p *rawProcess, frame string) {
+		t.Helper()
+		p.send(frame)
+		if m := p.recv(); m["StatusCode"] != 200.0 {
+			t.Fatalf("%s: %v", frame, m)
+		}
+	}
+	slow := dialRaw(t, w, "p-slow")
+	done := dialRaw(t, w, "p-done")
+	sick := dialRaw(t, w, "p-sick")
+	for _, p := range []*rawProcess{done, sick} {
+		call(p, `{"Action":"ActivateServerProcess","RequestId":"a","Port":7000}`)
+	}
+
+	for range 3 {
+		call(sick, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":false}`)
+	}
+	eventually(t, "a TERMINATED_UNHEALTHY event", func() bool {
+		return strings.Contains(events(types.EventCodeServerProcessTerminatedUnhealthy), "p-sick")
+	})
+
+	call(done, `{"Action":"TerminateServerProcess","RequestId":"e"}`)
+	w.clock.Advance(29 * time.Second)
+	time.Sleep(50 * time.Millisecond) // sweeps run every 5 ms
+	if msg := events(types.EventCodeServerProcessProcessExitTimeout); msg != "" {
+		t.Errorf("PROCESS_EXIT_TIMEOUT within 30 s of ProcessEnding: %q", msg)
+	}
+	w.clock.Advance(2 * time.Second)
+	eventually(t, "a PROCESS_EXIT_TIMEOUT event", func() bool { return strings.Contains(events(types.EventCodeServerProcessProcessExitTimeout), "p-done") })
+
+	// p-slow heartbeats but never calls ProcessReady; the others fall silent.
+	for range 5 {
+		w.clock.Advance(time.Minute)
+		call(slow, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":true}`)
+	}
+	if msg := events(types.EventCodeServerProcessProcessReadyTimeout); msg != "" {
+		t.Errorf("PROCESS_READY_TIMEOUT within 5 minutes of connecting: %q", msg)
+	}
+	w.clock.Advance(10 * time.Second)
+	eventually(t, "a PROCESS_READY_TIMEOUT event", func() bool {
+		return strings.Contains(events(types.EventCodeServerProcessProcessReadyTimeout), "p-slow")
+	})
+	if m := slow.recv(); m["Action"] != "TerminateProcess" {
+		t.Errorf("after its ProcessReady timeout the process got %v, want a TerminateProcess push", m)
+	}
+	if msg := events(types.EventCodeServerProcessTerminatedUnhealthy); !strings.Contains(msg, "p-done on host-1 sent no heartbeat") {
+		t.Errorf("after the heartbeat window, TERMINATED_UNHEALTHY events: %q", msg)
+	}
 }
 
 // Before a process's token expires, the service pushes RefreshConnection with a new one,
