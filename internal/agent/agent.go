@@ -44,7 +44,11 @@ type Config struct {
 	// StopTimeout is how long a process asked to end may take before it is killed; 30 s
 	// when zero.
 	StopTimeout time.Duration
-	Logger      *slog.Logger
+	// SDKInitTimeout is how long a process has from its launch to connect to the server
+	// (the Server SDK's InitSDK) before it is reported and stopped; 5 minutes when zero,
+	// as in GameLift.
+	SDKInitTimeout time.Duration
+	Logger         *slog.Logger
 	// Counters, when set, counts process restarts and crashes.
 	Counters Counters
 	// ProcessEnv are environment variables (KEY=value) for every process, after the
@@ -79,6 +83,8 @@ type proc struct {
 	cmd     *exec.Cmd
 	started time.Time
 	stop    bool // the agent asked it to end
+	// connected: the server has seen it connect (InitSDK), or cannot tell that it has not.
+	connected bool
 	// killed: it had not ended StopTimeout after it was asked to, and was killed.
 	killed atomic.Bool
 }
@@ -116,6 +122,7 @@ type agent struct {
 func Run(ctx context.Context, cfg Config) error {
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, 2*time.Second)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 30*time.Second)
+	cfg.SDKInitTimeout = cmp.Or(cfg.SDKInitTimeout, 5*time.Minute)
 	a := &agent{Config: cfg, log: cmp.Or(cfg.Logger, slog.Default()).With("fleet", cfg.FleetID, "compute", cfg.ComputeName),
 		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16), selfExited: map[string]bool{}}
 	if a.Counters == nil {
@@ -208,6 +215,7 @@ func (a *agent) reconcile(ctx context.Context) bool {
 			want[fmt.Sprintf("%s|%s|%d", sp.LaunchPath, sp.Parameters, i)] = sp
 		}
 	}
+	a.checkConnected(ctx)
 	have := map[string]bool{}
 	for _, p := range a.running {
 		if _, ok := want[p.slot]; !ok && !p.stop {
@@ -227,6 +235,51 @@ func (a *agent) reconcile(ctx context.Context) bool {
 		a.launch(ctx, slot, sp)
 	}
 	return true
+}
+
+// checkConnected asks the server which of the processes not yet seen connected have
+// connected since, and stops those that have not within SDKInitTimeout of their launch,
+// as GameLift does (SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT). Once a process has
+// connected it is not asked about again, so a host whose processes all connected asks
+// nothing.
+func (a *agent) checkConnected(ctx context.Context) {
+	var ids []string
+	for id, p := range a.running {
+		if !p.connected && !p.stop {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	seen, err := a.Control.ConnectedProcesses(ctx, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Debug("agent: ask which processes connected", "error", err)
+		}
+		// Past the timeout, a process the server cannot answer for (one from before
+		// ConnectedProcesses, say) is left alone and not asked about again.
+		for _, id := range ids {
+			if p := a.running[id]; time.Since(p.started) > a.SDKInitTimeout {
+				p.connected = true
+			}
+		}
+		return
+	}
+	for _, id := range seen {
+		if p := a.running[id]; p != nil {
+			p.connected = true
+		}
+	}
+	for _, id := range ids {
+		p := a.running[id]
+		if p.connected || time.Since(p.started) <= a.SDKInitTimeout {
+			continue
+		}
+		a.report(ctx, "SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT", fmt.Sprintf("process %s did not connect to the service (InitSDK) within %s of its launch and is stopped",
+			id, a.SDKInitTimeout))
+		a.stopProcess(ctx, p, "it did not call InitSDK in time", true)
+	}
 }
 
 func (a *agent) freshToken(ctx context.Context) (string, error) {
@@ -480,6 +533,7 @@ func (a *agent) uploadLogs(ctx context.Context, p *proc) {
 	}
 	if err := a.sendLogs(ctx, p.id, la); err != nil {
 		a.log.Warn("agent: upload process logs", "process", p.id, "error", err)
+		a.report(ctx, "COMPUTE_LOG_UPLOAD_FAILED", fmt.Sprintf("the logs of process %s could not be uploaded from %s: %v", p.id, a.ComputeName, err))
 	}
 }
 

@@ -17,11 +17,12 @@ const protectionFull = "FullProtection"
 // fleet event, to ask one of its processes to end, or to say that one exited. It proves
 // who it is with its compute's auth token.
 type AgentCall struct {
-	Action      string // ReportEvent, TerminateProcess, ProcessExited or ProcessLogPaths
+	Action      string // ReportEvent, TerminateProcess, ProcessExited, ConnectedProcesses or ProcessLogPaths
 	FleetId     string
 	ComputeName string
 	AuthToken   string
-	ProcessId   string // TerminateProcess, ProcessExited, ProcessLogPaths
+	ProcessId   string   // TerminateProcess, ProcessExited, ProcessLogPaths
+	ProcessIds  []string // ConnectedProcesses
 	// Force ends the process even if it hosts a protected game session (the host is going
 	// away); without it, a process whose session has FullProtection is kept: Conflict.
 	Force bool // TerminateProcess
@@ -32,12 +33,17 @@ type AgentCall struct {
 	Message   string // ReportEvent, ProcessExited
 }
 
-// Event codes an agent may report, GameLift's names for what happens to processes and
-// to a build's install script on a host.
+// Event codes an agent may report, GameLift's names for what happens to processes, to a
+// build's install script and to log uploads on a host.
 var agentEventCodes = []string{
-	eventProcessCrashed, eventProcessBadPath, eventProcessForceTerminated,
+	eventProcessCrashed, eventProcessBadPath, eventProcessForceTerminated, "SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT",
 	"FLEET_CREATION_RUNNING_INSTALLER", "FLEET_CREATION_COMPLETED_INSTALLER", eventInstallerFailed,
+	"COMPUTE_LOG_UPLOAD_FAILED",
 }
+
+// maxAgentProcesses bounds the processes one ConnectedProcesses call asks about: a host
+// runs at most 50 at once in GameLift.
+const maxAgentProcesses = 1000
 
 // Event codes an agent may give with ProcessExited: how the process ended, when that is
 // a fleet event.
@@ -83,6 +89,11 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			s.launchFailed(ctx, c.FleetId, c.ComputeName, c.EventCode, c.Message)
 		}
 		return nil, nil
+	case "ConnectedProcesses":
+		if len(c.ProcessIds) > maxAgentProcesses {
+			return nil, invalidf("ProcessIds names more than %d processes", maxAgentProcesses)
+		}
+		return map[string][]string{"ProcessIds": s.connectedProcesses(ctx, c.FleetId, c.ComputeName, c.ProcessIds)}, nil
 	case "ProcessLogPaths":
 		// The files the process listed in LogPaths, for the agent to upload with its output.
 		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)

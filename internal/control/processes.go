@@ -282,6 +282,34 @@ func (s *Service) processExited(ctx context.Context, key procKey) {
 	s.endSessionOf(ctx, session, reason, false)
 }
 
+// connectedProcesses returns those of a compute's processes named that have connected
+// (called InitSDK): those in the registry, and those another server saw get ready (their
+// record). With replicas, one another replica holds is not known here: those are
+// returned too, as this replica cannot tell that they have not connected.
+func (s *Service) connectedProcesses(ctx context.Context, fleetID, compute string, ids []string) []string {
+	seen := make([]string, 0, len(ids))
+	var unknown []string
+	s.procs.mu.Lock()
+	for _, id := range ids {
+		if _, ok := s.procs.byKey[procKey{fleetID, compute, id}]; ok {
+			seen = append(seen, id)
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	s.procs.mu.Unlock()
+	if s.replicated() {
+		return append(seen, unknown...)
+	}
+	for _, id := range unknown {
+		_, err := s.store.Processes().Get(ctx, store.ProcessKey(fleetID, compute, id))
+		if !errors.Is(err, store.ErrNotFound) {
+			seen = append(seen, id) // it got ready before a restart, or the store cannot tell
+		}
+	}
+	return seen
+}
+
 // forgetProcessLocked removes a process from the registry and closes its connection. It
 // returns the session the process hosted, which the caller ends (outside the lock).
 func (s *Service) forgetProcessLocked(p *process, reason string) string {

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -248,5 +250,40 @@ func TestSessionActivationTimeoutIsAFleetEvent(t *testing.T) {
 	}
 	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); msg != "" {
 		t.Errorf("the process asked to end is reported crashed: %q", msg)
+	}
+}
+
+// A process that never connects (InitSDK) is reported when its SDKInitTimeout passes
+// (SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT) and stopped; one that does not end when
+// asked to is killed after the agent's stop timeout, and that is reported too
+// (SERVER_PROCESS_FORCE_TERMINATED), not as a crash.
+func TestProcessThatNeverConnectsIsStopped(t *testing.T) {
+	ctx := context.Background()
+	_, c := startWith(t, server.Config{SDKInitTimeout: time.Second})
+	launch := filepath.Join(t.TempDir(), "stubborn.sh")
+	if err := os.WriteFile(launch, []byte("#!/bin/sh\ntrap '' TERM\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("never-connects"), RuntimeConfiguration: runtimeOf(launch, 1)}))(t).FleetAttributes.FleetId
+	waitFor := func(code types.EventCode, within time.Duration) string {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			if msg := eventMessages(t, c, id, code); msg != "" {
+				return msg
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s event after %s", code, within)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if msg := waitFor(types.EventCodeServerProcessSdkInitializationTimeout, 10*time.Second); !strings.Contains(msg, "did not connect") {
+		t.Errorf("SDK_INITIALIZATION_TIMEOUT event: %q", msg)
+	}
+	// The local host's agent gives a process 10 s to end.
+	waitFor(types.EventCodeServerProcessForceTerminated, 20*time.Second)
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); msg != "" {
+		t.Errorf("a process the agent stopped is reported crashed: %q", msg)
 	}
 }

@@ -486,6 +486,11 @@ func TestProcessTimeoutsAreFleetEvents(t *testing.T) {
 func TestRefreshConnectionBeforeTokenExpires(t *testing.T) {
 	w := newSDKWorld(t)
 	p := dialRaw(t, w, "p-refresh")
+	// Ready, as a process that connects must be within 5 minutes or be asked to end.
+	p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":7000}`)
+	if m := p.recv(); m["StatusCode"] != 200.0 {
+		t.Fatalf("activate: %v", m)
+	}
 	var m map[string]any
 	for range 10 { // to 13m20s, with heartbeats keeping the process alive meanwhile
 		w.clock.Advance(80 * time.Second)
