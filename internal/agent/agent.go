@@ -111,8 +111,11 @@ type agent struct {
 	prepared bool             // the build is unpacked and installed (or there is none)
 	// installFailed: the build's install script failed here; no process is launched.
 	installFailed bool
-	slots         map[string]*slotState
-	exits         chan exit
+	// downloadFailed: the build's download failed and that was reported; it is tried
+	// again at each reconcile, and reported again once one succeeds and another fails.
+	downloadFailed bool
+	slots          map[string]*slotState
+	exits          chan exit
 	// selfExited holds the slots whose process exited on its own: their next launch is a restart.
 	selfExited map[string]bool
 }
@@ -372,8 +375,14 @@ func (a *agent) unpackBuild(ctx context.Context, id string) error {
 		return err
 	}
 	if err := a.Control.DownloadBuild(ctx, id, archive); err != nil {
+		if !a.downloadFailed && ctx.Err() == nil {
+			a.downloadFailed = true
+			a.report(ctx, "FLEET_BINARY_DOWNLOAD_FAILED", fmt.Sprintf("build %s could not be downloaded to %s: %v; trying again", id, a.ComputeName, err))
+		}
 		return err
 	}
+	a.downloadFailed = false
+	a.report(ctx, "FLEET_CREATION_EXTRACTING_BUILD", fmt.Sprintf("build %s was downloaded to %s and is being extracted", id, a.ComputeName))
 	size, err := archive.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return err

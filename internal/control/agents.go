@@ -34,9 +34,10 @@ type AgentCall struct {
 }
 
 // Event codes an agent may report, GameLift's names for what happens to processes, to a
-// build's install script and to log uploads on a host.
+// build's download and install script, and to log uploads on a host.
 var agentEventCodes = []string{
 	eventProcessCrashed, eventProcessBadPath, eventProcessForceTerminated, "SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT",
+	"FLEET_BINARY_DOWNLOAD_FAILED", "FLEET_CREATION_EXTRACTING_BUILD",
 	"FLEET_CREATION_RUNNING_INSTALLER", "FLEET_CREATION_COMPLETED_INSTALLER", eventInstallerFailed,
 	"COMPUTE_LOG_UPLOAD_FAILED",
 }
