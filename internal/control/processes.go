@@ -263,8 +263,11 @@ func (s *Service) processExited(ctx context.Context, key procKey) {
 			return // it never connected, or it ended (ProcessEnding) and is forgotten
 		}
 		// Another replica may hold it: it forgets it, and its session, in the shared
-		// store, is ended from here.
-		s.endRemoteProcess(ctx, key, true)
+		// store, is ended from here. A process no replica holds hosts no live session
+		// (a dead replica's are claimed, placeholders and all, by a live one).
+		if !s.endRemoteProcess(ctx, key, true) {
+			return
+		}
 		gs, err := s.lastSessionOf(ctx, key.fleet, key.compute, key.id)
 		if err != nil || sessionEnded(gs) {
 			return
