@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,7 +44,11 @@ type Config struct {
 	// StopTimeout is how long a process asked to end may take before it is killed; 30 s
 	// when zero.
 	StopTimeout time.Duration
-	Logger      *slog.Logger
+	// SDKInitTimeout is how long a process has from its launch to connect to the server
+	// (the Server SDK's InitSDK) before it is reported and stopped; 5 minutes when zero,
+	// as in GameLift.
+	SDKInitTimeout time.Duration
+	Logger         *slog.Logger
 	// Counters, when set, counts process restarts and crashes.
 	Counters Counters
 	// ProcessEnv are environment variables (KEY=value) for every process, after the
@@ -78,6 +83,10 @@ type proc struct {
 	cmd     *exec.Cmd
 	started time.Time
 	stop    bool // the agent asked it to end
+	// connected: the server has seen it connect (InitSDK), or cannot tell that it has not.
+	connected bool
+	// killed: it had not ended StopTimeout after it was asked to, and was killed.
+	killed atomic.Bool
 }
 
 type exit struct {
@@ -102,8 +111,11 @@ type agent struct {
 	prepared bool             // the build is unpacked and installed (or there is none)
 	// installFailed: the build's install script failed here; no process is launched.
 	installFailed bool
-	slots         map[string]*slotState
-	exits         chan exit
+	// downloadFailed: the build's download failed and that was reported; it is tried
+	// again at each reconcile, and reported again once one succeeds and another fails.
+	downloadFailed bool
+	slots          map[string]*slotState
+	exits          chan exit
 	// selfExited holds the slots whose process exited on its own: their next launch is a restart.
 	selfExited map[string]bool
 }
@@ -113,6 +125,7 @@ type agent struct {
 func Run(ctx context.Context, cfg Config) error {
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, 2*time.Second)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 30*time.Second)
+	cfg.SDKInitTimeout = cmp.Or(cfg.SDKInitTimeout, 5*time.Minute)
 	a := &agent{Config: cfg, log: cmp.Or(cfg.Logger, slog.Default()).With("fleet", cfg.FleetID, "compute", cfg.ComputeName),
 		running: map[string]*proc{}, slots: map[string]*slotState{}, exits: make(chan exit, 16), selfExited: map[string]bool{}}
 	if a.Counters == nil {
@@ -205,6 +218,7 @@ func (a *agent) reconcile(ctx context.Context) bool {
 			want[fmt.Sprintf("%s|%s|%d", sp.LaunchPath, sp.Parameters, i)] = sp
 		}
 	}
+	a.checkConnected(ctx)
 	have := map[string]bool{}
 	for _, p := range a.running {
 		if _, ok := want[p.slot]; !ok && !p.stop {
@@ -224,6 +238,51 @@ func (a *agent) reconcile(ctx context.Context) bool {
 		a.launch(ctx, slot, sp)
 	}
 	return true
+}
+
+// checkConnected asks the server which of the processes not yet seen connected have
+// connected since, and stops those that have not within SDKInitTimeout of their launch,
+// as GameLift does (SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT). Once a process has
+// connected it is not asked about again, so a host whose processes all connected asks
+// nothing.
+func (a *agent) checkConnected(ctx context.Context) {
+	var ids []string
+	for id, p := range a.running {
+		if !p.connected && !p.stop {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	seen, err := a.Control.ConnectedProcesses(ctx, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Debug("agent: ask which processes connected", "error", err)
+		}
+		// Past the timeout, a process the server cannot answer for (one from before
+		// ConnectedProcesses, say) is left alone and not asked about again.
+		for _, id := range ids {
+			if p := a.running[id]; time.Since(p.started) > a.SDKInitTimeout {
+				p.connected = true
+			}
+		}
+		return
+	}
+	for _, id := range seen {
+		if p := a.running[id]; p != nil {
+			p.connected = true
+		}
+	}
+	for _, id := range ids {
+		p := a.running[id]
+		if p.connected || time.Since(p.started) <= a.SDKInitTimeout {
+			continue
+		}
+		a.report(ctx, "SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT", fmt.Sprintf("process %s did not connect to the service (InitSDK) within %s of its launch and is stopped",
+			id, a.SDKInitTimeout))
+		a.stopProcess(ctx, p, "it did not call InitSDK in time", true)
+	}
 }
 
 func (a *agent) freshToken(ctx context.Context) (string, error) {
@@ -316,8 +375,14 @@ func (a *agent) unpackBuild(ctx context.Context, id string) error {
 		return err
 	}
 	if err := a.Control.DownloadBuild(ctx, id, archive); err != nil {
+		if !a.downloadFailed && ctx.Err() == nil {
+			a.downloadFailed = true
+			a.report(ctx, "FLEET_BINARY_DOWNLOAD_FAILED", fmt.Sprintf("build %s could not be downloaded to %s: %v; trying again", id, a.ComputeName, err))
+		}
 		return err
 	}
+	a.downloadFailed = false
+	a.report(ctx, "FLEET_CREATION_EXTRACTING_BUILD", fmt.Sprintf("build %s was downloaded to %s and is being extracted", id, a.ComputeName))
 	size, err := archive.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return err
@@ -420,11 +485,29 @@ func (t *tail) Write(p []byte) (int, error) {
 
 func (t *tail) String() string { return strings.TrimSpace(string(t.b)) }
 
-// exited handles a process that ended: planned, or a crash to back off from.
+// exited handles a process that ended: the server hears of it first, so the game session
+// it hosted ends at once (the server would otherwise keep it for the reconnect a dropped
+// connection may be followed by); then its logs go up, and a crash is backed off from.
 func (a *agent) exited(ctx context.Context, e exit) {
 	delete(a.running, e.p.id)
 	ran := time.Since(e.p.started)
 	a.log.Info("agent: process exited", "process", e.p.id, "after", ran.Truncate(time.Millisecond), "status", exitStatus(e.err))
+	var code, msg string
+	switch {
+	case e.p.stop && e.p.killed.Load():
+		code = "SERVER_PROCESS_FORCE_TERMINATED"
+		msg = fmt.Sprintf("process %s did not end within %s of being asked to (OnProcessTerminate) and was killed", e.p.id, a.StopTimeout)
+	case !e.p.stop && e.err != nil:
+		a.Counters.ProcessCrashed()
+		code = "SERVER_PROCESS_CRASHED"
+		msg = fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err))
+	}
+	if err := a.Control.ProcessExited(ctx, e.p.id, code, msg); err != nil {
+		a.log.Warn("agent: report a process's exit", "process", e.p.id, "error", err)
+		if code != "" {
+			a.report(ctx, code, msg) // a server from before ProcessExited still records the event
+		}
+	}
 	if a.UploadLogs {
 		a.uploadLogs(ctx, e.p)
 	}
@@ -436,8 +519,6 @@ func (a *agent) exited(ctx context.Context, e exit) {
 		delete(a.slots, e.p.slot)
 		return
 	}
-	a.Counters.ProcessCrashed()
-	a.report(ctx, "SERVER_PROCESS_CRASHED", fmt.Sprintf("process %s exited after %s: %s", e.p.id, ran.Truncate(time.Second), exitStatus(e.err)))
 	if ran < quickExit {
 		a.backoff(e.p.slot)
 	} else {
@@ -461,6 +542,7 @@ func (a *agent) uploadLogs(ctx context.Context, p *proc) {
 	}
 	if err := a.sendLogs(ctx, p.id, la); err != nil {
 		a.log.Warn("agent: upload process logs", "process", p.id, "error", err)
+		a.report(ctx, "COMPUTE_LOG_UPLOAD_FAILED", fmt.Sprintf("the logs of process %s could not be uploaded from %s: %v", p.id, a.ComputeName, err))
 	}
 }
 
@@ -524,7 +606,11 @@ func (a *agent) stopProcess(ctx context.Context, p *proc, why string, force bool
 	p.stop = true
 	a.log.Info("agent: stopping process", "process", p.id, "why", why)
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	time.AfterFunc(a.StopTimeout, func() { p.cmd.Process.Kill() })
+	time.AfterFunc(a.StopTimeout, func() {
+		if p.cmd.Process.Kill() == nil {
+			p.killed.Store(true)
+		}
+	})
 }
 
 // drain stops every process and waits for them, up to StopTimeout and a little.

@@ -41,6 +41,13 @@ type Control interface {
 	RuntimeConfiguration(ctx context.Context) ([]ServerProcess, error)
 	// ReportEvent records a fleet event (a crash, a bad launch path).
 	ReportEvent(ctx context.Context, code, message string) error
+	// ProcessExited tells the service a process exited, so the game session it hosted ends
+	// at once; code names the fleet event its end is (SERVER_PROCESS_CRASHED,
+	// SERVER_PROCESS_FORCE_TERMINATED), "" for none, with message saying more.
+	ProcessExited(ctx context.Context, processID, code, message string) error
+	// ConnectedProcesses returns those of the processes named that the service has seen
+	// connect (or cannot tell that it has not).
+	ConnectedProcesses(ctx context.Context, processIDs []string) ([]string, error)
 	// TerminateProcess asks a process, through the service, to end (OnProcessTerminate).
 	// Unless force is set, a process hosting a protected game session is kept: ErrProtected.
 	TerminateProcess(ctx context.Context, processID string, force bool) error
@@ -140,6 +147,18 @@ func (c *APIControl) RuntimeConfiguration(ctx context.Context) ([]ServerProcess,
 // ReportEvent implements Control.
 func (c *APIControl) ReportEvent(ctx context.Context, code, message string) error {
 	return c.call(ctx, map[string]any{"Action": "ReportEvent", "EventCode": code, "Message": message})
+}
+
+// ProcessExited implements Control.
+func (c *APIControl) ProcessExited(ctx context.Context, processID, code, message string) error {
+	return c.call(ctx, map[string]any{"Action": "ProcessExited", "ProcessId": processID, "EventCode": code, "Message": message})
+}
+
+// ConnectedProcesses implements Control.
+func (c *APIControl) ConnectedProcesses(ctx context.Context, processIDs []string) ([]string, error) {
+	var out struct{ ProcessIds []string }
+	err := c.callInto(ctx, map[string]any{"Action": "ConnectedProcesses", "ProcessIds": processIDs}, &out)
+	return out.ProcessIds, err
 }
 
 // ErrProtected: the process hosts a game session with FullProtection.

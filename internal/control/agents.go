@@ -14,27 +14,41 @@ import (
 const protectionFull = "FullProtection"
 
 // AgentCall is what a host agent asks of the service beyond GameLift's API: to record a
-// fleet event, or to ask one of its processes to end. It proves who it is with its
-// compute's auth token.
+// fleet event, to ask one of its processes to end, or to say that one exited. It proves
+// who it is with its compute's auth token.
 type AgentCall struct {
-	Action      string // ReportEvent, TerminateProcess or ProcessLogPaths
+	Action      string // ReportEvent, TerminateProcess, ProcessExited, ConnectedProcesses or ProcessLogPaths
 	FleetId     string
 	ComputeName string
 	AuthToken   string
-	ProcessId   string // TerminateProcess
+	ProcessId   string   // TerminateProcess, ProcessExited, ProcessLogPaths
+	ProcessIds  []string // ConnectedProcesses
 	// Force ends the process even if it hosts a protected game session (the host is going
 	// away); without it, a process whose session has FullProtection is kept: Conflict.
-	Force     bool   // TerminateProcess
-	EventCode string // ReportEvent
-	Message   string // ReportEvent
+	Force bool // TerminateProcess
+	// EventCode is the fleet event to record: any of agentEventCodes for ReportEvent; for
+	// ProcessExited, one of exitEventCodes, or none for a process that ended as asked or
+	// with success.
+	EventCode string // ReportEvent, ProcessExited
+	Message   string // ReportEvent, ProcessExited
 }
 
-// Event codes an agent may report, GameLift's names for what happens to processes and
-// to a build's install script on a host.
+// Event codes an agent may report, GameLift's names for what happens to processes, to a
+// build's download and install script, and to log uploads on a host.
 var agentEventCodes = []string{
-	eventProcessCrashed, eventProcessBadPath, "SERVER_PROCESS_FORCE_TERMINATED",
+	eventProcessCrashed, eventProcessBadPath, eventProcessForceTerminated, "SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT",
+	"FLEET_BINARY_DOWNLOAD_FAILED", "FLEET_CREATION_EXTRACTING_BUILD",
 	"FLEET_CREATION_RUNNING_INSTALLER", "FLEET_CREATION_COMPLETED_INSTALLER", eventInstallerFailed,
+	"COMPUTE_LOG_UPLOAD_FAILED",
 }
+
+// maxAgentProcesses bounds the processes one ConnectedProcesses call asks about: a host
+// runs at most 50 at once in GameLift.
+const maxAgentProcesses = 1000
+
+// Event codes an agent may give with ProcessExited: how the process ended, when that is
+// a fleet event.
+var exitEventCodes = []string{eventProcessCrashed, eventProcessForceTerminated}
 
 // HandleAgentCall runs one agent request; the result (or nil) is its answer.
 func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error) {
@@ -55,6 +69,32 @@ func (s *Service) HandleAgentCall(ctx context.Context, c AgentCall) (any, error)
 			s.launchFailed(ctx, c.FleetId, c.ComputeName, c.EventCode, c.Message)
 		}
 		return nil, nil
+	case "ProcessExited":
+		// The agent saw the process exit: it is gone, whatever its connection says. The
+		// key holds the caller's own fleet and compute, so an agent ends only its own.
+		if c.ProcessId == "" {
+			return nil, invalidf("ProcessId is required")
+		}
+		if c.EventCode != "" && !slices.Contains(exitEventCodes, c.EventCode) {
+			return nil, invalidf("EventCode must be empty or one of %v", exitEventCodes)
+		}
+		s.processExited(ctx, procKey{c.FleetId, c.ComputeName, c.ProcessId})
+		if c.EventCode == "" {
+			return nil, nil
+		}
+		if !s.takeEventBudget(c.FleetId, c.ComputeName) {
+			return nil, gamelift.Throttling("compute %s reports more than %d fleet events a minute", c.ComputeName, int(time.Minute/eventRefill))
+		}
+		s.event(ctx, c.FleetId, c.EventCode, truncateMessage(c.Message))
+		if c.EventCode == eventProcessCrashed {
+			s.launchFailed(ctx, c.FleetId, c.ComputeName, c.EventCode, c.Message)
+		}
+		return nil, nil
+	case "ConnectedProcesses":
+		if len(c.ProcessIds) > maxAgentProcesses {
+			return nil, invalidf("ProcessIds names more than %d processes", maxAgentProcesses)
+		}
+		return map[string][]string{"ProcessIds": s.connectedProcesses(ctx, c.FleetId, c.ComputeName, c.ProcessIds)}, nil
 	case "ProcessLogPaths":
 		// The files the process listed in LogPaths, for the agent to upload with its output.
 		gs, err := s.lastSessionOf(ctx, c.FleetId, c.ComputeName, c.ProcessId)

@@ -521,6 +521,7 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 	}
 
 	var deployed, activating bool
+	var oldPolicy string
 	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
 		deployed, activating = false, false
 		id := gamelift.Value(f.Attributes.FleetId)
@@ -565,6 +566,7 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 			}
 		}
 		set(&f.Attributes.Description, in.Description)
+		oldPolicy = gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy)
 		set(&f.Attributes.NewGameSessionProtectionPolicy, in.NewGameSessionProtectionPolicy)
 		if in.MetricGroups != nil {
 			f.Attributes.MetricGroups = in.MetricGroups
@@ -585,6 +587,7 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 		return nil, err
 	}
 	id := gamelift.Value(f.Attributes.FleetId)
+	s.protectionPolicyChanged(ctx, f, oldPolicy)
 	if activating {
 		s.event(ctx, id, eventFleetStatePrefix+FleetActivating, "Fleet "+id+" changed status to ACTIVATING: deploying its game server container groups as pods")
 		s.awaitReady(id, []string{s.region})

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -83,4 +84,14 @@ func (s *Service) trimFleetEventsOnce(ctx context.Context, fleetID string) {
 		}
 	}
 	s.log.Debug("fleet events trimmed", "fleet", fleetID, "deleted", extra)
+}
+
+// protectionPolicyChanged records, as GameLift does, that a fleet's
+// NewGameSessionProtectionPolicy is no longer was.
+func (s *Service) protectionPolicyChanged(ctx context.Context, f store.Fleet, was string) {
+	id, now := gamelift.Value(f.Attributes.FleetId), gamelift.Value(f.Attributes.NewGameSessionProtectionPolicy)
+	if now == was {
+		return
+	}
+	s.event(ctx, id, "FLEET_NEW_GAME_SESSION_PROTECTION_POLICY_UPDATED", fmt.Sprintf("Fleet %s's NewGameSessionProtectionPolicy changed from %s to %s", id, was, now))
 }

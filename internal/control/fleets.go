@@ -484,13 +484,16 @@ func (s *Service) updateFleet(ctx context.Context, idOrARN *string, fn func(*sto
 	return f, nil
 }
 
-// UpdateFleetAttributes changes a fleet's name, description and policies.
+// UpdateFleetAttributes changes a fleet's name, description and policies; a new game
+// session protection policy is a fleet event, as in GameLift.
 func (s *Service) UpdateFleetAttributes(ctx context.Context, in *gamelift.UpdateFleetAttributesInput) (*gamelift.UpdateFleetAttributesOutput, error) {
+	var oldPolicy string
 	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
 		a := &f.Attributes
 		if in.AnywhereConfiguration != nil && gamelift.Value(a.ComputeType) != ComputeAnywhere {
 			return gamelift.InvalidRequest("AnywhereConfiguration applies to Anywhere fleets only")
 		}
+		oldPolicy = gamelift.Value(a.NewGameSessionProtectionPolicy)
 		set(&a.Name, in.Name)
 		setOrClear(&a.Description, in.Description)
 		set(&a.NewGameSessionProtectionPolicy, in.NewGameSessionProtectionPolicy)
@@ -504,6 +507,7 @@ func (s *Service) UpdateFleetAttributes(ctx context.Context, in *gamelift.Update
 	if err != nil {
 		return nil, err
 	}
+	s.protectionPolicyChanged(ctx, f, oldPolicy)
 	return &gamelift.UpdateFleetAttributesOutput{FleetId: f.Attributes.FleetId, FleetArn: f.Attributes.FleetArn}, nil
 }
 

@@ -23,6 +23,31 @@ const (
 	minPort, maxPort        = 1, 60000
 )
 
+// What GameLift gives a process to get ready, and to exit once it called ProcessEnding.
+const (
+	processReadyTimeout = 5 * time.Minute
+	processExitTimeout  = 30 * time.Second
+)
+
+// Fleet events of what befalls a process or its session, GameLift's names for them.
+const (
+	// eventProcessForceTerminated: a process asked to end had not after its agent's stop
+	// timeout, and was killed.
+	eventProcessForceTerminated = "SERVER_PROCESS_FORCE_TERMINATED"
+	// eventProcessUnhealthy: a process reported itself unhealthy, or sent no heartbeat,
+	// for too long, and was asked to end or removed.
+	eventProcessUnhealthy = "SERVER_PROCESS_TERMINATED_UNHEALTHY"
+	// eventProcessReadyTimeout: a process connected (InitSDK) but did not call
+	// ProcessReady within processReadyTimeout.
+	eventProcessReadyTimeout = "SERVER_PROCESS_PROCESS_READY_TIMEOUT"
+	// eventProcessExitTimeout: a process that called ProcessEnding was still connected
+	// processExitTimeout later.
+	eventProcessExitTimeout = "SERVER_PROCESS_PROCESS_EXIT_TIMEOUT"
+	// eventActivationTimeout: a game session was not activated within its fleet's
+	// GameSessionActivationTimeoutSeconds.
+	eventActivationTimeout = "GAME_SESSION_ACTIVATION_TIMEOUT"
+)
+
 // process is a game server process connected (or recently connected) to the SDK endpoint.
 // The registry is in memory; the sessions it hosts are in the store, and after a restart
 // a process that reconnects with its ID takes its session back.
@@ -43,13 +68,18 @@ type process struct {
 	// marked itself ready: its first heartbeat since ProcessReady, or readySettle after the
 	// answer for an SDK that does not heartbeat at once, closes heard. A session given to
 	// the process meanwhile is pushed then.
-	heard          chan struct{}
-	ended          bool // ProcessEnding called
-	unhealthy      int  // consecutive unhealthy heartbeats
-	lastSeen       time.Time
-	peer           sdkhost.Peer // nil while disconnected
-	disconnectedAt time.Time
-	tokenExpires   time.Time
+	heard       chan struct{}
+	ended       bool      // ProcessEnding called
+	unhealthy   int       // consecutive unhealthy heartbeats
+	connectedAt time.Time // its first connection (InitSDK)
+	endedAt     time.Time // when it called ProcessEnding
+	wasReady    bool      // it called ProcessReady, here or before with another server
+	// readyOverdue and exitOverdue: its ProcessReady or exit timeout was reported.
+	readyOverdue, exitOverdue bool
+	lastSeen                  time.Time
+	peer                      sdkhost.Peer // nil while disconnected
+	disconnectedAt            time.Time
+	tokenExpires              time.Time
 
 	// The session it hosts, if any: ID, whether still ACTIVATING and until when, whether
 	// TerminateGameSession asked it to end, players (reserved ones among them).
@@ -213,6 +243,76 @@ func (s *Service) forceStop(ctx context.Context, key procKey) {
 	}
 }
 
+// processExited ends a process its host's agent saw exit, and the game session it hosted,
+// at once: the reconnect grace is for a process whose connection dropped while it may
+// still run, and this one cannot come back. Its session ends INTERRUPTED (GameLift's
+// reason for a session stopped because what ran it went away), or, if TerminateGameSession
+// or its compute's shutdown made it TERMINATING, with the reason given then.
+func (s *Service) processExited(ctx context.Context, key procKey) {
+	s.procs.mu.Lock()
+	p, mine := s.procs.byKey[key]
+	var session string
+	terminating := false
+	if mine {
+		terminating = p.terminating
+		session = s.forgetProcessLocked(p, "its host saw it exit")
+	}
+	s.procs.mu.Unlock()
+	if !mine {
+		if !s.replicated() {
+			return // it never connected, or it ended (ProcessEnding) and is forgotten
+		}
+		// Another replica may hold it: it forgets it, and its session, in the shared
+		// store, is ended from here. A process no replica holds hosts no live session
+		// (a dead replica's are claimed, placeholders and all, by a live one).
+		if !s.endRemoteProcess(ctx, key, true) {
+			return
+		}
+		gs, err := s.lastSessionOf(ctx, key.fleet, key.compute, key.id)
+		if err != nil || sessionEnded(gs) {
+			return
+		}
+		session = gamelift.Value(gs.Model.GameSessionId)
+		terminating = gamelift.Value(gs.Model.Status) == SessionTerminating
+	}
+	if session == "" {
+		return
+	}
+	reason := ReasonInterrupted
+	if terminating {
+		reason = "" // the reason recorded when it became TERMINATING
+	}
+	s.endSessionOf(ctx, session, reason, false)
+}
+
+// connectedProcesses returns those of a compute's processes named that have connected
+// (called InitSDK): those in the registry, and those another server saw get ready (their
+// record). With replicas, one another replica holds is not known here: those are
+// returned too, as this replica cannot tell that they have not connected.
+func (s *Service) connectedProcesses(ctx context.Context, fleetID, compute string, ids []string) []string {
+	seen := make([]string, 0, len(ids))
+	var unknown []string
+	s.procs.mu.Lock()
+	for _, id := range ids {
+		if _, ok := s.procs.byKey[procKey{fleetID, compute, id}]; ok {
+			seen = append(seen, id)
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	s.procs.mu.Unlock()
+	if s.replicated() {
+		return append(seen, unknown...)
+	}
+	for _, id := range unknown {
+		_, err := s.store.Processes().Get(ctx, store.ProcessKey(fleetID, compute, id))
+		if !errors.Is(err, store.ErrNotFound) {
+			seen = append(seen, id) // it got ready before a restart, or the store cannot tell
+		}
+	}
+	return seen
+}
+
 // forgetProcessLocked removes a process from the registry and closes its connection. It
 // returns the session the process hosted, which the caller ends (outside the lock).
 func (s *Service) forgetProcessLocked(p *process, reason string) string {
@@ -274,9 +374,9 @@ func (s *Service) Attach(ctx context.Context, h sdkhost.Hello, a sdkhost.Admissi
 		}
 		s.log.Info("server process reconnected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "game_session", p.gameSessionID)
 	default:
-		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName}
+		p = &process{id: h.ProcessID, fleetID: h.FleetID, computeName: h.ComputeName, connectedAt: now}
 		if ready != nil { // it called ProcessReady before, with another server
-			p.ready, p.port, p.logPaths = true, ready.Port, ready.LogPaths
+			p.ready, p.wasReady, p.port, p.logPaths = true, true, ready.Port, ready.LogPaths
 		}
 		s.procs.put(p)
 		s.log.Info("server process connected", "process", p.id, "fleet", p.fleetID, "compute", p.computeName, "ready_before", ready != nil)
@@ -418,7 +518,7 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			} else if p.ports != nil {
 				misconfigured = true
 			}
-			p.port, p.logPaths, p.ready, p.lastSeen = port, req.LogPaths, true, h.s.now()
+			p.port, p.logPaths, p.ready, p.wasReady, p.lastSeen = port, req.LogPaths, true, true, h.s.now()
 			fleetID, location = p.fleetID, p.location
 			return nil
 		})
@@ -437,7 +537,8 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		if err != nil {
 			return nil, err
 		}
-		return nil, h.with(func(p *process) error {
+		sick := false
+		err = h.with(func(p *process) error {
 			p.lastSeen = h.s.now()
 			if req.HealthStatus {
 				p.unhealthy = 0
@@ -450,17 +551,29 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 			if p.unhealthy == maxUnhealthyReports {
 				// As GameLift does, an unhealthy process is asked to end; it hosts nothing
 				// new meanwhile, and if it never ends, silence or disconnection removes it.
-				p.ready = false
+				p.ready, sick = false, true
 				h.s.log.Info("server process unhealthy; asking it to end", "process", p.id, "reports", p.unhealthy)
-				go h.s.askProcessToEnd(p.key())
 			}
 			return nil
 		})
+		if sick {
+			// After this answer: the event is on record before the process hears it must end.
+			key := h.p.key()
+			h.s.goBackground(func() {
+				h.s.event(h.s.ctx, key.fleet, eventProcessUnhealthy, fmt.Sprintf(
+					"Process %s on %s reported itself unhealthy %d times in a row and was asked to end", key.id, key.compute, maxUnhealthyReports))
+				h.s.askProcessToEnd(key)
+			})
+		}
+		return nil, err
 	case "TerminateServerProcess":
 		var session string
 		err := h.with(func(p *process) error {
 			if !p.ended {
 				h.s.log.Debug("server process ending", "process", p.id, "fleet", p.fleetID, "game_session", p.gameSessionID)
+			}
+			if !p.ended {
+				p.endedAt = h.s.now()
 			}
 			p.ready, p.ended, session = false, true, p.gameSessionID
 			p.gameSessionID, p.activating = "", false
@@ -679,30 +792,55 @@ type refresh struct {
 
 type ending struct{ session, reason string }
 
+// sweepEvent is a fleet event the sweep records once it has let go of the registry.
+type sweepEvent struct{ fleet, code, msg string }
+
 func (s *Service) sweepProcesses(ctx context.Context) {
 	now := s.now()
 	var refreshes []refresh
 	var ends []ending
 	var timedOut []procKey
+	var events []sweepEvent
 	s.procs.mu.Lock()
 	for _, p := range s.procs.byKey {
 		switch {
 		case p.peer == nil && now.Sub(p.disconnectedAt) > s.reconnectGrace:
 			ends = append(ends, ending{s.forgetProcessLocked(p, "connection lost and not resumed"), ReasonInterrupted})
 		case p.peer != nil && now.Sub(p.lastSeen) > s.heartbeatTimeout:
-			ends = append(ends, ending{s.forgetProcessLocked(p, "no heartbeat for "+now.Sub(p.lastSeen).Truncate(time.Second).String()), ReasonInterrupted})
+			silent := now.Sub(p.lastSeen).Truncate(time.Second)
+			events = append(events, sweepEvent{p.fleetID, eventProcessUnhealthy, fmt.Sprintf(
+				"Process %s on %s sent no heartbeat for %s and was removed", p.id, p.computeName, silent)})
+			ends = append(ends, ending{s.forgetProcessLocked(p, "no heartbeat for "+silent.String()), ReasonInterrupted})
 		case p.activating && now.After(p.activationExpires):
 			// GameLift ends a session that does not activate in time, and the process.
 			s.log.Info("game session activation timed out", "process", p.id, "game_session", p.gameSessionID)
+			events = append(events, sweepEvent{p.fleetID, eventActivationTimeout, fmt.Sprintf(
+				"Game session %s was not activated by process %s on %s within the fleet's GameSessionActivationTimeoutSeconds; the process was asked to end",
+				p.gameSessionID, p.id, p.computeName)})
 			ends = append(ends, ending{p.gameSessionID, ""})
 			p.gameSessionID, p.activating, p.ready = "", false, false
 			s.procs.sync(p)
 			timedOut = append(timedOut, p.key())
+		case p.peer != nil && !p.wasReady && !p.ended && !p.readyOverdue && now.Sub(p.connectedAt) > processReadyTimeout:
+			// As GameLift does, a process that never gets ready is asked to end.
+			p.readyOverdue = true
+			events = append(events, sweepEvent{p.fleetID, eventProcessReadyTimeout, fmt.Sprintf(
+				"Process %s on %s did not call ProcessReady within %s of connecting and was asked to end", p.id, p.computeName, processReadyTimeout)})
+			timedOut = append(timedOut, p.key())
+		case p.peer != nil && p.ended && !p.exitOverdue && now.Sub(p.endedAt) > processExitTimeout:
+			// Its connection stays open: the process still runs. Only its agent could stop
+			// it, and agents stop only what they asked to end.
+			p.exitOverdue = true
+			events = append(events, sweepEvent{p.fleetID, eventProcessExitTimeout, fmt.Sprintf(
+				"Process %s on %s called ProcessEnding but had not exited %s later", p.id, p.computeName, processExitTimeout)})
 		case p.peer != nil && p.tokenExpires.Sub(now) < s.tokenTTL/5:
 			refreshes = append(refreshes, refresh{p, p.peer})
 		}
 	}
 	s.procs.mu.Unlock()
+	for _, e := range events {
+		s.event(ctx, e.fleet, e.code, e.msg)
+	}
 	for _, e := range ends {
 		if e.session != "" {
 			s.endSessionOf(ctx, e.session, e.reason, true)
@@ -799,7 +937,7 @@ func (s *Service) adoptSession(ctx context.Context, gs store.GameSession) error 
 	s.procs.put(&process{
 		id: gs.ProcessID, fleetID: fleetID, computeName: gs.ComputeName, location: gamelift.Value(gs.Model.Location),
 		ipAddress: gamelift.Value(gs.Model.IpAddress), dnsName: gamelift.Value(gs.Model.DnsName),
-		port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, disconnectedAt: s.now(),
+		port: gamelift.Value(gs.Model.Port), logPaths: gs.LogPaths, ready: true, wasReady: true, disconnectedAt: s.now(),
 		gameSessionID: gamelift.Value(gs.Model.GameSessionId), activating: gamelift.Value(gs.Model.Status) == SessionActivating,
 		terminating:       gamelift.Value(gs.Model.Status) == SessionTerminating,
 		activationExpires: gs.Model.CreationTime.Add(timeout),

@@ -69,6 +69,7 @@ func FuzzAgentCall(f *testing.F) {
 	f.Add(false, "", call(map[string]any{"Action": "ReportEvent", "EventCode": "FLEET_STATE_ACTIVE", "Message": "hello"}))
 	f.Add(false, "", call(map[string]any{"Action": "TerminateProcess", "ProcessId": "p-1", "Force": true}))
 	f.Add(false, "", call(map[string]any{"Action": "ProcessLogPaths", "ProcessId": "p-1"}))
+	f.Add(false, "", call(map[string]any{"Action": "ProcessExited", "ProcessId": "p-1", "EventCode": "SERVER_PROCESS_CRASHED", "Message": "exit status 2"}))
 	f.Add(false, "", call(map[string]any{"Action": "Nonsense"}))
 	f.Add(false, "", []byte(`{"Action":"ReportEvent","FleetId":"fleet-x","AuthToken":"forged"}`))
 	f.Add(false, "", []byte(`{"Action":`))

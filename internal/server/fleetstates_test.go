@@ -94,6 +94,9 @@ func TestInstallScript(t *testing.T) {
 	if running < 0 || completed < running || slices.Contains(codes, types.EventCodeServerProcessInvalidPath) {
 		t.Errorf("events = %v: want the installer to run and complete before any launch", codes)
 	}
+	if extracting := slices.Index(codes, types.EventCodeFleetCreationExtractingBuild); extracting < 0 || extracting > running {
+		t.Errorf("events = %v: want the build extracted before its installer runs", codes)
+	}
 	if _, err := os.Stat(filepath.Join(dataDir, "host-builds", aws.ToString(good), "bin", "lobby")); err != nil {
 		t.Errorf("the install script's output is not in the build directory: %v", err)
 	}

@@ -128,6 +128,39 @@ func TestSameProcessIDInOtherFleetsAndComputes(t *testing.T) {
 	}
 }
 
+// An agent's report that a process exited ends that process of its own compute and
+// fleet, and its session, at once; the same process ID on another compute or in another
+// fleet is another process, which a report from elsewhere leaves alone.
+func TestAgentReportsOnlyItsOwnProcessesExits(t *testing.T) {
+	w := newSDKWorld(t)
+	w2 := w.otherFleet(t, "custom-sdk-2")
+	w3 := w.otherCompute(t, "host-2")
+	_, gs := activeSession(t, w, "proc-1", 7001, "mine", 2)
+	exited := map[string]any{"Action": "ProcessExited", "ProcessId": "proc-1", "EventCode": "SERVER_PROCESS_CRASHED", "Message": "exit status 2"}
+	for _, intruder := range []*sdkWorld{w2, w3} {
+		if status, out := intruder.agentCall(t, map[string]any{"Action": "ProcessExited", "ProcessId": "proc-1"}); status != http.StatusOK {
+			t.Fatalf("ProcessExited of a process it does not run: %d %v", status, out)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if st := w.session(t, gs.GameSessionId).Status; st != types.GameSessionStatusActive {
+		t.Fatalf("another compute's or fleet's report ended the session: %s", st)
+	}
+
+	if status, out := w.agentCall(t, exited); status != http.StatusOK {
+		t.Fatalf("own ProcessExited: %d %v", status, out)
+	}
+	if ended := w.session(t, gs.GameSessionId); ended.Status != types.GameSessionStatusTerminated || ended.StatusReason != types.GameSessionStatusReasonInterrupted {
+		t.Errorf("after its agent reported its exit the session is %s, reason %q", ended.Status, ended.StatusReason)
+	}
+	if msg := eventMessages(t, w.api, aws.String(w.fleetID), types.EventCodeServerProcessCrashed); msg != "exit status 2" {
+		t.Errorf("crash events: %q", msg)
+	}
+	if status, out := w.agentCall(t, map[string]any{"Action": "ProcessExited", "ProcessId": "proc-2", "EventCode": "FLEET_STATE_ACTIVE"}); status != http.StatusBadRequest {
+		t.Errorf("ProcessExited with a fleet state's event code: %d %v", status, out)
+	}
+}
+
 // A process's DescribePlayerSessions answers about the game session it hosts only: not
 // another fleet's, another session's, or a player of either (PlayerData included).
 func TestProcessSeesOnlyItsOwnPlayers(t *testing.T) {

@@ -37,6 +37,7 @@ type localAgents struct {
 	serves   []string // locations this host serves
 	dataDir  string
 	maxLogs  int64
+	initWait time.Duration // agent.Config.SDKInitTimeout
 
 	mu      sync.Mutex
 	running map[control.FleetLocationRef]context.CancelFunc
@@ -45,7 +46,7 @@ type localAgents struct {
 
 // startLocalAgents runs the embedded host agent. Over TLS it trusts the server's
 // self-signed certificate, and tells the processes it launches to (AWS_CA_BUNDLE).
-func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []string) error {
+func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []string, initWait time.Duration) error {
 	u, _ := url.Parse(s.Endpoint)
 	host, _, _ := net.SplitHostPort(u.Host)
 	hc, err := certs.HTTPClient(0, s.CABundle)
@@ -54,7 +55,7 @@ func (s *Server) startLocalAgents(dataDir string, maxLogs int64, locations []str
 	}
 	la := &localAgents{
 		s: s, ip: host, logDir: filepath.Join(dataDir, "process-logs"), buildDir: filepath.Join(dataDir, "host-builds"),
-		dataDir: dataDir, maxLogs: maxLogs, http: hc,
+		dataDir: dataDir, maxLogs: maxLogs, initWait: initWait, http: hc,
 		running: map[control.FleetLocationRef]context.CancelFunc{}, serves: append([]string{s.Region}, locations...),
 		client: gamelift.New(gamelift.Options{
 			Region: s.Region, BaseEndpoint: aws.String(s.Endpoint), HTTPClient: hc,
@@ -127,7 +128,7 @@ func (la *localAgents) sync(ctx context.Context, refs []control.FleetLocationRef
 				// Its processes' logs go up like any host's: the server reads no game
 				// server's files itself, and the agent never archives the server's own.
 				UploadLogs: true, MaxLogBytes: la.maxLogs, Private: []string{la.dataDir},
-				StopTimeout: 10 * time.Second, Counters: la.s.metrics.Agents().For(ref.FleetID, ref.Location), ProcessEnv: la.env,
+				StopTimeout: 10 * time.Second, SDKInitTimeout: la.initWait, Counters: la.s.metrics.Agents().For(ref.FleetID, ref.Location), ProcessEnv: la.env,
 				Control: &agent.APIControl{Client: la.client, HTTP: la.http, Endpoint: la.s.Endpoint, FleetID: ref.FleetID, ComputeName: name,
 					Location: ref.Location, IPAddress: la.ip},
 			})

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -187,4 +189,101 @@ func TestScaleInKeepsProtectedSessions(t *testing.T) {
 		now := pids(t, binary)
 		return len(now) == 1 && now[0] != hosting[0] && fleetProcesses(t, c, id) == 1
 	})
+}
+
+// A process that crashes while it hosts a game session is gone, and its host's agent says
+// so: the session ends at once, INTERRUPTED, and takes no more players. The reconnect
+// grace is for a process whose connection dropped while it may still run, not for one
+// its agent saw exit.
+func TestCrashedProcessEndsItsSessionAtOnce(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, t.TempDir())
+	launch := launchScript(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("crashing"), RuntimeConfiguration: &types.RuntimeConfiguration{
+		ServerProcesses: []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String(crashAfterActivation), ConcurrentExecutions: aws.Int32(1)}},
+	}}))(t).FleetAttributes.FleetId
+	waitFleetActive(t, c, id)
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
+	describe := func() types.GameSession {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0]
+	}
+	eventually(t, "the session is ACTIVE", func() bool { return describe().Status == types.GameSessionStatusActive })
+	active := time.Now()
+	must(c.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs.GameSessionId, PlayerId: aws.String("before")}))(t)
+
+	// The process exits crashDelay after activating the session.
+	ended := describe()
+	for ; ended.Status == types.GameSessionStatusActive; ended = describe() {
+		if time.Since(active) > crashDelay+5*time.Second {
+			t.Fatalf("the session is still ACTIVE %s after its process crashed", (time.Since(active) - crashDelay).Truncate(time.Second))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ended.Status != types.GameSessionStatusTerminated || ended.StatusReason != types.GameSessionStatusReasonInterrupted {
+		t.Errorf("after the crash the session is %s, reason %q; want TERMINATED, INTERRUPTED", ended.Status, ended.StatusReason)
+	}
+	_, err := c.CreatePlayerSession(ctx, &gl.CreatePlayerSessionInput{GameSessionId: gs.GameSessionId, PlayerId: aws.String("after")})
+	apiError(t, err, "InvalidGameSessionStatusException")
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); !strings.Contains(msg, "exit status 2") {
+		t.Errorf("SERVER_PROCESS_CRASHED events: %q", msg)
+	}
+}
+
+// A game session its process never activates ends after the fleet's
+// GameSessionActivationTimeoutSeconds, and a GAME_SESSION_ACTIVATION_TIMEOUT fleet event,
+// on record by then, says so; the process is asked to end, and its agent replaces it.
+func TestSessionActivationTimeoutIsAFleetEvent(t *testing.T) {
+	ctx := context.Background()
+	_, c := startWith(t, server.Config{SweepInterval: 50 * time.Millisecond})
+	launch := launchScript(t, t.TempDir())
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("never-activates"), RuntimeConfiguration: &types.RuntimeConfiguration{
+		ServerProcesses:                     []types.ServerProcess{{LaunchPath: aws.String(launch), Parameters: aws.String(neverActivate), ConcurrentExecutions: aws.Int32(1)}},
+		GameSessionActivationTimeoutSeconds: aws.Int32(1),
+	}}))(t).FleetAttributes.FleetId
+	waitFleetActive(t, c, id)
+	gs := must(c.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: id, MaximumPlayerSessionCount: aws.Int32(4)}))(t).GameSession
+	eventually(t, "the session that never activated is TERMINATED", func() bool {
+		return must(c.DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0].Status == types.GameSessionStatusTerminated
+	})
+	if msg := eventMessages(t, c, id, types.EventCodeGameSessionActivationTimeout); !strings.Contains(msg, aws.ToString(gs.GameSessionId)) {
+		t.Errorf("GAME_SESSION_ACTIVATION_TIMEOUT events: %q; want one naming %s", msg, aws.ToString(gs.GameSessionId))
+	}
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); msg != "" {
+		t.Errorf("the process asked to end is reported crashed: %q", msg)
+	}
+}
+
+// A process that never connects (InitSDK) is reported when its SDKInitTimeout passes
+// (SERVER_PROCESS_SDK_INITIALIZATION_TIMEOUT) and stopped; one that does not end when
+// asked to is killed after the agent's stop timeout, and that is reported too
+// (SERVER_PROCESS_FORCE_TERMINATED), not as a crash.
+func TestProcessThatNeverConnectsIsStopped(t *testing.T) {
+	ctx := context.Background()
+	_, c := startWith(t, server.Config{SDKInitTimeout: time.Second})
+	launch := filepath.Join(t.TempDir(), "stubborn.sh")
+	if err := os.WriteFile(launch, []byte("#!/bin/sh\ntrap '' TERM\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := must(c.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("never-connects"), RuntimeConfiguration: runtimeOf(launch, 1)}))(t).FleetAttributes.FleetId
+	waitFor := func(code types.EventCode, within time.Duration) string {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			if msg := eventMessages(t, c, id, code); msg != "" {
+				return msg
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s event after %s", code, within)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if msg := waitFor(types.EventCodeServerProcessSdkInitializationTimeout, 10*time.Second); !strings.Contains(msg, "did not connect") {
+		t.Errorf("SDK_INITIALIZATION_TIMEOUT event: %q", msg)
+	}
+	// The local host's agent gives a process 10 s to end.
+	waitFor(types.EventCodeServerProcessForceTerminated, 20*time.Second)
+	if msg := eventMessages(t, c, id, types.EventCodeServerProcessCrashed); msg != "" {
+		t.Errorf("a process the agent stopped is reported crashed: %q", msg)
+	}
 }

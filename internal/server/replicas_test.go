@@ -179,3 +179,33 @@ func TestReplicasPlaceOnEachOthersProcesses(t *testing.T) {
 		t.Errorf("carol's second session, through replica 2: %v, want LimitExceededException", err)
 	}
 }
+
+// A host agent's report that a process exited may reach a replica other than the one the
+// process is connected to: that replica has the holder forget it, and the session ends at
+// once, INTERRUPTED, on both.
+func TestReplicasEndAnExitedProcessHeldElsewhere(t *testing.T) {
+	ctx := context.Background()
+	replicas := startReplicas(t, 2)
+	admin := client(replicas[0].Endpoint, testCreds.SecretAccessKey)
+	fa := anywhereFleet(t, admin, "custom-sdk-1")
+	must(admin.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fa.FleetId, ComputeName: aws.String("host-0"),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}))(t)
+	tok := aws.ToString(must(admin.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fa.FleetId, ComputeName: aws.String("host-0")}))(t).AuthToken)
+	w := &sdkWorld{srv: replicas[0], api: admin, fleetID: aws.ToString(fa.FleetId), compute: "host-0", tok: tok}
+	_, gs := activeSession(t, w, "proc-gone", 7700, "gone", 2)
+
+	other := *w
+	other.srv = replicas[1]
+	if status, out := other.agentCall(t, map[string]any{"Action": "ProcessExited", "ProcessId": "proc-gone"}); status != 200 {
+		t.Fatalf("ProcessExited through the other replica: %d %v", status, out)
+	}
+	for i, r := range replicas {
+		got := must(client(r.Endpoint, testCreds.SecretAccessKey).DescribeGameSessions(ctx, &gl.DescribeGameSessionsInput{GameSessionId: gs.GameSessionId}))(t).GameSessions[0]
+		if got.Status != types.GameSessionStatusTerminated || got.StatusReason != types.GameSessionStatusReasonInterrupted {
+			t.Errorf("replica %d: the session is %s, reason %q", i, got.Status, got.StatusReason)
+		}
+	}
+	if n := w.activeProcesses(t); n != 0 {
+		t.Errorf("%d active processes after the exit", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gl "github.com/aws/aws-sdk-go-v2/service/gamelift"
+	"github.com/aws/aws-sdk-go-v2/service/gamelift/types"
 	"github.com/coder/websocket"
 
 	"github.com/hoist-dev/hoist/internal/server"
@@ -419,11 +421,76 @@ func TestProcessLifeRules(t *testing.T) {
 	eventually(t, "the silent process is removed", func() bool { return w.activeProcesses(t) == 0 })
 }
 
+// What befalls a process that breaks GameLift's timing is a fleet event, as in GameLift:
+// three unhealthy heartbeats (SERVER_PROCESS_TERMINATED_UNHEALTHY), no exit 30 s after
+// ProcessEnding (SERVER_PROCESS_PROCESS_EXIT_TIMEOUT), no ProcessReady 5 minutes after
+// connecting (SERVER_PROCESS_PROCESS_READY_TIMEOUT, and it is asked to end), and silence
+// past the heartbeat window (SERVER_PROCESS_TERMINATED_UNHEALTHY again).
+func TestProcessTimeoutsAreFleetEvents(t *testing.T) {
+	w := newSDKWorld(t)
+	events := func(code types.EventCode) string {
+		return eventMessages(t, w.api, aws.String(w.fleetID), code)
+	}
+	call := func(p *rawProcess, frame string) {
+		t.Helper()
+		p.send(frame)
+		if m := p.recv(); m["StatusCode"] != 200.0 {
+			t.Fatalf("%s: %v", frame, m)
+		}
+	}
+	slow := dialRaw(t, w, "p-slow")
+	done := dialRaw(t, w, "p-done")
+	sick := dialRaw(t, w, "p-sick")
+	for _, p := range []*rawProcess{done, sick} {
+		call(p, `{"Action":"ActivateServerProcess","RequestId":"a","Port":7000}`)
+	}
+
+	for range 3 {
+		call(sick, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":false}`)
+	}
+	eventually(t, "a TERMINATED_UNHEALTHY event", func() bool {
+		return strings.Contains(events(types.EventCodeServerProcessTerminatedUnhealthy), "p-sick")
+	})
+
+	call(done, `{"Action":"TerminateServerProcess","RequestId":"e"}`)
+	w.clock.Advance(29 * time.Second)
+	time.Sleep(50 * time.Millisecond) // sweeps run every 5 ms
+	if msg := events(types.EventCodeServerProcessProcessExitTimeout); msg != "" {
+		t.Errorf("PROCESS_EXIT_TIMEOUT within 30 s of ProcessEnding: %q", msg)
+	}
+	w.clock.Advance(2 * time.Second)
+	eventually(t, "a PROCESS_EXIT_TIMEOUT event", func() bool { return strings.Contains(events(types.EventCodeServerProcessProcessExitTimeout), "p-done") })
+
+	// p-slow heartbeats but never calls ProcessReady; the others fall silent.
+	for range 5 {
+		w.clock.Advance(time.Minute)
+		call(slow, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":true}`)
+	}
+	if msg := events(types.EventCodeServerProcessProcessReadyTimeout); msg != "" {
+		t.Errorf("PROCESS_READY_TIMEOUT within 5 minutes of connecting: %q", msg)
+	}
+	w.clock.Advance(10 * time.Second)
+	eventually(t, "a PROCESS_READY_TIMEOUT event", func() bool {
+		return strings.Contains(events(types.EventCodeServerProcessProcessReadyTimeout), "p-slow")
+	})
+	if m := slow.recv(); m["Action"] != "TerminateProcess" {
+		t.Errorf("after its ProcessReady timeout the process got %v, want a TerminateProcess push", m)
+	}
+	if msg := events(types.EventCodeServerProcessTerminatedUnhealthy); !strings.Contains(msg, "p-done on host-1 sent no heartbeat") {
+		t.Errorf("after the heartbeat window, TERMINATED_UNHEALTHY events: %q", msg)
+	}
+}
+
 // Before a process's token expires, the service pushes RefreshConnection with a new one,
 // as a frame the official SDK accepts (StatusCode 200), and the new token works.
 func TestRefreshConnectionBeforeTokenExpires(t *testing.T) {
 	w := newSDKWorld(t)
 	p := dialRaw(t, w, "p-refresh")
+	// Ready, as a process that connects must be within 5 minutes or be asked to end.
+	p.send(`{"Action":"ActivateServerProcess","RequestId":"a","Port":7000}`)
+	if m := p.recv(); m["StatusCode"] != 200.0 {
+		t.Fatalf("activate: %v", m)
+	}
 	var m map[string]any
 	for range 10 { // to 13m20s, with heartbeats keeping the process alive meanwhile
 		w.clock.Advance(80 * time.Second)
@@ -488,9 +555,17 @@ func TestExampleGameServerDeniesUnknownPlayers(t *testing.T) {
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // runTestGameServer is a game server for managed fleets in tests: it connects from the
-// SDK's environment, lists logPaths in ProcessReady, and when given a game session says
-// so on its output, activates it, and ends (ProcessEnding, exit 0).
-func runTestGameServer(logPaths []string) int {
+// SDK's environment, lists its arguments in ProcessReady as LogPaths, and when given a
+// game session says so on its output, activates it, and ends (ProcessEnding, exit 0). Told
+// to end (TerminateProcess), it exits 0 without ProcessEnding.
+//
+// An argument naming a mode changes what it does with a session:
+// crashAfterActivation: it exits with status 2 (no ProcessEnding) crashDelay after
+// activating it; neverActivate: it leaves it ACTIVATING.
+func runTestGameServer(args []string) int {
+	crash := slices.Contains(args, crashAfterActivation)
+	never := slices.Contains(args, neverActivate)
+	logPaths := slices.DeleteFunc(args, func(a string) bool { return a == crashAfterActivation || a == neverActivate })
 	ctx := context.Background()
 	c, err := gameserver.ConnectFromEnvironment(ctx, gameserver.Options{Logger: quietLogger()})
 	if err != nil {
@@ -505,8 +580,15 @@ func runTestGameServer(logPaths []string) int {
 		Port: 7777, LogParameters: gameserver.LogParameters{LogPaths: logPaths},
 		OnStartGameSession: func(gs gameserver.GameSession) {
 			fmt.Println("game on:", gs.GameSessionID)
+			if never {
+				return
+			}
 			go func() {
 				c.ActivateGameSession(ctx)
+				if crash {
+					time.Sleep(crashDelay)
+					os.Exit(2)
+				}
 				c.ProcessEnding(ctx)
 				end()
 			}()
@@ -523,3 +605,10 @@ func runTestGameServer(logPaths []string) int {
 	}
 	return 0
 }
+
+// Modes of runTestGameServer, given as its arguments (a runtime configuration's Parameters).
+const (
+	crashAfterActivation = "-crash-after-activation"
+	neverActivate        = "-never-activate"
+	crashDelay           = 2 * time.Second
+)

@@ -79,6 +79,9 @@ type Config struct {
 	// LocalLocations are the remote locations (AWS Region names) whose managed fleet
 	// processes the server's own host runs too; it always serves the home Region.
 	LocalLocations []string
+	// SDKInitTimeout is how long a process the server's own host launches has to connect
+	// (InitSDK) before it is stopped; 5 minutes when zero (agent.Config.SDKInitTimeout).
+	SDKInitTimeout time.Duration
 	// FleetActivationTimeout and DeletionGrace: see control.Config; zero takes the defaults.
 	FleetActivationTimeout, DeletionGrace time.Duration
 
@@ -407,7 +410,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 	if !cfg.NoLocalAgent {
-		if err := s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations); err != nil {
+		if err := s.startLocalAgents(cfg.DataDir, cfg.MaxSessionLogBytes, cfg.LocalLocations, cfg.SDKInitTimeout); err != nil {
 			s.Close(ctx)
 			return nil, err
 		}

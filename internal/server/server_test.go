@@ -329,6 +329,11 @@ func TestManagedFleetIsProvisionedToActive(t *testing.T) {
 	if fa.NewGameSessionProtectionPolicy != types.ProtectionPolicyFullProtection || aws.ToInt32(fa.ResourceCreationLimitPolicy.NewGameSessionsPerCreator) != 3 {
 		t.Errorf("updated attributes = %+v", fa)
 	}
+	// A new protection policy is a fleet event, as in GameLift; the same one again is not.
+	must(c.UpdateFleetAttributes(ctx, &gl.UpdateFleetAttributesInput{FleetId: id, NewGameSessionProtectionPolicy: types.ProtectionPolicyFullProtection}))(t)
+	if msg := eventMessages(t, c, id, types.EventCodeFleetNewGameSessionProtectionPolicyUpdated); msg != "Fleet "+aws.ToString(id)+"'s NewGameSessionProtectionPolicy changed from NoProtection to FullProtection" {
+		t.Errorf("protection policy events: %q", msg)
+	}
 }
 
 func TestStateSurvivesRestart(t *testing.T) {
