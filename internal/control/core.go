@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/gamelift"
+
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -83,3 +85,78 @@ func IsContainer(f store.Fleet) bool { return isContainer(f) }
 
 // LocationOf is the fleet's location named, or nil.
 func LocationOf(f *store.Fleet, name string) *store.FleetLocation { return locationOf(f, name) }
+
+// What internal/matchmaking uses of the core, besides Now.
+
+// Queue loads a game session queue by name or ARN; an unknown one is NotFoundException.
+func (s *Service) Queue(ctx context.Context, nameOrARN *string) (store.Queue, error) {
+	return s.getQueue(ctx, nameOrARN)
+}
+
+// StartPlacement stores a new PENDING placement, made by this replica, and has it placed
+// as StartGameSessionPlacement's are.
+func (s *Service) StartPlacement(ctx context.Context, pl store.Placement) error {
+	pl.Replica = s.replicas.id
+	if err := s.store.Placements().Create(ctx, gamelift.Value(pl.Model.PlacementId), "", pl); err != nil {
+		return err
+	}
+	s.placer.add(pl)
+	s.placer.wake()
+	return nil
+}
+
+// GameSession loads a game session by ID (ARN); an unknown one is NotFoundException.
+func (s *Service) GameSession(ctx context.Context, idOrARN *string) (store.GameSession, error) {
+	return s.getSession(ctx, idOrARN)
+}
+
+// ReservePlayers adds a RESERVED player session for each player to an ACTIVE session with
+// room for all of them, and returns them.
+func (s *Service) ReservePlayers(ctx context.Context, sessionID string, playerIDs []string) ([]gamelift.PlayerSession, error) {
+	players := make([]newPlayer, len(playerIDs))
+	for i, id := range playerIDs {
+		players[i] = newPlayer{id: id}
+	}
+	return s.reservePlayers(ctx, sessionID, players)
+}
+
+// SetMatchmakerData replaces a game session's MatchmakerData.
+func (s *Service) SetMatchmakerData(ctx context.Context, sessionID, data string) (store.GameSession, error) {
+	return s.gameSessions.Update(ctx, sessionID, func(gs *store.GameSession) error {
+		gs.Model.MatchmakerData = &data
+		return nil
+	})
+}
+
+// PushSessionUpdate tells the process hosting a session, when this replica holds its
+// connection, that the session changed (the SDK's UpdateGameSession, with reason and the
+// backfill ticket behind it).
+func (s *Service) PushSessionUpdate(ctx context.Context, sessionID, reason, ticketID string) {
+	s.pushSessionUpdate(ctx, sessionID, reason, ticketID)
+}
+
+// Admit lets one more resource of kind (KindRuleSets, ...) be created, or refuses it with
+// LimitExceededException when count finds the kind at its limit. The caller creates the
+// resource, then calls release.
+func (s *Service) Admit(ctx context.Context, kind string, count func(context.Context) (int, error)) (release func(), err error) {
+	return s.admit(ctx, kind, count)
+}
+
+// ARN is the ARN of a resource of kind (its ARN resource type) with that ID or name.
+func (s *Service) ARN(kind, id string) string { return s.arn(kind, id) }
+
+// CreateTags checks the tags a Create call gives, as TagResource does.
+func CreateTags(tags []gamelift.Tag) ([]gamelift.Tag, error) { return createTags(tags) }
+
+// TaggedTable is a table of taggable resources seen through their tags alone, which
+// TagResource, UntagResource and ListTagsForResource reach by ARN.
+type TaggedTable interface{ taggedTable }
+
+// TagsIn makes a TaggedTable of a table whose records keep their tags where tagsOf points.
+func TagsIn[T any](table store.Table[T], tagsOf func(*T) *[]gamelift.Tag) TaggedTable {
+	return tagsIn(table, tagsOf, nil)
+}
+
+// AddTagged makes the resources of an ARN resource type taggable; it is called before the
+// service answers calls.
+func (s *Service) AddTagged(kind string, t TaggedTable) { s.tagged[kind] = t }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -295,6 +296,40 @@ func (s *Service) startSession(p placed, gs store.GameSession) {
 		}
 		if err := p.peer.Push(s.ctx, "CreateGameSession", msg); err != nil {
 			s.log.Warn("push CreateGameSession; the activation timeout will end the session", "process", p.id, "error", err)
+		}
+	})
+}
+
+// pushSessionUpdate tells the process hosting a session of a change to it
+// (UpdateGameSession), when this replica holds its connection.
+func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, ticketID string) {
+	gs, err := s.gameSessions.Get(ctx, sessionID)
+	if err != nil {
+		return
+	}
+	s.procs.mu.Lock()
+	var target sdkhost.Peer
+	if p, ok := s.procs.byKey[keyOf(gs)]; ok {
+		target = p.peer
+	}
+	s.procs.mu.Unlock()
+	if target == nil {
+		return
+	}
+	m := gs.Model
+	msg := map[string]any{
+		"GameSession": map[string]any{
+			"GameSessionId": gamelift.Value(m.GameSessionId), "GameSessionName": gamelift.Value(m.Name),
+			"MaximumPlayerSessionCount": gamelift.Value(m.MaximumPlayerSessionCount), "Port": gamelift.Value(m.Port),
+			"IpAddress": gamelift.Value(m.IpAddress), "DnsName": gamelift.Value(m.DnsName),
+			"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
+			"GameProperties": propertyMap(m.GameProperties),
+		},
+		"UpdateReason": reason, "BackfillTicketId": ticketID,
+	}
+	s.goBackground(func() {
+		if err := target.Push(s.ctx, "UpdateGameSession", msg); err != nil {
+			s.log.Warn("push UpdateGameSession", "game_session", sessionID, "error", err)
 		}
 	})
 }

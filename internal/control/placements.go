@@ -431,7 +431,7 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 	if fulfilled {
 		s.placementEnded(pl)
 		s.placementEvent(pl, "PlacementFulfilled")
-		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
+		s.matchPlacementEnded(pl)
 	}
 	return nil
 }
@@ -459,7 +459,7 @@ func (s *Service) endPlacement(ctx context.Context, id, status, why string) erro
 		s.log.Debug("game session placement ended", "placement", id, "status", status, "why", why)
 		s.placementEnded(pl)
 		s.placementEvent(pl, map[string]string{PlacementTimedOut: "PlacementTimedOut", PlacementFailed: "PlacementFailed", PlacementCancelled: "PlacementCancelled"}[status])
-		s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
+		s.matchPlacementEnded(pl)
 	}
 	return nil
 }

@@ -235,8 +235,8 @@ func (s *Service) changePlayer(ctx context.Context, sessionID, psessID string, f
 	}
 	s.indexPlayers(gs)
 	s.updateProcessLimits(gs)
-	if (to == PlayerCompleted || to == PlayerTimedOut) && gs.Model.MatchmakerData != nil {
-		s.goBackground(func() { s.autoBackfill(s.ctx, gs) })
+	if to == PlayerCompleted || to == PlayerTimedOut {
+		s.playerLeft(gs)
 	}
 	return nil
 }

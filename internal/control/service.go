@@ -112,11 +112,12 @@ type Service struct {
 	limits                   resourceLimits
 
 	placer   placer
-	matcher  matcher
 	events   EventSink
 	engine   ContainerEngine
 	observer Observer
 	replicas replicas
+	// matchHooks tells FlexMatch matchmaking what it follows (SetMatchmaker).
+	matchHooks matchHooks
 
 	procs                            processes
 	acts                             activations
@@ -173,7 +174,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		procs:              newProcesses(),
 		queues:             newCachedTable(c.Store.Queues()),
 		placer:             newPlacer(),
-		matcher:            newMatcher(),
 		events:             c.Events,
 		engine:             c.Engine,
 		observer:           c.Observer,
@@ -208,7 +208,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s.followChanges()
 	s.watchProcesses(c.SweepInterval)
 	s.runPlacements(min(c.SweepInterval, maxPlacementTick))
-	s.runMatchmaking(min(c.SweepInterval, matchTick))
 	return s, nil
 }
 

@@ -31,7 +31,8 @@ const (
 
 // taggedKinds maps the resource type of a GameLift ARN
 // (arn:aws:gamelift:<region>:<account>:<type>/<id>, as s.arn makes them) to the table that
-// holds resources of that type. A new taggable resource is one line here.
+// holds resources of that type. A new taggable resource of the core is one line here; the
+// packages above the core add theirs with AddTagged.
 func (s *Service) taggedKinds() map[string]taggedTable {
 	return map[string]taggedTable{
 		"fleet":                    tagsIn(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
@@ -39,8 +40,6 @@ func (s *Service) taggedKinds() map[string]taggedTable {
 		"build":                    tagsIn(s.store.Builds(), func(b *store.Build) *[]gamelift.Tag { return &b.Tags }, nil),
 		"location":                 tagsIn(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }, nil),
 		"gamesessionqueue":         tagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }, nil),
-		"matchmakingruleset":       tagsIn(s.store.RuleSets(), func(r *store.RuleSet) *[]gamelift.Tag { return &r.Tags }, nil),
-		"matchmakingconfiguration": tagsIn(s.store.MatchConfigs(), func(c *store.MatchConfig) *[]gamelift.Tag { return &c.Tags }, nil),
 		"containergroupdefinition": unversioned{tagsIn(s.store.ContainerGroupDefinitions(), func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags }, nil)},
 	}
 }

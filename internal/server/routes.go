@@ -10,6 +10,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/matchmaking"
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -17,8 +18,9 @@ import (
 // services are the packages that answer GameLift's operations: the core and the concepts
 // above it.
 type services struct {
-	core    *control.Service
-	scaling *scaling.Service
+	core        *control.Service
+	scaling     *scaling.Service
+	matchmaking *matchmaking.Service
 }
 
 // operations maps every operation of GameLift's model to what answers it: the service
@@ -102,7 +104,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 
 // answered maps each GameLift operation Hoist answers to the service method behind it.
 func answered(sv services) map[string]awsproto.Handler {
-	s, scaling := sv.core, sv.scaling
+	s, scaling, mm := sv.core, sv.scaling, sv.matchmaking
 	return map[string]awsproto.Handler{
 		"CreateLocation": awsproto.Op(s.CreateLocation),
 		"ListLocations":  awsproto.Op(s.ListLocations),
@@ -175,19 +177,19 @@ func answered(sv services) map[string]awsproto.Handler {
 		"DescribeGameSessionPlacement": awsproto.Op(s.DescribeGameSessionPlacement),
 		"StopGameSessionPlacement":     awsproto.Op(s.StopGameSessionPlacement),
 
-		"ValidateMatchmakingRuleSet":        awsproto.Op(s.ValidateMatchmakingRuleSet),
-		"CreateMatchmakingRuleSet":          awsproto.Op(s.CreateMatchmakingRuleSet),
-		"DescribeMatchmakingRuleSets":       awsproto.Op(s.DescribeMatchmakingRuleSets),
-		"DeleteMatchmakingRuleSet":          awsproto.Op(s.DeleteMatchmakingRuleSet),
-		"CreateMatchmakingConfiguration":    awsproto.Op(s.CreateMatchmakingConfiguration),
-		"DescribeMatchmakingConfigurations": awsproto.Op(s.DescribeMatchmakingConfigurations),
-		"UpdateMatchmakingConfiguration":    awsproto.Op(s.UpdateMatchmakingConfiguration),
-		"DeleteMatchmakingConfiguration":    awsproto.Op(s.DeleteMatchmakingConfiguration),
-		"StartMatchmaking":                  awsproto.Op(s.StartMatchmaking),
-		"DescribeMatchmaking":               awsproto.Op(s.DescribeMatchmaking),
-		"StopMatchmaking":                   awsproto.Op(s.StopMatchmaking),
-		"AcceptMatch":                       awsproto.Op(s.AcceptMatch),
-		"StartMatchBackfill":                awsproto.Op(s.StartMatchBackfill),
+		"ValidateMatchmakingRuleSet":        awsproto.Op(mm.ValidateMatchmakingRuleSet),
+		"CreateMatchmakingRuleSet":          awsproto.Op(mm.CreateMatchmakingRuleSet),
+		"DescribeMatchmakingRuleSets":       awsproto.Op(mm.DescribeMatchmakingRuleSets),
+		"DeleteMatchmakingRuleSet":          awsproto.Op(mm.DeleteMatchmakingRuleSet),
+		"CreateMatchmakingConfiguration":    awsproto.Op(mm.CreateMatchmakingConfiguration),
+		"DescribeMatchmakingConfigurations": awsproto.Op(mm.DescribeMatchmakingConfigurations),
+		"UpdateMatchmakingConfiguration":    awsproto.Op(mm.UpdateMatchmakingConfiguration),
+		"DeleteMatchmakingConfiguration":    awsproto.Op(mm.DeleteMatchmakingConfiguration),
+		"StartMatchmaking":                  awsproto.Op(mm.StartMatchmaking),
+		"DescribeMatchmaking":               awsproto.Op(mm.DescribeMatchmaking),
+		"StopMatchmaking":                   awsproto.Op(mm.StopMatchmaking),
+		"AcceptMatch":                       awsproto.Op(mm.AcceptMatch),
+		"StartMatchBackfill":                awsproto.Op(mm.StartMatchBackfill),
 
 		"CreateContainerGroupDefinition":       awsproto.Op(s.CreateContainerGroupDefinition),
 		"DescribeContainerGroupDefinition":     awsproto.Op(s.DescribeContainerGroupDefinition),

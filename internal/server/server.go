@@ -27,6 +27,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/console"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
+	"github.com/hoist-dev/hoist/internal/matchmaking"
 	"github.com/hoist-dev/hoist/internal/metrics"
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
@@ -187,6 +188,7 @@ type Server struct {
 	metrics     *metrics.Server
 	service     *control.Service
 	scaling     *scaling.Service
+	matchmaking *matchmaking.Service
 	log         *slog.Logger
 	stopAgents  func()
 	stopEvents  func()
@@ -339,7 +341,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// injected clock drives the service's own rules.
 	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
 	autoScaler := scaling.New(svc, cfg.Logger, cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval))
-	api := awsproto.New(operations(services{core: svc, scaling: autoScaler}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	matcher := matchmaking.New(matchmaking.Config{Core: svc, Store: st, Events: events, Region: cfg.Region,
+		Interval: cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval), Logger: cfg.Logger})
+	svc.SetMatchmaker(matcher)
+	for kind, t := range matcher.Tagged() {
+		svc.AddTagged(kind, t)
+	}
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
@@ -380,7 +388,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		Endpoint: httpScheme + addr, ConsoleURL: httpScheme + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, CABundle: caBundle, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, scaling: autoScaler, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, scaling: autoScaler, matchmaking: matcher, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
@@ -390,6 +398,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MetricsAddr != "" {
 		addr, err := s.serveMetrics(cfg.MetricsAddr, scrape)
 		if err != nil {
+			matcher.Close()
 			autoScaler.Close()
 			svc.Close()
 			stopEvents()
@@ -481,6 +490,7 @@ func (s *Server) Close(ctx context.Context) error {
 		if s.metricsHTTP != nil {
 			err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
 		}
+		s.matchmaking.Close()
 		s.scaling.Close()
 		s.service.Close()
 		s.stopEvents()

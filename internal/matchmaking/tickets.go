@@ -1,4 +1,4 @@
-package control
+package matchmaking
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/flexmatch"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -538,18 +539,18 @@ func (s *Service) placeMatch(ctx context.Context, c store.MatchConfig, matchID s
 			return err
 		}
 	}
-	q, err := s.getQueue(ctx, &c.Model.GameSessionQueueArns[0])
+	q, err := s.core.Queue(ctx, &c.Model.GameSessionQueueArns[0])
 	if err != nil {
 		return s.endTickets(ctx, ids(tickets), TicketFailed, "Its game session queue is gone", "MatchmakingFailed")
 	}
 	pl := store.Placement{
 		Model: gamelift.GameSessionPlacement{
-			PlacementId: gamelift.String(matchID), GameSessionQueueName: q.Model.Name, Status: gamelift.String(PlacementPending),
+			PlacementId: gamelift.String(matchID), GameSessionQueueName: q.Model.Name, Status: gamelift.String(control.PlacementPending),
 			GameProperties: c.Model.GameProperties, GameSessionData: c.Model.GameSessionData,
 			MaximumPlayerSessionCount: gamelift.Int32(int32(len(desired)) + gamelift.Value(c.Model.AdditionalPlayerCount)),
 			StartTime:                 gamelift.At(s.now()), MatchmakerData: gamelift.String(tickets[0].MatchmakerData),
 		},
-		QueueArn: gamelift.Value(q.Model.GameSessionQueueArn), DesiredPlayers: desired, Replica: s.replicas.id,
+		QueueArn: gamelift.Value(q.Model.GameSessionQueueArn), DesiredPlayers: desired,
 		MatchTickets: ids(tickets),
 	}
 	for _, t := range tickets {
@@ -560,11 +561,9 @@ func (s *Service) placeMatch(ctx context.Context, c store.MatchConfig, matchID s
 			}
 		}
 	}
-	if err := s.store.Placements().Create(ctx, matchID, "", pl); err != nil {
+	if err := s.core.StartPlacement(ctx, pl); err != nil {
 		return fmt.Errorf("create the match's placement: %w", err)
 	}
-	s.placer.add(pl)
-	s.placer.wake()
 	return nil
 }
 
@@ -575,7 +574,7 @@ func (s *Service) matchPlaced(ctx context.Context, pl store.Placement) {
 		return
 	}
 	m := pl.Model
-	if gamelift.Value(m.Status) != PlacementFulfilled {
+	if gamelift.Value(m.Status) != control.PlacementFulfilled {
 		if err := s.endTickets(ctx, pl.MatchTickets, TicketFailed, "The match's game session could not be placed: "+gamelift.Value(m.Status), "MatchmakingFailed"); err != nil {
 			s.log.Error("fail matchmaking tickets", "error", err)
 		}
@@ -761,7 +760,7 @@ func (s *Service) matchEvent(ctx context.Context, configArn *string, kind, match
 	}
 	body, err := json.Marshal(map[string]any{
 		"version": "0", "id": uuid.NewString(), "detail-type": "GameLift Matchmaking Event", "source": "aws.gamelift",
-		"account": AccountID, "time": s.now().Format(time.RFC3339), "region": s.region,
+		"account": control.AccountID, "time": s.now().Format(time.RFC3339), "region": s.region,
 		"resources": []string{gamelift.Value(configArn)}, "detail": detail,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package control
+package matchmaking
 
 import (
 	"context"
@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/flexmatch"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -54,7 +56,7 @@ func (s *Service) ValidateMatchmakingRuleSet(ctx context.Context, in *gamelift.V
 
 // CreateMatchmakingRuleSet stores a valid rule set under a new name.
 func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.CreateMatchmakingRuleSetInput) (*gamelift.CreateMatchmakingRuleSetOutput, error) {
-	release, err := s.admit(ctx, KindRuleSets, countAll(s.store.RuleSets(), nil))
+	release, err := s.core.Admit(ctx, control.KindRuleSets, countAll(s.store.RuleSets()))
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +64,7 @@ func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.Cre
 	if _, err := parseRuleSet(gamelift.Value(in.RuleSetBody)); err != nil {
 		return nil, err
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.Cre
 		return nil, gamelift.LimitExceeded("Hoist keeps at most %d matchmaking rule sets", maxRuleSets)
 	}
 	name := gamelift.Value(in.Name)
-	rs := gamelift.MatchmakingRuleSet{RuleSetName: in.Name, RuleSetArn: gamelift.String(s.arn("matchmakingruleset", name)),
+	rs := gamelift.MatchmakingRuleSet{RuleSetName: in.Name, RuleSetArn: gamelift.String(s.core.ARN("matchmakingruleset", name)),
 		RuleSetBody: in.RuleSetBody, CreationTime: gamelift.At(s.now())}
 	if err := s.store.RuleSets().Create(ctx, name, "", store.RuleSet{Model: rs, Tags: tags}); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -107,7 +109,7 @@ func (s *Service) DescribeMatchmakingRuleSets(ctx context.Context, in *gamelift.
 		}
 		return out, nil
 	}
-	page, err := s.store.RuleSets().List(ctx, query("", pageLimit(in.Limit), in.NextToken))
+	page, err := s.store.RuleSets().List(ctx, query(paging.Limit(in.Limit), in.NextToken))
 	if err != nil {
 		return nil, pageErr(err)
 	}
@@ -184,7 +186,7 @@ func (s *Service) checkMatchConfig(ctx context.Context, c *gamelift.MatchmakingC
 			return gamelift.InvalidRequest("A WITH_QUEUE matchmaking configuration needs GameSessionQueueArns")
 		}
 		for _, arn := range c.GameSessionQueueArns {
-			if _, err := s.getQueue(ctx, &arn); err != nil {
+			if _, err := s.core.Queue(ctx, &arn); err != nil {
 				return err
 			}
 		}
@@ -203,14 +205,14 @@ func (s *Service) checkMatchConfig(ctx context.Context, c *gamelift.MatchmakingC
 
 // CreateMatchmakingConfiguration makes a matchmaking configuration on a rule set.
 func (s *Service) CreateMatchmakingConfiguration(ctx context.Context, in *gamelift.CreateMatchmakingConfigurationInput) (*gamelift.CreateMatchmakingConfigurationOutput, error) {
-	release, err := s.admit(ctx, KindMatchmakingConfigurations, countAll(s.store.MatchConfigs(), nil))
+	release, err := s.core.Admit(ctx, control.KindMatchmakingConfigurations, countAll(s.store.MatchConfigs()))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	name := gamelift.Value(in.Name)
 	c := gamelift.MatchmakingConfiguration{
-		Name: in.Name, ConfigurationArn: gamelift.String(s.arn("matchmakingconfiguration", name)), Description: in.Description,
+		Name: in.Name, ConfigurationArn: gamelift.String(s.core.ARN("matchmakingconfiguration", name)), Description: in.Description,
 		GameSessionQueueArns: in.GameSessionQueueArns, RequestTimeoutSeconds: in.RequestTimeoutSeconds,
 		AcceptanceTimeoutSeconds: in.AcceptanceTimeoutSeconds, AcceptanceRequired: in.AcceptanceRequired,
 		RuleSetName: in.RuleSetName, NotificationTarget: in.NotificationTarget, AdditionalPlayerCount: in.AdditionalPlayerCount,
@@ -229,7 +231,7 @@ func (s *Service) CreateMatchmakingConfiguration(ctx context.Context, in *gameli
 	if err := s.checkMatchConfig(ctx, &c); err != nil {
 		return nil, err
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +277,7 @@ func (s *Service) DescribeMatchmakingConfigurations(ctx context.Context, in *gam
 		}
 		return out, nil
 	}
-	page, err := s.store.MatchConfigs().List(ctx, query("", pageLimit(in.Limit), in.NextToken))
+	page, err := s.store.MatchConfigs().List(ctx, query(paging.Limit(in.Limit), in.NextToken))
 	if err != nil {
 		return nil, pageErr(err)
 	}

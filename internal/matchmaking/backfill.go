@@ -1,4 +1,4 @@
-package control
+package matchmaking
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/flexmatch"
 	"github.com/hoist-dev/hoist/internal/gamelift"
-	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -20,56 +20,18 @@ import (
 // finds searching tickets to fill its open slots. The players found join that session (a
 // player session each); the game server gets UpdateGameSession with the new MatchmakerData.
 
-// sdkBackfill is the Server SDK's StartMatchBackfill and StopMatchBackfill frame.
-type sdkBackfill struct {
-	GameSessionArn, MatchmakingConfigurationArn, TicketId string
-	Players                                               []sdkPlayer
-}
-
-// sdkPlayer is a player as the Server SDK sends it: attribute values carry AttrType.
-type sdkPlayer struct {
-	PlayerId         string
-	Team             string
-	PlayerAttributes map[string]struct {
-		AttrType string
-		N        *float64
-		S        *string
-		SL       []string
-		SDM      map[string]float64
-	}
-	LatencyInMs map[string]int32
-}
-
-func (p sdkPlayer) player() gamelift.Player {
-	out := gamelift.Player{PlayerId: gamelift.String(p.PlayerId), Team: nonEmpty(p.Team), LatencyInMs: p.LatencyInMs,
-		PlayerAttributes: map[string]gamelift.AttributeValue{}}
-	for name, v := range p.PlayerAttributes {
-		switch v.AttrType {
-		case "STRING":
-			out.PlayerAttributes[name] = gamelift.AttributeValue{S: v.S}
-		case "DOUBLE":
-			out.PlayerAttributes[name] = gamelift.AttributeValue{N: v.N}
-		case "STRING_LIST":
-			out.PlayerAttributes[name] = gamelift.AttributeValue{SL: v.SL}
-		case "STRING_DOUBLE_MAP":
-			out.PlayerAttributes[name] = gamelift.AttributeValue{SDM: v.SDM}
-		default:
-			out.PlayerAttributes[name] = gamelift.AttributeValue{N: v.N, S: v.S, SL: v.SL, SDM: v.SDM}
-		}
-	}
-	return out
-}
-
 // StartMatchBackfill asks a configuration for players to fill an ACTIVE game session.
 func (s *Service) StartMatchBackfill(ctx context.Context, in *gamelift.StartMatchBackfillInput) (*gamelift.StartMatchBackfillOutput, error) {
-	t, err := s.startBackfill(ctx, gamelift.Value(in.ConfigurationName), gamelift.Value(in.GameSessionArn), gamelift.Value(in.TicketId), in.Players)
+	t, err := s.StartBackfill(ctx, gamelift.Value(in.ConfigurationName), gamelift.Value(in.GameSessionArn), gamelift.Value(in.TicketId), in.Players)
 	if err != nil {
 		return nil, err
 	}
 	return &gamelift.StartMatchBackfillOutput{MatchmakingTicket: t}, nil
 }
 
-func (s *Service) startBackfill(ctx context.Context, config, sessionID, ticketID string, players []gamelift.Player) (*gamelift.MatchmakingTicket, error) {
+// StartBackfill makes a backfill ticket for an ACTIVE game session: StartMatchBackfill,
+// from the API or from the game server's SDK (control.Matchmaker).
+func (s *Service) StartBackfill(ctx context.Context, config, sessionID, ticketID string, players []gamelift.Player) (*gamelift.MatchmakingTicket, error) {
 	c, err := s.getMatchConfig(ctx, &config)
 	if err != nil {
 		return nil, err
@@ -80,11 +42,11 @@ func (s *Service) startBackfill(ctx context.Context, config, sessionID, ticketID
 	if s.matcher.live.Load() >= maxLiveTickets {
 		return nil, gamelift.LimitExceeded("%d matchmaking tickets are in progress, the most Hoist holds; retry later", maxLiveTickets)
 	}
-	gs, err := s.getSession(ctx, &sessionID)
+	gs, err := s.core.GameSession(ctx, &sessionID)
 	if err != nil {
 		return nil, err
 	}
-	if st := gamelift.Value(gs.Model.Status); st != SessionActive {
+	if st := gamelift.Value(gs.Model.Status); st != control.SessionActive {
 		return nil, gamelift.InvalidRequest("Game session %s is %s; only an ACTIVE session is backfilled", sessionID, st)
 	}
 	rs, err := s.ruleSetOf(ctx, c)
@@ -116,8 +78,9 @@ func (s *Service) startBackfill(ctx context.Context, config, sessionID, ticketID
 	return &t.Model, nil
 }
 
-// stopBackfill cancels a backfill ticket of a game session.
-func (s *Service) stopBackfill(ctx context.Context, ticketID, sessionID string) error {
+// StopBackfill cancels a backfill ticket of a game session: the game server's SDK's
+// StopMatchBackfill (control.Matchmaker).
+func (s *Service) StopBackfill(ctx context.Context, ticketID, sessionID string) error {
 	s.matcher.pass.Lock()
 	defer s.matcher.pass.Unlock()
 	t, err := s.store.Tickets().Get(ctx, ticketID)
@@ -127,7 +90,7 @@ func (s *Service) stopBackfill(ctx context.Context, ticketID, sessionID string) 
 	if err := s.endTickets(ctx, []string{ticketID}, TicketCancelled, "Cancelled by StopMatchBackfill", "MatchmakingCancelled"); err != nil {
 		return err
 	}
-	s.pushSessionUpdate(ctx, sessionID, "BACKFILL_CANCELLED", ticketID)
+	s.core.PushSessionUpdate(ctx, sessionID, "BACKFILL_CANCELLED", ticketID)
 	return nil
 }
 
@@ -168,16 +131,16 @@ func (s *Service) backfill(ctx context.Context, c store.MatchConfig, rs *flexmat
 func (s *Service) fillSession(ctx context.Context, c store.MatchConfig, bf store.Ticket, m flexmatch.ProposedMatch, byID map[string]store.Ticket) error {
 	sessionID := bf.BackfillSession
 	var fresh []store.Ticket
-	var players []newPlayer
+	var players []string
 	for _, id := range m.TicketIDs {
 		if t, ok := byID[id]; ok {
 			fresh = append(fresh, t)
 			for _, p := range t.Model.Players {
-				players = append(players, newPlayer{id: gamelift.Value(p.PlayerId)})
+				players = append(players, gamelift.Value(p.PlayerId))
 			}
 		}
 	}
-	made, err := s.reservePlayers(ctx, sessionID, players)
+	made, err := s.core.ReservePlayers(ctx, sessionID, players)
 	if err != nil {
 		return s.endTickets(ctx, []string{gamelift.Value(bf.Model.TicketId)}, TicketFailed, "The game session cannot take the players found: "+err.Error(), "MatchmakingFailed")
 	}
@@ -186,10 +149,7 @@ func (s *Service) fillSession(ctx context.Context, c store.MatchConfig, bf store
 	if err != nil {
 		return err
 	}
-	gs, err := s.gameSessions.Update(ctx, sessionID, func(gs *store.GameSession) error {
-		gs.Model.MatchmakerData = &data
-		return nil
-	})
+	gs, err := s.core.SetMatchmakerData(ctx, sessionID, data)
 	if err != nil {
 		return fmt.Errorf("update the backfilled session: %w", err)
 	}
@@ -218,49 +178,15 @@ func (s *Service) fillSession(ctx context.Context, c store.MatchConfig, bf store
 	if err := s.endTickets(ctx, done, TicketCompleted, "", "MatchmakingSucceeded"); err != nil {
 		return err
 	}
-	s.pushSessionUpdate(ctx, sessionID, "MATCHMAKING_DATA_UPDATED", gamelift.Value(bf.Model.TicketId))
+	s.core.PushSessionUpdate(ctx, sessionID, "MATCHMAKING_DATA_UPDATED", gamelift.Value(bf.Model.TicketId))
 	return nil
-}
-
-// pushSessionUpdate tells the process hosting a session of a change to it
-// (UpdateGameSession), when this replica holds its connection.
-func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, ticketID string) {
-	gs, err := s.gameSessions.Get(ctx, sessionID)
-	if err != nil {
-		return
-	}
-	s.procs.mu.Lock()
-	var target sdkhost.Peer
-	if p, ok := s.procs.byKey[keyOf(gs)]; ok {
-		target = p.peer
-	}
-	s.procs.mu.Unlock()
-	if target == nil {
-		return
-	}
-	m := gs.Model
-	msg := map[string]any{
-		"GameSession": map[string]any{
-			"GameSessionId": gamelift.Value(m.GameSessionId), "GameSessionName": gamelift.Value(m.Name),
-			"MaximumPlayerSessionCount": gamelift.Value(m.MaximumPlayerSessionCount), "Port": gamelift.Value(m.Port),
-			"IpAddress": gamelift.Value(m.IpAddress), "DnsName": gamelift.Value(m.DnsName),
-			"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
-			"GameProperties": propertyMap(m.GameProperties),
-		},
-		"UpdateReason": reason, "BackfillTicketId": ticketID,
-	}
-	s.goBackground(func() {
-		if err := target.Push(s.ctx, "UpdateGameSession", msg); err != nil {
-			s.log.Warn("push UpdateGameSession", "game_session", sessionID, "error", err)
-		}
-	})
 }
 
 // autoBackfill starts a backfill ticket for a FlexMatch session whose configuration has
 // AUTOMATIC backfill, when a player left it, unless one is under way: the session's
 // remaining players, with the teams and attributes its MatchmakerData holds.
 func (s *Service) autoBackfill(ctx context.Context, gs store.GameSession) {
-	if gamelift.Value(gs.Model.Status) != SessionActive {
+	if gamelift.Value(gs.Model.Status) != control.SessionActive {
 		return
 	}
 	var data struct {
@@ -297,7 +223,7 @@ func (s *Service) autoBackfill(ctx context.Context, gs store.GameSession) {
 	}
 	here := map[string]bool{}
 	for _, ps := range gs.Players {
-		if st := gamelift.Value(ps.Status); st == PlayerReserved || st == PlayerActive {
+		if st := gamelift.Value(ps.Status); st == control.PlayerReserved || st == control.PlayerActive {
 			here[gamelift.Value(ps.PlayerId)] = true
 		}
 	}
@@ -328,7 +254,7 @@ func (s *Service) autoBackfill(ctx context.Context, gs store.GameSession) {
 	if len(players) == 0 {
 		return
 	}
-	if _, err := s.startBackfill(ctx, data.Config, sessionID, "auto-"+uuid.NewString(), players); err != nil {
+	if _, err := s.StartBackfill(ctx, data.Config, sessionID, "auto-"+uuid.NewString(), players); err != nil {
 		s.log.Warn("automatic backfill", "game_session", sessionID, "error", err)
 	}
 }

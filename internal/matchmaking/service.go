@@ -1,0 +1,202 @@
+package matchmaking
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Core is what matchmaking uses of the core service (internal/control's Service).
+type Core interface {
+	// Queue loads a game session queue by name or ARN; NotFoundException if there is none.
+	Queue(ctx context.Context, nameOrARN *string) (store.Queue, error)
+	// StartPlacement stores a PENDING placement and has it placed; when it ends, the
+	// core tells PlacementEnded.
+	StartPlacement(ctx context.Context, pl store.Placement) error
+	// GameSession loads a game session by ID (ARN); NotFoundException if there is none.
+	GameSession(ctx context.Context, idOrARN *string) (store.GameSession, error)
+	// ReservePlayers adds a player session for each player to an ACTIVE session with
+	// room for all of them.
+	ReservePlayers(ctx context.Context, sessionID string, playerIDs []string) ([]gamelift.PlayerSession, error)
+	// SetMatchmakerData replaces a game session's MatchmakerData.
+	SetMatchmakerData(ctx context.Context, sessionID, data string) (store.GameSession, error)
+	// PushSessionUpdate tells the game server hosting a session that it changed.
+	PushSessionUpdate(ctx context.Context, sessionID, reason, ticketID string)
+	// Admit counts a resource kind against its limit before one is created; release
+	// once it is.
+	Admit(ctx context.Context, kind string, count func(context.Context) (int, error)) (release func(), err error)
+	// ARN is the ARN of a resource of an ARN resource type with that name.
+	ARN(kind, name string) string
+	// Now is the core's clock.
+	Now() time.Time
+}
+
+// Store is where matchmaking keeps its state: its tables of the store.
+type Store interface {
+	RuleSets() store.Table[store.RuleSet]
+	MatchConfigs() store.Table[store.MatchConfig]
+	Tickets() store.Table[store.Ticket]
+}
+
+// Events receives FlexMatch events, keyed by their configuration's ARN.
+type Events interface {
+	Publish(configArn string, event []byte)
+}
+
+// Config holds what a Service needs.
+type Config struct {
+	Core  Core
+	Store Store
+	// Events receives matchmaking events; none are sent when nil.
+	Events Events
+	// Region is the Region in the events.
+	Region string
+	// Interval bounds the time between two matchmaking passes, with a second the most.
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Service answers the FlexMatch operations and runs the matchmaker.
+type Service struct {
+	core    Core
+	store   Store
+	events  Events
+	region  string
+	log     *slog.Logger
+	matcher matcher
+
+	// background work (the matchmaking passes, and what the core's news starts) runs
+	// under ctx and is waited for by Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// bgMu orders goBackground before Close's wait: once closed, no work starts.
+	bgMu   sync.Mutex
+	closed bool
+}
+
+// New returns a Service whose matchmaker passes run until Close.
+func New(c Config) *Service {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{
+		core: c.Core, store: c.Store, events: c.Events, region: c.Region, log: cmp.Or(c.Logger, slog.Default()),
+		matcher: newMatcher(), ctx: ctx, cancel: cancel,
+	}
+	s.runMatchmaking(min(cmp.Or(c.Interval, matchTick), matchTick))
+	return s
+}
+
+// Close stops the matchmaker and the work under way, and waits for them.
+func (s *Service) Close() {
+	s.bgMu.Lock()
+	s.closed = true
+	s.bgMu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Tagged are matchmaking's taggable resources, by ARN resource type, for the core's
+// TagResource (control.Service.AddTagged).
+func (s *Service) Tagged() map[string]control.TaggedTable {
+	return map[string]control.TaggedTable{
+		"matchmakingruleset":       control.TagsIn(s.store.RuleSets(), func(r *store.RuleSet) *[]gamelift.Tag { return &r.Tags }),
+		"matchmakingconfiguration": control.TagsIn(s.store.MatchConfigs(), func(c *store.MatchConfig) *[]gamelift.Tag { return &c.Tags }),
+	}
+}
+
+// PlacementEnded settles the tickets of a match whose placement ended (control.Matchmaker).
+func (s *Service) PlacementEnded(pl store.Placement) {
+	s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
+}
+
+// PlayerLeft starts an automatic backfill of a session a player left (control.Matchmaker).
+func (s *Service) PlayerLeft(gs store.GameSession) {
+	s.goBackground(func() { s.autoBackfill(s.ctx, gs) })
+}
+
+var _ control.Matchmaker = (*Service)(nil)
+
+func (s *Service) now() time.Time { return s.core.Now().UTC() }
+
+// goBackground runs fn on a goroutine Close waits for; once Close has begun, fn does not
+// run.
+func (s *Service) goBackground(fn func()) {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Go(fn)
+}
+
+// loop runs pass on a goroutine of its own whenever wake fires, and at least every tick,
+// until the service closes.
+func (s *Service) loop(tick time.Duration, wake <-chan struct{}, pass func()) {
+	s.wg.Go(func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-wake:
+			case <-t.C:
+			}
+			pass()
+		}
+	})
+}
+
+// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return gamelift.NotFound(format, args...)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// query builds a store query from a request's paging members.
+func query(limit *int32, token *string) store.Query {
+	return store.Query{Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
+}
+
+// pageErr maps a bad page token to InvalidRequestException.
+func pageErr(err error) error {
+	if errors.Is(err, store.ErrBadToken) {
+		return gamelift.InvalidRequest("Invalid NextToken")
+	}
+	return err
+}
+
+func next(token string) *string {
+	if token == "" {
+		return nil
+	}
+	return &token
+}
+
+func nonEmpty(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// countAll counts the records of t, for Admit.
+func countAll[T any](t store.Table[T]) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		page, err := t.List(ctx, store.Query{})
+		if err != nil {
+			return 0, err
+		}
+		return len(page.Items), nil
+	}
+}
