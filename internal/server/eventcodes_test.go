@@ -29,6 +29,8 @@ func TestFleetEventCodesAreGameLifts(t *testing.T) {
 	})
 	must(api.DeleteFleet(ctx, &gl.DeleteFleetInput{FleetId: fleet}))(t)
 	eventually(t, "the fleet is TERMINATED", func() bool { return fleetStatus(t, api, fleet) == types.FleetStatusTerminated })
+	// FLEET_DELETED is recorded just after the fleet is TERMINATED.
+	waitLastEvent(t, api, fleet, types.EventCodeFleetDeleted)
 
 	codes := eventCodes(t, api, fleet)
 	known := types.EventCode("").Values()

@@ -461,15 +461,20 @@ func TestProcessTimeoutsAreFleetEvents(t *testing.T) {
 	w.clock.Advance(2 * time.Second)
 	eventually(t, "a PROCESS_EXIT_TIMEOUT event", func() bool { return strings.Contains(events(types.EventCodeServerProcessProcessExitTimeout), "p-done") })
 
-	// p-slow heartbeats but never calls ProcessReady; the others fall silent.
-	for range 5 {
+	// p-slow heartbeats but never calls ProcessReady; the others fall silent. It connected
+	// 31 s of clock ago: 4 minutes more keep it within its 5, 40 s more take it past them.
+	// Each heartbeat comes before the clock moves a minute, within the 90 s window.
+	call(slow, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":true}`)
+	for range 4 {
 		w.clock.Advance(time.Minute)
 		call(slow, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":true}`)
 	}
+	time.Sleep(50 * time.Millisecond) // sweeps run every 5 ms
 	if msg := events(types.EventCodeServerProcessProcessReadyTimeout); msg != "" {
 		t.Errorf("PROCESS_READY_TIMEOUT within 5 minutes of connecting: %q", msg)
 	}
-	w.clock.Advance(10 * time.Second)
+	w.clock.Advance(40 * time.Second)
+	call(slow, `{"Action":"HeartbeatServerProcess","RequestId":"h","HealthStatus":true}`)
 	eventually(t, "a PROCESS_READY_TIMEOUT event", func() bool {
 		return strings.Contains(events(types.EventCodeServerProcessProcessReadyTimeout), "p-slow")
 	})
