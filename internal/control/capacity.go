@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -318,7 +319,7 @@ func (s *Service) UpdateFleetCapacity(ctx context.Context, in *gamelift.UpdateFl
 	if l := locationOf(&f, name); l != nil {
 		out.ManagedCapacityConfiguration = l.ManagedCapacity
 		if isContainer(f) {
-			s.containersChanged(f)
+			s.capacityChanged(f)
 		} else {
 			s.reportMissingHosts(ctx, f, *l)
 		}
@@ -339,5 +340,22 @@ func (s *Service) reportMissingHosts(ctx context.Context, f store.Fleet, l store
 	if hosts := counts[l.Name]; l.Desired > hosts {
 		s.event(ctx, id, "FLEET_SCALING_EVENT", fmt.Sprintf("Desired instances in %s are %d; %d host(s) are registered there: start %d more (hoist agent). Hoist does not start hosts.",
 			l.Name, l.Desired, hosts, l.Desired-hosts))
+	}
+}
+
+// instancesInRange is how many instances a container fleet's connection port range
+// holds (each pod has host ports of its own); any number for another fleet.
+func instancesInRange(f store.Fleet) int32 {
+	if !isContainer(f) || f.Container.PortsPerInstance == 0 {
+		return math.MaxInt32
+	}
+	r := f.Container.Model.InstanceConnectionPortRange
+	return (gamelift.Value(r.ToPort) - gamelift.Value(r.FromPort) + 1) / f.Container.PortsPerInstance
+}
+
+// capacityChanged tells the FleetListener a fleet's desired instances changed.
+func (s *Service) capacityChanged(f store.Fleet) {
+	if l := s.fleetListener(); l != nil {
+		l.CapacityChanged(f)
 	}
 }

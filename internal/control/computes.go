@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -262,7 +263,12 @@ func (s *Service) revokeAuthTokens(ctx context.Context, fleetID, compute string)
 
 // issueAuthToken makes and keeps a new token for a compute.
 func (s *Service) issueAuthToken(ctx context.Context, fleetID, compute string) (store.AuthToken, error) {
-	tok := store.AuthToken{Token: uuid.NewString(), FleetID: fleetID, ComputeName: compute, Expires: s.now().Add(s.tokenTTL)}
+	return s.newAuthToken(ctx, fleetID, compute, s.tokenTTL)
+}
+
+// newAuthToken makes and keeps a token for a compute, good for ttl.
+func (s *Service) newAuthToken(ctx context.Context, fleetID, compute string, ttl time.Duration) (store.AuthToken, error) {
+	tok := store.AuthToken{Token: uuid.NewString(), FleetID: fleetID, ComputeName: compute, Expires: s.now().Add(ttl)}
 	if err := s.store.AuthTokens().Create(ctx, tok.Token, tok.FleetID, tok); err != nil {
 		return tok, fmt.Errorf("store auth token: %w", err)
 	}

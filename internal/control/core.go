@@ -2,10 +2,10 @@ package control
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
-
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -69,9 +69,9 @@ func (s *Service) RecordEvent(ctx context.Context, fleetID, code, msg string) {
 func (s *Service) Leads(ctx context.Context) bool { return s.leads(ctx) }
 
 // CapacityChanged tells whoever runs the fleet's instances that its desired capacity
-// changed: a container fleet's engine, which starts or stops pods. Host agents are
-// started by people, so for other fleets there is no one to tell.
-func (s *Service) CapacityChanged(f store.Fleet) { s.containersChanged(f) }
+// changed (the FleetListener: a container fleet's engine starts or stops pods). Host
+// agents are started by people, so for other fleets there is no one to tell.
+func (s *Service) CapacityChanged(f store.Fleet) { s.capacityChanged(f) }
 
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
@@ -160,3 +160,154 @@ func TagsIn[T any](table store.Table[T], tagsOf func(*T) *[]gamelift.Tag) Tagged
 // AddTagged makes the resources of an ARN resource type taggable; it is called before the
 // service answers calls.
 func (s *Service) AddTagged(kind string, t TaggedTable) { s.tagged[kind] = t }
+
+// What internal/containers uses of the core, besides Admit, ARN, CreateTags, TagsIn and
+// AddTagged: container fleets are fleets the core keeps, whose computes (pods) an engine
+// starts and stops.
+
+// LocationNew is the status of a fleet location that has not begun to activate.
+const LocationNew = locationStatusNew
+
+// Compute statuses an engine's computes go through besides PENDING.
+const (
+	ComputeActive      = computeActive
+	ComputeTerminating = computeTerminating
+)
+
+// FleetListener is told of changes to fleets that a package above the core acts on: the
+// containers package has its engine start and stop a container fleet's pods. Its methods
+// are called on the goroutine that made the change and must not block.
+type FleetListener interface {
+	// CapacityChanged: a fleet's desired instances changed on this server
+	// (UpdateFleetCapacity, the auto scaler).
+	CapacityChanged(f store.Fleet)
+	// FleetChanged: another replica changed the fleet's record.
+	FleetChanged(fleetID string)
+}
+
+// SetFleetListener sets who is told of fleet changes (none until it is set).
+func (s *Service) SetFleetListener(l FleetListener) { s.listener.Store(&l) }
+
+// Region is the home Region of every fleet.
+func (s *Service) Region() string { return s.region }
+
+// SDKEndpoint is the WebSocket URL game server processes connect to.
+func (s *Service) SDKEndpoint() string { return s.sdkEndpoint }
+
+// AdmitFleet is Admit for one more fleet: fleets count until they are TERMINATED.
+func (s *Service) AdmitFleet(ctx context.Context) (release func(), err error) {
+	return s.admit(ctx, KindFleets, countAll(s.fleets, liveFleet))
+}
+
+// AddFleet stores a new fleet a package above the core made (a container fleet), with
+// its status and locations as given. It gives the fleet its ID, ARN and creation time,
+// and GameLift's defaults for what it leaves out (protection policy, metric groups,
+// certificate configuration, runtime configuration); records FLEET_CREATED; and returns
+// the fleet as stored.
+func (s *Service) AddFleet(ctx context.Context, f store.Fleet) (store.Fleet, error) {
+	id := newID("fleet")
+	a := &f.Attributes
+	a.FleetId, a.FleetArn, a.CreationTime = &id, gamelift.String(s.arn("fleet", id)), gamelift.At(s.now())
+	a.NewGameSessionProtectionPolicy = orDefault(a.NewGameSessionProtectionPolicy, defaultProtectionPolicy)
+	if len(a.MetricGroups) == 0 {
+		a.MetricGroups = []string{defaultMetricGroup}
+	}
+	if a.CertificateConfiguration == nil {
+		a.CertificateConfiguration = &gamelift.CertificateConfiguration{CertificateType: gamelift.String(defaultCertificateType)}
+	}
+	runtime, err := withRuntimeDefaults(f.Runtime, gamelift.Value(a.ComputeType))
+	if err != nil {
+		return f, err
+	}
+	f.Runtime = runtime
+	if err := s.fleets.Create(ctx, id, "", f); err != nil {
+		return f, fmt.Errorf("create fleet: %w", err)
+	}
+	s.event(ctx, id, eventFleetCreated, "Fleet "+id+" created")
+	return f, nil
+}
+
+// ProtectionPolicyChanged records, as GameLift does, that a fleet's
+// NewGameSessionProtectionPolicy is no longer was.
+func (s *Service) ProtectionPolicyChanged(ctx context.Context, f store.Fleet, was string) {
+	s.protectionPolicyChanged(ctx, f, was)
+}
+
+// AwaitReady makes the fleet's locations wait for their first ProcessReady, which makes
+// them ACTIVE (and the fleet, with its home Region); see activation.go.
+func (s *Service) AwaitReady(fleetID string, locations ...string) { s.awaitReady(fleetID, locations) }
+
+// NewManagedLocation is a new location of a managed fleet (NEW), with GameLift's capacity
+// settings for one: one instance desired, at least none, at most one.
+func NewManagedLocation(name string) store.FleetLocation { return newManagedLocation(name) }
+
+// InboundPermissions checks a fleet's inbound permissions and returns those to keep.
+func InboundPermissions(ps []gamelift.IpPermission) ([]gamelift.IpPermission, error) {
+	return inboundPermissions(ps)
+}
+
+// CheckPermissions checks the inbound permissions a request member gives.
+func CheckPermissions(member string, ps []gamelift.IpPermission) error {
+	return checkPermissions(member, ps)
+}
+
+// ComputeRecord loads a compute of a fleet by name or ARN, with its port mappings; an
+// unknown one is NotFoundException.
+func (s *Service) ComputeRecord(ctx context.Context, fleetID string, nameOrARN *string) (store.Compute, error) {
+	name := computeName(nameOrARN)
+	rec, err := s.store.Computes().Get(ctx, computeKey(fleetID, name))
+	if err != nil {
+		return rec, notFound(err, "Compute %s not found in fleet %s", name, fleetID)
+	}
+	return rec, nil
+}
+
+// FleetComputes lists a fleet's computes.
+func (s *Service) FleetComputes(ctx context.Context, fleetID string) ([]store.Compute, error) {
+	page, err := s.store.Computes().List(ctx, store.Query{Parent: fleetID})
+	if err != nil {
+		return nil, fmt.Errorf("list computes: %w", err)
+	}
+	return page.Items, nil
+}
+
+// PutCompute records a compute an engine runs (a pod), creating or replacing its record
+// (keeping when it was first recorded, and its port mappings when rec has none). Its
+// processes get its IpAddress once it has one, and an ACTIVE one is its location's host
+// for the fleet's activation. Engine computes count against no compute limit.
+func (s *Service) PutCompute(ctx context.Context, rec store.Compute) error {
+	return s.putCompute(ctx, rec)
+}
+
+// IssueAuthToken makes and keeps an auth token for a compute, good for ttl: a pod may
+// wait to be scheduled a while before its game server connects with it.
+func (s *Service) IssueAuthToken(ctx context.Context, fleetID, compute string, ttl time.Duration) (string, error) {
+	tok, err := s.newAuthToken(ctx, fleetID, compute, ttl)
+	return tok.Token, err
+}
+
+// CloseCompute lets a compute that is shutting down end well, as GameLift does: its
+// processes take no new game sessions, and its game sessions, this server's and the
+// ACTIVE ones of any replica, are TERMINATING, to end INTERRUPTED when the game server
+// calls ProcessEnding (or when ComputeGone). Its processes stay connected and its auth
+// tokens good.
+func (s *Service) CloseCompute(ctx context.Context, fleetID, compute string) error {
+	return s.closeCompute(ctx, fleetID, compute)
+}
+
+// ComputeGone deregisters a compute that is no longer there: its processes are
+// forgotten, its game sessions end INTERRUPTED, its auth tokens are revoked.
+func (s *Service) ComputeGone(ctx context.Context, fleetID, compute string) error {
+	return s.computeGone(ctx, fleetID, compute)
+}
+
+// ComputeUses reports what runs on each of a fleet's computes: the processes connected to
+// this server (and with replicas, the ready ones the store records for the others), and
+// the ACTIVE game sessions, with their protection, on any replica's.
+func (s *Service) ComputeUses(ctx context.Context, fleetID string) (map[string]ComputeUse, error) {
+	return s.computeUses(ctx, fleetID)
+}
+
+// DrainCompute asks a compute's game server processes to end (TerminateProcess), on this
+// server or the replica holding them, and stops giving them sessions.
+func (s *Service) DrainCompute(fleetID, compute string) { s.drainCompute(fleetID, compute) }

@@ -23,8 +23,9 @@ const (
 	FleetDeleting    = "DELETING"
 	FleetError       = "ERROR"
 
-	ComputeEC2      = "EC2"
-	ComputeAnywhere = "ANYWHERE"
+	ComputeEC2       = "EC2"
+	ComputeAnywhere  = "ANYWHERE"
+	ComputeContainer = "CONTAINER"
 )
 
 // Runtime configuration defaults and limits GameLift applies.
@@ -49,6 +50,17 @@ const (
 
 // provisioningSteps is the path of a managed fleet from NEW to ACTIVATING.
 var provisioningSteps = []string{FleetDownloading, FleetValidating, FleetBuilding, FleetActivating}
+
+// isContainer tells whether a fleet is a container fleet (internal/containers): its
+// game servers run in pods an engine starts.
+func isContainer(f store.Fleet) bool { return f.Container != nil }
+
+// managed tells whether Hoist (not the studio) decides how many instances a fleet has: a
+// managed EC2 fleet (whose hosts agents bring) or a container fleet (whose pods the engine starts).
+func managed(f store.Fleet) bool {
+	ct := gamelift.Value(f.Attributes.ComputeType)
+	return ct == ComputeEC2 || ct == ComputeContainer
+}
 
 func locationOf(f *store.Fleet, name string) *store.FleetLocation {
 	for i := range f.Locations {

@@ -383,8 +383,8 @@ func (s *Service) changed(kind, key string) {
 		s.placer.wake()
 	case kindFleet:
 		s.fleets.Invalidate(key)
-		if s.engine != nil {
-			s.engine.FleetChanged(key) // another replica changed it: the engine's leader follows
+		if l := s.fleetListener(); l != nil {
+			l.FleetChanged(key) // another replica changed it: the container engine's leader follows
 		}
 	case kindAlias:
 		s.aliases.Invalidate(key)

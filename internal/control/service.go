@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,8 +68,6 @@ type Config struct {
 	// MaxResources bounds how many resources of each kind (ResourceKinds; "*" for every
 	// kind not named) may exist at once; DefaultMaxResources for a kind not given.
 	MaxResources map[string]int
-	// Engine runs container fleets; CreateContainerFleet is refused without one.
-	Engine ContainerEngine
 	// Events receives game session placement events; none are sent when nil.
 	Events EventSink
 	// Observer is told what metrics count that no state keeps; nil tells no one.
@@ -113,7 +112,7 @@ type Service struct {
 
 	placer   placer
 	events   EventSink
-	engine   ContainerEngine
+	listener atomic.Pointer[FleetListener] // told of fleet changes (SetFleetListener)
 	observer Observer
 	replicas replicas
 	// matchHooks tells FlexMatch matchmaking what it follows (SetMatchmaker).
@@ -175,7 +174,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		queues:             newCachedTable(c.Store.Queues()),
 		placer:             newPlacer(),
 		events:             c.Events,
-		engine:             c.Engine,
 		observer:           c.Observer,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
@@ -228,6 +226,14 @@ func (s *Service) Close() {
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+
+// fleetListener is who SetFleetListener set, or nil.
+func (s *Service) fleetListener() FleetListener {
+	if l := s.listener.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
 
 func (s *Service) arn(kind, id string) string {
 	return fmt.Sprintf("arn:aws:gamelift:%s:%s:%s/%s", s.region, AccountID, kind, id)

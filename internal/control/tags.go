@@ -35,12 +35,11 @@ const (
 // packages above the core add theirs with AddTagged.
 func (s *Service) taggedKinds() map[string]taggedTable {
 	return map[string]taggedTable{
-		"fleet":                    tagsIn(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
-		"alias":                    tagsIn(s.aliases, func(a *store.Alias) *[]gamelift.Tag { return &a.Tags }, nil),
-		"build":                    tagsIn(s.store.Builds(), func(b *store.Build) *[]gamelift.Tag { return &b.Tags }, nil),
-		"location":                 tagsIn(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }, nil),
-		"gamesessionqueue":         tagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }, nil),
-		"containergroupdefinition": unversioned{tagsIn(s.store.ContainerGroupDefinitions(), func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags }, nil)},
+		"fleet":            tagsIn(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
+		"alias":            tagsIn(s.aliases, func(a *store.Alias) *[]gamelift.Tag { return &a.Tags }, nil),
+		"build":            tagsIn(s.store.Builds(), func(b *store.Build) *[]gamelift.Tag { return &b.Tags }, nil),
+		"location":         tagsIn(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }, nil),
+		"gamesessionqueue": tagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }, nil),
 	}
 }
 
@@ -52,12 +51,12 @@ func fleetIsTerminated(f *store.Fleet) bool {
 
 // taggedTable is a table of taggable resources seen through their tags alone.
 type taggedTable interface {
-	// tags returns the tags of the resource with that ID; store.ErrNotFound if there is
-	// none, or it is gone.
-	tags(ctx context.Context, id string) ([]gamelift.Tag, error)
-	// updateTags replaces the resource's tags with fn's result in one update of its record;
-	// store.ErrNotFound as tags does, and fn's error as is.
-	updateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error
+	// Tags returns the tags of the resource with that ID (what its ARN names after the
+	// type); store.ErrNotFound if there is none, or it is gone.
+	Tags(ctx context.Context, id string) ([]gamelift.Tag, error)
+	// UpdateTags replaces the resource's tags with fn's result in one update of its
+	// record; store.ErrNotFound as Tags does, and fn's error as is.
+	UpdateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error
 }
 
 type recordTags[T any] struct {
@@ -72,7 +71,7 @@ func tagsIn[T any](table store.Table[T], tagsOf func(*T) *[]gamelift.Tag, gone f
 	return recordTags[T]{table: table, tagsOf: tagsOf, gone: gone}
 }
 
-func (r recordTags[T]) tags(ctx context.Context, id string) ([]gamelift.Tag, error) {
+func (r recordTags[T]) Tags(ctx context.Context, id string) ([]gamelift.Tag, error) {
 	v, err := r.table.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -83,7 +82,7 @@ func (r recordTags[T]) tags(ctx context.Context, id string) ([]gamelift.Tag, err
 	return *r.tagsOf(&v), nil
 }
 
-func (r recordTags[T]) updateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error {
+func (r recordTags[T]) UpdateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error {
 	_, err := r.table.Update(ctx, id, func(v *T) error {
 		if r.gone != nil && r.gone(v) {
 			return store.ErrNotFound
@@ -180,7 +179,7 @@ func (s *Service) TagResource(ctx context.Context, in *gamelift.TagResourceReque
 	if err != nil {
 		return nil, err
 	}
-	err = table.updateTags(ctx, id, func(have []gamelift.Tag) ([]gamelift.Tag, error) { return withTags(have, in.Tags) })
+	err = table.UpdateTags(ctx, id, func(have []gamelift.Tag) ([]gamelift.Tag, error) { return withTags(have, in.Tags) })
 	if err != nil {
 		return nil, tagErr(err, arn)
 	}
@@ -199,7 +198,7 @@ func (s *Service) UntagResource(ctx context.Context, in *gamelift.UntagResourceR
 			return nil, err
 		}
 	}
-	err = table.updateTags(ctx, id, func(have []gamelift.Tag) ([]gamelift.Tag, error) {
+	err = table.UpdateTags(ctx, id, func(have []gamelift.Tag) ([]gamelift.Tag, error) {
 		return slices.DeleteFunc(slices.Clone(have), func(t gamelift.Tag) bool {
 			return slices.Contains(in.TagKeys, gamelift.Value(t.Key))
 		}), nil
@@ -217,7 +216,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *gamelift.ListTags
 	if err != nil {
 		return nil, err
 	}
-	tags, err := table.tags(ctx, id)
+	tags, err := table.Tags(ctx, id)
 	if err != nil {
 		return nil, tagErr(err, arn)
 	}

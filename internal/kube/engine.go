@@ -24,18 +24,18 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
-	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/containers"
 )
 
-// Service is what the engine needs of Hoist's service (control.Service).
+// Service is what the engine needs of Hoist's service (containers.Service).
 type Service interface {
-	ContainerPlans(ctx context.Context) ([]control.ContainerPlan, error)
-	ContainerPlan(ctx context.Context, fleetID string) (control.ContainerPlan, error)
-	PodCreating(ctx context.Context, p control.Pod) (string, error)
-	PodChanged(ctx context.Context, p control.Pod) error
-	PodTerminating(ctx context.Context, p control.Pod) error
+	ContainerPlans(ctx context.Context) ([]containers.ContainerPlan, error)
+	ContainerPlan(ctx context.Context, fleetID string) (containers.ContainerPlan, error)
+	PodCreating(ctx context.Context, p containers.Pod) (string, error)
+	PodChanged(ctx context.Context, p containers.Pod) error
+	PodTerminating(ctx context.Context, p containers.Pod) error
 	PodGone(ctx context.Context, fleetID, pod string) error
-	PodUses(ctx context.Context, fleetID string) (map[string]control.PodUse, error)
+	PodUses(ctx context.Context, fleetID string) (map[string]containers.PodUse, error)
 	FleetPods(ctx context.Context, fleetID string) ([]string, error)
 	DrainPod(fleetID, pod string)
 	DeploymentProgress(ctx context.Context, fleetID, deploymentID string, done bool, why string) error
@@ -86,14 +86,14 @@ type Engine struct {
 // fleetState is what the engine remembers of a fleet between reconciles; all of it can be
 // lost (a restart, another replica taking over): it is then observed again.
 type fleetState struct {
-	reported    map[string]control.Pod // what was last reported of each pod
-	gone        map[string]bool        // pods reported gone
-	terminating map[string]bool        // pods reported deleted, in their grace period
-	draining    map[string]time.Time   // pods drained, since when
-	unscheduled map[string]bool        // pods whose scheduling failure was reported
-	failures    map[string]int         // failed pods per revision
-	settled     string                 // the deployment reported complete or impaired
-	overRange   bool                   // a desired count beyond the port range was reported
+	reported    map[string]containers.Pod // what was last reported of each pod
+	gone        map[string]bool           // pods reported gone
+	terminating map[string]bool           // pods reported deleted, in their grace period
+	draining    map[string]time.Time      // pods drained, since when
+	unscheduled map[string]bool           // pods whose scheduling failure was reported
+	failures    map[string]int            // failed pods per revision
+	settled     string                    // the deployment reported complete or impaired
+	overRange   bool                      // a desired count beyond the port range was reported
 	// expected are pods created but not yet seen by the informer, whose cache lags the
 	// API: they hold their slots, and are not taken for gone.
 	expected map[string]expectedPod
@@ -145,7 +145,7 @@ func New(cfg Config) *Engine {
 	}
 }
 
-// FleetChanged implements control.ContainerEngine: the fleet is reconciled soon.
+// FleetChanged implements containers.Engine: the fleet is reconciled soon.
 func (e *Engine) FleetChanged(fleetID string) { e.queue.Add(fleetID) }
 
 // Run watches the engine's pods and reconciles fleets for svc until ctx ends.
@@ -256,7 +256,7 @@ func (e *Engine) state(fleetID string) *fleetState {
 	st := e.fleets[fleetID]
 	if st == nil {
 		st = &fleetState{
-			reported: map[string]control.Pod{}, gone: map[string]bool{}, terminating: map[string]bool{}, draining: map[string]time.Time{},
+			reported: map[string]containers.Pod{}, gone: map[string]bool{}, terminating: map[string]bool{}, draining: map[string]time.Time{},
 			unscheduled: map[string]bool{}, failures: map[string]int{}, expected: map[string]expectedPod{},
 		}
 		e.fleets[fleetID] = st
@@ -545,7 +545,7 @@ func (e *Engine) reconcile(ctx context.Context, fleetID string) (time.Duration, 
 }
 
 // rank orders pods to take away: idle first, then busy, protected last.
-func rank(u control.PodUse) int {
+func rank(u containers.PodUse) int {
 	switch {
 	case u.Protected:
 		return 2
@@ -557,7 +557,7 @@ func rank(u control.PodUse) int {
 
 // pickScaleIn chooses n instances to remove: those with the fewest busy pods, never one
 // with a protected session; higher indexes first among equals.
-func pickScaleIn(instances map[int][]observed, uses map[string]control.PodUse, n int) []int {
+func pickScaleIn(instances map[int][]observed, uses map[string]containers.PodUse, n int) []int {
 	type cand struct{ i, busy int }
 	var cands []cand
 	for i, pods := range instances {
@@ -589,7 +589,7 @@ func pickScaleIn(instances map[int][]observed, uses map[string]control.PodUse, n
 
 // drain asks a pod's game server to end (TerminateProcess); the pod is deleted when it
 // has, or when the grace runs out. A pod with no game server process is deleted at once.
-func (e *Engine) drain(st *fleetState, fleetID, pod string, uses map[string]control.PodUse) {
+func (e *Engine) drain(st *fleetState, fleetID, pod string, uses map[string]containers.PodUse) {
 	if _, ok := st.draining[pod]; ok {
 		return
 	}
@@ -605,7 +605,7 @@ func (e *Engine) drain(st *fleetState, fleetID, pod string, uses map[string]cont
 
 // settleDeployment reports the latest deployment complete (every slot runs its revision
 // and is ready) or impaired (its pods keep failing), once.
-func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan control.ContainerPlan, complete bool, instances map[int][]observed) {
+func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan containers.ContainerPlan, complete bool, instances map[int][]observed) {
 	if !plan.DeploymentActive || st.settled == plan.Deployment+plan.Revision {
 		return
 	}
@@ -640,7 +640,7 @@ func (e *Engine) settleDeployment(ctx context.Context, st *fleetState, plan cont
 
 // report tells the service what changed in a pod: scheduled (its node's IP), running,
 // its containers; and records in a fleet event a pod the scheduler cannot place.
-func (e *Engine) report(ctx context.Context, st *fleetState, plan control.ContainerPlan, o observed) error {
+func (e *Engine) report(ctx context.Context, st *fleetState, plan containers.ContainerPlan, o observed) error {
 	p := o.pod
 	for _, c := range p.Status.ContainerStatuses {
 		if w := c.State.Waiting; w != nil && cannotStart[w.Reason] && !st.unscheduled[p.Name+"/"+c.Name] {
@@ -673,9 +673,9 @@ func (e *Engine) report(ctx context.Context, st *fleetState, plan control.Contai
 }
 
 // podOf describes an observed pod to the service.
-func podOf(plan control.ContainerPlan, o observed) control.Pod {
+func podOf(plan containers.ContainerPlan, o observed) containers.Pod {
 	p := o.pod
-	out := control.Pod{FleetID: plan.FleetID, Name: p.Name, InstanceID: instanceID(plan.FleetID, o.slot.instance), HostIP: p.Status.HostIP, Running: o.running}
+	out := containers.Pod{FleetID: plan.FleetID, Name: p.Name, InstanceID: instanceID(plan.FleetID, o.slot.instance), HostIP: p.Status.HostIP, Running: o.running}
 	for _, c := range p.Status.ContainerStatuses {
 		if c.ContainerID != "" {
 			if out.Containers == nil {
@@ -702,7 +702,7 @@ func graceLeft(o observed) time.Duration {
 // game server Hoist was not draining is asked to end (TerminateProcess), as GameLift asks
 // the processes of a compute it shuts down. The pod is reported gone when it is, or when
 // its grace ends.
-func (e *Engine) podTerminating(ctx context.Context, st *fleetState, plan control.ContainerPlan, o observed) error {
+func (e *Engine) podTerminating(ctx context.Context, st *fleetState, plan containers.ContainerPlan, o observed) error {
 	name := o.pod.Name
 	if st.terminating[name] || st.gone[name] {
 		return nil
@@ -783,12 +783,12 @@ func (e *Engine) deletePod(ctx context.Context, p *corev1.Pod) error {
 
 // createPod registers a new pod with the service, stores its auth token in a Secret, and
 // creates it.
-func (e *Engine) createPod(ctx context.Context, st *fleetState, plan control.ContainerPlan, slot podSlot, held map[int32]bool) error {
+func (e *Engine) createPod(ctx context.Context, st *fleetState, plan containers.ContainerPlan, slot podSlot, held map[int32]bool) error {
 	name := plan.FleetID + "-" + randomSuffix()
 	ports := allocatePorts(plan, slot, held)
 	pod := buildPod(plan, podSpec{name: name, namespace: e.cfg.Namespace, slot: slot, sdkEndpoint: e.cfg.SDKEndpoint, ports: ports})
 	if slot.slot != perInstanceSlot {
-		tok, err := e.svc.PodCreating(ctx, control.Pod{FleetID: plan.FleetID, Name: name, InstanceID: instanceID(plan.FleetID, slot.instance), Ports: ports})
+		tok, err := e.svc.PodCreating(ctx, containers.Pod{FleetID: plan.FleetID, Name: name, InstanceID: instanceID(plan.FleetID, slot.instance), Ports: ports})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/hoist-dev/hoist/internal/containers"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 )
@@ -100,12 +101,12 @@ type podSlot struct {
 
 // portsPerInstance is how many connection ports one instance takes: each game server
 // group's container ports, and the per-instance group's.
-func portsPerInstance(plan control.ContainerPlan) int {
+func portsPerInstance(plan containers.ContainerPlan) int {
 	return plan.GroupsPerInstance*len(portsOf(plan.GameServer)) + len(portsOf(plan.PerInstance))
 }
 
 // instanceCapacity is how many instances the fleet's connection port range holds.
-func instanceCapacity(plan control.ContainerPlan) int {
+func instanceCapacity(plan containers.ContainerPlan) int {
 	per := portsPerInstance(plan)
 	if per == 0 {
 		return math.MaxInt
@@ -117,7 +118,7 @@ func instanceCapacity(plan control.ContainerPlan) int {
 // the fleet's connection port range; within it, game server group j takes the j-th
 // block of its container ports, the per-instance group the block after them all. No two
 // pods of a fleet share a host port, so any number of its pods fit on one node.
-func portMap(plan control.ContainerPlan, s podSlot) map[int32]int32 {
+func portMap(plan containers.ContainerPlan, s podSlot) map[int32]int32 {
 	gs := portsOf(plan.GameServer)
 	base := plan.PortFrom + int32(s.instance*portsPerInstance(plan))
 	m := map[int32]int32{}
@@ -141,7 +142,7 @@ func portMap(plan control.ContainerPlan, s podSlot) map[int32]int32 {
 // free ports of the range. A pod replacing one still in its termination grace period so
 // never waits on that pod's ports. When the range has too few free ports, the slot's own
 // block it is, and the pod waits for them to be free (Pending) as before.
-func allocatePorts(plan control.ContainerPlan, s podSlot, held map[int32]bool) map[int32]int32 {
+func allocatePorts(plan containers.ContainerPlan, s podSlot, held map[int32]bool) map[int32]int32 {
 	own := portMap(plan, s)
 	free := true
 	for _, hp := range own {
@@ -201,7 +202,7 @@ type podSpec struct {
 // buildPod makes the pod of one slot of a fleet's plan: the definition's containers with
 // their images, environment and limits, host ports of the connection range, and for the
 // game server container the Server SDK's settings, its auth token from the pod's Secret.
-func buildPod(plan control.ContainerPlan, spec podSpec) *corev1.Pod {
+func buildPod(plan containers.ContainerPlan, spec podSpec) *corev1.Pod {
 	def, group := plan.GameServer, groupGameServer
 	if spec.slot.slot == perInstanceSlot {
 		def, group = plan.PerInstance, groupPerInstance
@@ -301,7 +302,7 @@ func limits(mib int32, vcpu float64) corev1.ResourceRequirements {
 }
 
 // buildSecret is the Secret holding a pod's auth token.
-func buildSecret(plan control.ContainerPlan, name, namespace, token string) *corev1.Secret {
+func buildSecret(plan containers.ContainerPlan, name, namespace, token string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,

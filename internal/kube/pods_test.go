@@ -6,15 +6,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/containers"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 )
 
 func s(v string) *string { return &v }
 func i32(v int32) *int32 { return &v }
 
-func testPlan() control.ContainerPlan {
-	return control.ContainerPlan{
+func testPlan() containers.ContainerPlan {
+	return containers.ContainerPlan{
 		FleetID: "fleet-1", Instances: 2, GroupsPerInstance: 3, PortFrom: 5000, PortTo: 5099, Revision: "pods.1..0.3.5000.5099",
 		GameServer: &gamelift.ContainerGroupDefinition{
 			TotalMemoryLimitMebibytes: i32(1024), TotalVcpuLimit: ptr(1.0),
@@ -209,7 +209,7 @@ func TestPickScaleIn(t *testing.T) {
 		2: {pod("c0"), pod("c1")},
 		3: {pod("d0"), pod("d1")},
 	}
-	uses := map[string]control.PodUse{
+	uses := map[string]containers.PodUse{
 		"a0": {Busy: true, Protected: true},
 		"b0": {Busy: true}, "b1": {Busy: true},
 		"c0": {Busy: true},

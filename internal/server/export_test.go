@@ -17,4 +17,4 @@ func UnsupportedOperations() map[string]string { return maps.Clone(unsupported) 
 func (s *Server) ScalingEvaluations() int64 { return s.scaling.Evaluations() }
 
 // LeadsEngine tells whether this replica runs the container engine.
-func (s *Server) LeadsEngine() bool { return s.service.LeadsEngine(context.Background()) }
+func (s *Server) LeadsEngine() bool { return s.containers.LeadsEngine(context.Background()) }

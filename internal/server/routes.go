@@ -8,6 +8,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/containers"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/matchmaking"
@@ -21,6 +22,7 @@ type services struct {
 	core        *control.Service
 	scaling     *scaling.Service
 	matchmaking *matchmaking.Service
+	containers  *containers.Service
 }
 
 // operations maps every operation of GameLift's model to what answers it: the service
@@ -104,7 +106,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 
 // answered maps each GameLift operation Hoist answers to the service method behind it.
 func answered(sv services) map[string]awsproto.Handler {
-	s, scaling, mm := sv.core, sv.scaling, sv.matchmaking
+	s, scaling, mm, ctr := sv.core, sv.scaling, sv.matchmaking, sv.containers
 	return map[string]awsproto.Handler{
 		"CreateLocation": awsproto.Op(s.CreateLocation),
 		"ListLocations":  awsproto.Op(s.ListLocations),
@@ -191,20 +193,20 @@ func answered(sv services) map[string]awsproto.Handler {
 		"AcceptMatch":                       awsproto.Op(mm.AcceptMatch),
 		"StartMatchBackfill":                awsproto.Op(mm.StartMatchBackfill),
 
-		"CreateContainerGroupDefinition":       awsproto.Op(s.CreateContainerGroupDefinition),
-		"DescribeContainerGroupDefinition":     awsproto.Op(s.DescribeContainerGroupDefinition),
-		"ListContainerGroupDefinitions":        awsproto.Op(s.ListContainerGroupDefinitions),
-		"ListContainerGroupDefinitionVersions": awsproto.Op(s.ListContainerGroupDefinitionVersions),
-		"UpdateContainerGroupDefinition":       awsproto.Op(s.UpdateContainerGroupDefinition),
-		"DeleteContainerGroupDefinition":       awsproto.Op(s.DeleteContainerGroupDefinition),
-		"CreateContainerFleet":                 awsproto.Op(s.CreateContainerFleet),
-		"DescribeContainerFleet":               awsproto.Op(s.DescribeContainerFleet),
-		"ListContainerFleets":                  awsproto.Op(s.ListContainerFleets),
-		"UpdateContainerFleet":                 awsproto.Op(s.UpdateContainerFleet),
-		"DeleteContainerFleet":                 awsproto.Op(s.DeleteContainerFleet),
-		"DescribeFleetDeployment":              awsproto.Op(s.DescribeFleetDeployment),
-		"ListFleetDeployments":                 awsproto.Op(s.ListFleetDeployments),
-		"DescribeContainerGroupPortMappings":   awsproto.Op(s.DescribeContainerGroupPortMappings),
+		"CreateContainerGroupDefinition":       awsproto.Op(ctr.CreateContainerGroupDefinition),
+		"DescribeContainerGroupDefinition":     awsproto.Op(ctr.DescribeContainerGroupDefinition),
+		"ListContainerGroupDefinitions":        awsproto.Op(ctr.ListContainerGroupDefinitions),
+		"ListContainerGroupDefinitionVersions": awsproto.Op(ctr.ListContainerGroupDefinitionVersions),
+		"UpdateContainerGroupDefinition":       awsproto.Op(ctr.UpdateContainerGroupDefinition),
+		"DeleteContainerGroupDefinition":       awsproto.Op(ctr.DeleteContainerGroupDefinition),
+		"CreateContainerFleet":                 awsproto.Op(ctr.CreateContainerFleet),
+		"DescribeContainerFleet":               awsproto.Op(ctr.DescribeContainerFleet),
+		"ListContainerFleets":                  awsproto.Op(ctr.ListContainerFleets),
+		"UpdateContainerFleet":                 awsproto.Op(ctr.UpdateContainerFleet),
+		"DeleteContainerFleet":                 awsproto.Op(ctr.DeleteContainerFleet),
+		"DescribeFleetDeployment":              awsproto.Op(ctr.DescribeFleetDeployment),
+		"ListFleetDeployments":                 awsproto.Op(ctr.ListFleetDeployments),
+		"DescribeContainerGroupPortMappings":   awsproto.Op(ctr.DescribeContainerGroupPortMappings),
 
 		"TagResource":         awsproto.Op(s.TagResource),
 		"UntagResource":       awsproto.Op(s.UntagResource),

@@ -25,6 +25,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/builds"
 	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/console"
+	"github.com/hoist-dev/hoist/internal/containers"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/matchmaking"
@@ -189,6 +190,7 @@ type Server struct {
 	service     *control.Service
 	scaling     *scaling.Service
 	matchmaking *matchmaking.Service
+	containers  *containers.Service
 	log         *slog.Logger
 	stopAgents  func()
 	stopEvents  func()
@@ -316,12 +318,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			Logger: cfg.Logger, Resync: k.Resync, DrainGrace: k.DrainGrace,
 		})
 	}
-	var containers control.ContainerEngine
-	if engine != nil {
-		containers = engine
-	}
 	svc, err = control.New(ctx, control.Config{
-		Engine: containers, Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
+		Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: httpScheme + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, MaxResources: cfg.MaxResources, BuildDir: filepath.Join(cfg.DataDir, "builds"),
@@ -344,10 +342,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	matcher := matchmaking.New(matchmaking.Config{Core: svc, Store: st, Events: events, Region: cfg.Region,
 		Interval: cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval), Logger: cfg.Logger})
 	svc.SetMatchmaker(matcher)
-	for kind, t := range matcher.Tagged() {
-		svc.AddTagged(kind, t)
+	// Container definitions and fleets: the core tells them when a fleet's capacity
+	// changes or another replica changed a fleet, and they tell the engine.
+	var containerEngine containers.Engine
+	if engine != nil {
+		containerEngine = engine
 	}
-	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	ctr := containers.New(containers.Config{Core: svc, Definitions: st.ContainerGroupDefinitions(), Engine: containerEngine})
+	svc.SetFleetListener(ctr)
+	for _, tagged := range []map[string]control.TaggedTable{matcher.Tagged(), ctr.Tagged()} {
+		for kind, t := range tagged {
+			svc.AddTagged(kind, t)
+		}
+	}
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
@@ -388,7 +396,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		Endpoint: httpScheme + addr, ConsoleURL: httpScheme + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, CABundle: caBundle, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, scaling: autoScaler, matchmaking: matcher, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
@@ -431,7 +439,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.stopEngine = func() { stop(); <-done }
 		go func() {
 			defer close(done)
-			if err := engine.Run(ectx, svc); err != nil {
+			if err := engine.Run(ectx, ctr); err != nil {
 				cfg.Logger.Error("kubernetes engine stopped", "error", err)
 			}
 		}()

@@ -1,4 +1,4 @@
-package control
+package containers
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -76,7 +77,7 @@ func pickVersion(fromARN int32, member *int32, memberName string) (int32, error)
 }
 
 func (s *Service) containerGroupVersionARN(name string, version int32) string {
-	return fmt.Sprintf("%s:%d", s.arn("containergroupdefinition", name), version)
+	return fmt.Sprintf("%s:%d", s.core.ARN("containergroupdefinition", name), version)
 }
 
 // checkContainerGroup validates a container group definition beyond the model's
@@ -263,7 +264,7 @@ func supportContainers(in []gamelift.SupportContainerDefinitionInput) []gamelift
 
 // CreateContainerGroupDefinition makes a definition, its version 1.
 func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gamelift.CreateContainerGroupDefinitionInput) (*gamelift.CreateContainerGroupDefinitionOutput, error) {
-	release, err := s.admit(ctx, KindContainerGroupDefinitions, countAll(s.store.ContainerGroupDefinitions(), nil))
+	release, err := s.core.Admit(ctx, control.KindContainerGroupDefinitions, s.countDefinitions)
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +285,11 @@ func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gameli
 	if err := checkContainerGroup(&d); err != nil {
 		return nil, err
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
-	table := s.store.ContainerGroupDefinitions()
+	table := s.defs
 	page, err := table.List(ctx, store.Query{Limit: maxContainerGroups})
 	if err != nil {
 		return nil, fmt.Errorf("count container group definitions: %w", err)
@@ -307,7 +308,7 @@ func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gameli
 }
 
 func (s *Service) getContainerGroup(ctx context.Context, name string) (store.ContainerGroupDefinition, error) {
-	rec, err := s.store.ContainerGroupDefinitions().Get(ctx, name)
+	rec, err := s.defs.Get(ctx, name)
 	if err != nil {
 		return rec, notFound(err, "Container group definition %s not found", name)
 	}
@@ -356,7 +357,7 @@ func (s *Service) ListContainerGroupDefinitions(ctx context.Context, in *gamelif
 	if q.Limit == 0 {
 		q.Limit = listContainerGroupsLimit
 	}
-	page, err := s.store.ContainerGroupDefinitions().List(ctx, q)
+	page, err := s.defs.List(ctx, q)
 	if err != nil {
 		return nil, pageErr(err)
 	}
@@ -421,7 +422,7 @@ func (s *Service) UpdateContainerGroupDefinition(ctx context.Context, in *gameli
 		return nil, err
 	}
 	var made gamelift.ContainerGroupDefinition
-	_, err = s.store.ContainerGroupDefinitions().Update(ctx, name, func(rec *store.ContainerGroupDefinition) error {
+	_, err = s.defs.Update(ctx, name, func(rec *store.ContainerGroupDefinition) error {
 		if len(rec.Versions) >= maxContainerGroupVersions {
 			return gamelift.LimitExceeded("Container group definition %s has %d versions, the most Hoist keeps: delete some first", name, len(rec.Versions))
 		}
@@ -480,7 +481,7 @@ func (s *Service) DeleteContainerGroupDefinition(ctx context.Context, in *gameli
 	if n != 0 && in.VersionCountToRetain != nil {
 		return nil, gamelift.InvalidRequest("Give a version to delete or VersionCountToRetain, not both")
 	}
-	table := s.store.ContainerGroupDefinitions()
+	table := s.defs
 	whole := n == 0 && (in.VersionCountToRetain == nil || *in.VersionCountToRetain == 0)
 	if whole {
 		if err := table.Delete(ctx, name); err != nil {
@@ -521,19 +522,11 @@ func groupErr(err error, name string) error {
 	return notFound(err, "Container group definition %s not found", name)
 }
 
-// unversioned makes a definition taggable by its ARN with or without a version: tags
-// belong to the definition as a whole.
-type unversioned struct{ taggedTable }
-
-func (u unversioned) id(id string) string {
-	name, _, _ := strings.Cut(id, ":")
-	return name
-}
-
-func (u unversioned) tags(ctx context.Context, id string) ([]gamelift.Tag, error) {
-	return u.taggedTable.tags(ctx, u.id(id))
-}
-
-func (u unversioned) updateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error {
-	return u.taggedTable.updateTags(ctx, u.id(id), fn)
+// countDefinitions counts the container group definitions, for the resource limit.
+func (s *Service) countDefinitions(ctx context.Context) (int, error) {
+	page, err := s.defs.List(ctx, store.Query{})
+	if err != nil {
+		return 0, err
+	}
+	return len(page.Items), nil
 }

@@ -1,12 +1,13 @@
-package control
+package containers
 
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -15,8 +16,6 @@ import (
 // group as a pod. Its status, capacity, events, game sessions and scaling policies are
 // those of any fleet; what it adds (definitions, deployments) is in store.ContainerFleet.
 const (
-	ComputeContainer = "CONTAINER"
-
 	// Container fleet statuses GameLift adds to a fleet's.
 	containerCreated  = "CREATED"
 	containerUpdating = "UPDATING"
@@ -35,6 +34,8 @@ const (
 	reservedPortsTo             = 4191
 	defaultMinHealthyPercentage = 75
 	defaultContainerInstance    = "c5.large"
+	defaultBillingType          = "ON_DEMAND"
+	containerOS                 = "AMAZON_LINUX_2023"
 	// maxGroupsPerInstance is what Hoist reports as MaximumGameServerContainerGroupsPerInstance:
 	// Kubernetes, not an instance type, decides what fits where, so the model's upper bound.
 	maxGroupsPerInstance = 5000
@@ -44,30 +45,13 @@ const (
 	defaultInstancesInRange = 100
 	maxConnectionPort       = 60000
 	eventDeploymentStart    = "FLEET_DEPLOYMENT_STARTED" // hoist's own event codes name deployments
+	eventFleetActivating    = "FLEET_STATE_ACTIVATING"
 )
-
-// ContainerEngine runs container fleets' game servers. Hoist's Kubernetes engine
-// (internal/kube) is the one there is.
-type ContainerEngine interface {
-	// FleetChanged says a container fleet's plan (ContainerPlan) changed: its definitions,
-	// desired instances, or status (deleted).
-	FleetChanged(fleetID string)
-}
 
 // ErrNoContainerEngine's message is the answer to a container fleet request on a server
 // without an engine.
 const noContainerEngine = "Container fleets need Hoist's Kubernetes engine: start hoist server with --kubernetes " +
 	"(in a cluster, or with --kubeconfig PATH), so their game servers run as pods"
-
-// isContainer tells whether a fleet is a container fleet.
-func isContainer(f store.Fleet) bool { return f.Container != nil }
-
-// managed tells whether Hoist (not the studio) decides how many instances a fleet has: a
-// managed EC2 fleet (whose hosts agents bring) or a container fleet (whose pods the engine starts).
-func managed(f store.Fleet) bool {
-	ct := gamelift.Value(f.Attributes.ComputeType)
-	return ct == ComputeEC2 || ct == ComputeContainer
-}
 
 // groupRef is a resolved reference to one version of a container group definition.
 type groupRef struct {
@@ -83,7 +67,7 @@ func (s *Service) resolveGroup(ctx context.Context, nameOrARN *string, wantType,
 	if err != nil {
 		return groupRef{}, err
 	}
-	rec, err := s.store.ContainerGroupDefinitions().Get(ctx, name)
+	rec, err := s.defs.Get(ctx, name)
 	if err != nil {
 		return groupRef{}, notFound(err, "%s: container group definition %s not found", member, name)
 	}
@@ -145,23 +129,6 @@ func (c *containerSpec) portsPerInstance() int32 {
 	return n
 }
 
-// instancesInRange is how many instances a container fleet's connection port range
-// holds (each pod has host ports of its own); any number for another fleet.
-func instancesInRange(f store.Fleet) int32 {
-	if !isContainer(f) || f.Container.PortsPerInstance == 0 {
-		return math.MaxInt32
-	}
-	r := f.Container.Model.InstanceConnectionPortRange
-	return (gamelift.Value(r.ToPort) - gamelift.Value(r.FromPort) + 1) / f.Container.PortsPerInstance
-}
-
-// containersChanged tells the engine a container fleet's plan changed.
-func (s *Service) containersChanged(f store.Fleet) {
-	if s.engine != nil && isContainer(f) {
-		s.engine.FleetChanged(gamelift.Value(f.Attributes.FleetId))
-	}
-}
-
 // check validates the port range against what the definitions need, or calculates it
 // as GameLift does when it was not given.
 func (c *containerSpec) check() error {
@@ -197,7 +164,7 @@ func (c *containerSpec) check() error {
 // with its first deployment, and ACTIVE when its first game server calls ProcessReady;
 // without one it is CREATED, waiting for UpdateContainerFleet to give it one.
 func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateContainerFleetInput) (*gamelift.CreateContainerFleetOutput, error) {
-	release, err := s.admit(ctx, KindFleets, countAll(s.fleets, liveFleet))
+	release, err := s.core.AdmitFleet(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +172,13 @@ func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateC
 	if s.engine == nil {
 		return nil, gamelift.UnsupportedRegion("%s", noContainerEngine)
 	}
+	region := s.core.Region()
 	for _, l := range in.Locations {
-		if gamelift.Value(l.Location) != s.region {
-			return nil, gamelift.InvalidRequest("Location %s: Hoist runs a container fleet in one location, its home Region %s (the Kubernetes cluster it manages)", gamelift.Value(l.Location), s.region)
+		if gamelift.Value(l.Location) != region {
+			return nil, gamelift.InvalidRequest("Location %s: Hoist runs a container fleet in one location, its home Region %s (the Kubernetes cluster it manages)", gamelift.Value(l.Location), region)
 		}
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -238,13 +206,12 @@ func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateC
 	perms := in.InstanceInboundPermissions
 	if len(perms) == 0 {
 		perms = []gamelift.IpPermission{{FromPort: &spec.from, ToPort: &spec.to, IpRange: gamelift.String("0.0.0.0/0"), Protocol: gamelift.String("UDP")}}
-	} else if perms, err = inboundPermissions(perms); err != nil {
+	} else if perms, err = control.InboundPermissions(perms); err != nil {
 		return nil, err
 	}
 
-	id := newID("fleet")
 	model := gamelift.ContainerFleet{
-		FleetRoleArn: in.FleetRoleArn, BillingType: orDefault(in.BillingType, defaultFleetType),
+		FleetRoleArn: in.FleetRoleArn, BillingType: orDefault(in.BillingType, defaultBillingType),
 		GameServerContainerGroupsPerInstance:        &spec.perInstanceCount,
 		MaximumGameServerContainerGroupsPerInstance: gamelift.Int32(maxGroupsPerInstance),
 		InstanceConnectionPortRange:                 &gamelift.ConnectionPortRange{FromPort: &spec.from, ToPort: &spec.to},
@@ -255,44 +222,37 @@ func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateC
 	}
 	cf := &store.ContainerFleet{Model: model}
 	setGroups(cf, spec)
-	status := FleetNew
+	status := control.FleetNew
 	if spec.gameServer != nil {
-		status = FleetActivating
+		status = control.FleetActivating
 	}
+	// The core gives the fleet its ID, ARN, creation time and the defaults of any fleet
+	// (protection policy, metric groups, certificate and runtime configuration).
 	attrs := gamelift.FleetAttributes{
-		FleetId: &id, FleetArn: gamelift.String(s.arn("fleet", id)), ComputeType: gamelift.String(ComputeContainer),
-		Description: in.Description, CreationTime: gamelift.At(s.now()), Status: &status,
-		NewGameSessionProtectionPolicy: orDefault(in.NewGameSessionProtectionPolicy, defaultProtectionPolicy),
+		ComputeType: gamelift.String(control.ComputeContainer), Description: in.Description, Status: &status,
+		NewGameSessionProtectionPolicy: in.NewGameSessionProtectionPolicy,
 		MetricGroups:                   in.MetricGroups, FleetType: model.BillingType, InstanceType: model.InstanceType,
-		OperatingSystem:          gamelift.String(defaultAnywhereOS),
-		CertificateConfiguration: &gamelift.CertificateConfiguration{CertificateType: gamelift.String(defaultCertificateType)},
-		PlayerGatewayMode:        in.PlayerGatewayMode,
+		OperatingSystem:   gamelift.String(containerOS),
+		PlayerGatewayMode: in.PlayerGatewayMode,
 	}
 	if p := in.GameSessionCreationLimitPolicy; p != nil {
 		attrs.ResourceCreationLimitPolicy = &gamelift.ResourceCreationLimitPolicy{
 			NewGameSessionsPerCreator: p.NewGameSessionsPerCreator, PolicyPeriodInMinutes: p.PolicyPeriodInMinutes,
 		}
 	}
-	if len(attrs.MetricGroups) == 0 {
-		attrs.MetricGroups = []string{defaultMetricGroup}
-	}
-	home := newManagedLocation(s.region)
-	if status == FleetActivating {
-		home.Status = locationStatusActivate
+	home := control.NewManagedLocation(region)
+	if status == control.FleetActivating {
+		home.Status = control.FleetActivating
 		s.startDeployment(cf, nil)
 	}
-	runtime, err := withRuntimeDefaults(gamelift.RuntimeConfiguration{}, ComputeContainer)
-	if err != nil {
-		return nil, err
-	}
-	f := store.Fleet{Attributes: attrs, Runtime: runtime, InboundPermissions: perms, Locations: []store.FleetLocation{home}, Tags: tags, Container: cf}
-	if err := s.fleets.Create(ctx, id, "", f); err != nil {
+	f := store.Fleet{Attributes: attrs, InboundPermissions: perms, Locations: []store.FleetLocation{home}, Tags: tags, Container: cf}
+	if f, err = s.core.AddFleet(ctx, f); err != nil {
 		return nil, fmt.Errorf("create container fleet: %w", err)
 	}
-	s.event(ctx, id, eventFleetCreated, "Fleet "+id+" created")
-	if status == FleetActivating {
-		s.event(ctx, id, eventFleetStatePrefix+FleetActivating, "Fleet "+id+" changed status to ACTIVATING: deploying its game server container groups as pods")
-		s.awaitReady(id, []string{s.region})
+	id := gamelift.Value(f.Attributes.FleetId)
+	if status == control.FleetActivating {
+		s.core.RecordEvent(ctx, id, eventFleetActivating, "Fleet "+id+" changed status to ACTIVATING: deploying its game server container groups as pods")
+		s.core.AwaitReady(id, region)
 	}
 	s.engine.FleetChanged(id)
 	out := s.containerFleet(f)
@@ -367,9 +327,9 @@ func latestDeployment(cf *store.ContainerFleet) *store.ContainerDeployment {
 func containerStatus(f store.Fleet) string {
 	st := gamelift.Value(f.Attributes.Status)
 	switch st {
-	case FleetNew:
+	case control.FleetNew:
 		return containerCreated
-	case FleetActive:
+	case control.FleetActive:
 		if d := latestDeployment(f.Container); d != nil && len(f.Container.Deployments) > 1 {
 			if ds := gamelift.Value(d.Model.DeploymentStatus); ds == DeploymentInProgress || ds == DeploymentRollbackInProgress {
 				return containerUpdating
@@ -385,7 +345,7 @@ func (s *Service) containerFleet(f store.Fleet) gamelift.ContainerFleet {
 	m.FleetId, m.FleetArn, m.CreationTime = f.Attributes.FleetId, f.Attributes.FleetArn, f.Attributes.CreationTime
 	m.Description, m.MetricGroups = f.Attributes.Description, f.Attributes.MetricGroups
 	m.NewGameSessionProtectionPolicy = f.Attributes.NewGameSessionProtectionPolicy
-	m.InstanceInboundPermissions = nonNil(f.InboundPermissions)
+	m.InstanceInboundPermissions = paging.NonNil(f.InboundPermissions)
 	m.Status = gamelift.String(containerStatus(f))
 	if d := latestDeployment(f.Container); d != nil {
 		m.DeploymentDetails = &gamelift.DeploymentDetails{LatestDeploymentId: d.Model.DeploymentId}
@@ -399,10 +359,10 @@ func (s *Service) containerFleet(f store.Fleet) gamelift.ContainerFleet {
 }
 
 func containerLocationStatus(f store.Fleet, l store.FleetLocation) string {
-	if l.Status == locationStatusNew && gamelift.Value(f.Attributes.Status) == FleetNew {
+	if l.Status == control.LocationNew && gamelift.Value(f.Attributes.Status) == control.FleetNew {
 		return containerCreated
 	}
-	if l.Status == locationStatusActive && containerStatus(f) == containerUpdating {
+	if l.Status == control.LocationActive && containerStatus(f) == containerUpdating {
 		return containerUpdating
 	}
 	return l.Status
@@ -410,11 +370,11 @@ func containerLocationStatus(f store.Fleet, l store.FleetLocation) string {
 
 // getContainerFleet loads a container fleet; another fleet is not found, as in GameLift.
 func (s *Service) getContainerFleet(ctx context.Context, idOrARN *string) (store.Fleet, error) {
-	f, err := s.getFleet(ctx, idOrARN)
+	f, err := s.core.Fleet(ctx, idOrARN)
 	if err != nil {
 		return f, err
 	}
-	if !isContainer(f) || gamelift.Value(f.Attributes.Status) == FleetTerminated {
+	if !control.IsContainer(f) || gamelift.Value(f.Attributes.Status) == control.FleetTerminated {
 		return f, gamelift.NotFound("Container fleet %s not found", idOf(idOrARN))
 	}
 	return f, nil
@@ -439,13 +399,13 @@ func (s *Service) ListContainerFleets(ctx context.Context, in *gamelift.ListCont
 			return nil, err
 		}
 	}
-	page, err := s.fleets.List(ctx, store.Query{})
+	fleets, err := s.core.Fleets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list fleets: %w", err)
 	}
 	var all []gamelift.ContainerFleet
-	for _, f := range page.Items {
-		if !isContainer(f) || gamelift.Value(f.Attributes.Status) == FleetTerminated {
+	for _, f := range fleets {
+		if !control.IsContainer(f) || gamelift.Value(f.Attributes.Status) == control.FleetTerminated {
 			continue
 		}
 		m := f.Container.Model
@@ -454,11 +414,11 @@ func (s *Service) ListContainerFleets(ctx context.Context, in *gamelift.ListCont
 		}
 		all = append(all, s.containerFleet(f))
 	}
-	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
+	items, token, err := paging.Slice(all, paging.Limit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	return &gamelift.ListContainerFleetsOutput{ContainerFleets: nonNil(items), NextToken: token}, nil
+	return &gamelift.ListContainerFleetsOutput{ContainerFleets: paging.NonNil(items), NextToken: token}, nil
 }
 
 // UpdateContainerFleet changes a container fleet. A change of its definitions, game server
@@ -513,23 +473,23 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 		}
 	}
 	perms := in.InstanceInboundPermissionAuthorizations
-	if _, err := inboundPermissions(perms); err != nil {
+	if _, err := control.InboundPermissions(perms); err != nil {
 		return nil, err
 	}
-	if err := checkPermissions("InstanceInboundPermissionRevocations", in.InstanceInboundPermissionRevocations); err != nil {
+	if err := control.CheckPermissions("InstanceInboundPermissionRevocations", in.InstanceInboundPermissionRevocations); err != nil {
 		return nil, err
 	}
 
 	var deployed, activating bool
 	var oldPolicy string
-	f, err := s.updateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
+	f, err := s.core.UpdateFleet(ctx, in.FleetId, func(f *store.Fleet) error {
 		deployed, activating = false, false
 		id := gamelift.Value(f.Attributes.FleetId)
 		st := gamelift.Value(f.Attributes.Status)
-		if !isContainer(*f) {
+		if !control.IsContainer(*f) {
 			return gamelift.NotFound("Container fleet %s not found", id)
 		}
-		if st != FleetActive && st != FleetNew {
+		if st != control.FleetActive && st != control.FleetNew {
 			return gamelift.InvalidFleetStatus("Container fleet %s is %s, not ACTIVE", id, containerStatus(*f))
 		}
 		cf := f.Container
@@ -549,7 +509,7 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 			versionOf(gs) != cf.GameServerVersion || groupName(gs) != gamelift.Value(cf.Model.GameServerContainerGroupDefinitionName) ||
 			versionOf(pi) != cf.PerInstanceVersion || groupName(pi) != gamelift.Value(cf.Model.PerInstanceContainerGroupDefinitionName)
 		if changed {
-			if d := latestDeployment(cf); d != nil && st == FleetActive {
+			if d := latestDeployment(cf); d != nil && st == control.FleetActive {
 				if ds := gamelift.Value(d.Model.DeploymentStatus); ds == DeploymentInProgress || ds == DeploymentRollbackInProgress {
 					return gamelift.InvalidFleetStatus("Container fleet %s is UPDATING: deployment %s is %s", id, gamelift.Value(d.Model.DeploymentId), ds)
 				}
@@ -558,9 +518,9 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 			if gs != nil {
 				s.startDeployment(cf, in.DeploymentConfiguration)
 				deployed = true
-				if st == FleetNew {
-					f.Attributes.Status = gamelift.String(FleetActivating)
-					f.Locations[0].Status = locationStatusActivate
+				if st == control.FleetNew {
+					f.Attributes.Status = gamelift.String(control.FleetActivating)
+					f.Locations[0].Status = control.FleetActivating
 					activating = true
 				}
 			}
@@ -587,14 +547,14 @@ func (s *Service) UpdateContainerFleet(ctx context.Context, in *gamelift.UpdateC
 		return nil, err
 	}
 	id := gamelift.Value(f.Attributes.FleetId)
-	s.protectionPolicyChanged(ctx, f, oldPolicy)
+	s.core.ProtectionPolicyChanged(ctx, f, oldPolicy)
 	if activating {
-		s.event(ctx, id, eventFleetStatePrefix+FleetActivating, "Fleet "+id+" changed status to ACTIVATING: deploying its game server container groups as pods")
-		s.awaitReady(id, []string{s.region})
+		s.core.RecordEvent(ctx, id, eventFleetActivating, "Fleet "+id+" changed status to ACTIVATING: deploying its game server container groups as pods")
+		s.core.AwaitReady(id, s.core.Region())
 	}
 	if deployed {
 		d := latestDeployment(f.Container)
-		s.event(ctx, id, eventDeploymentStart, fmt.Sprintf("Deployment %s of fleet %s started: game server definition version %d, per-instance version %d",
+		s.core.RecordEvent(ctx, id, eventDeploymentStart, fmt.Sprintf("Deployment %s of fleet %s started: game server definition version %d, per-instance version %d",
 			gamelift.Value(d.Model.DeploymentId), id, d.GameServerVersion, d.PerInstanceVersion))
 	}
 	s.engine.FleetChanged(id)
@@ -639,12 +599,10 @@ func (s *Service) DeleteContainerFleet(ctx context.Context, in *gamelift.DeleteC
 	if _, err := s.getContainerFleet(ctx, in.FleetId); err != nil {
 		return nil, err
 	}
-	if _, err := s.DeleteFleet(ctx, &gamelift.DeleteFleetInput{FleetId: in.FleetId}); err != nil {
+	if _, err := s.core.DeleteFleet(ctx, &gamelift.DeleteFleetInput{FleetId: in.FleetId}); err != nil {
 		return nil, err
 	}
-	if s.engine != nil {
-		s.engine.FleetChanged(idOf(in.FleetId))
-	}
+	s.fleetChanged(idOf(in.FleetId))
 	return &gamelift.DeleteContainerFleetOutput{}, nil
 }
 
@@ -678,7 +636,7 @@ func (s *Service) DescribeFleetDeployment(ctx context.Context, in *gamelift.Desc
 	d := fleetDeployment(f, *found)
 	return &gamelift.DescribeFleetDeploymentOutput{
 		FleetDeployment:       &d,
-		LocationalDeployments: map[string]gamelift.LocationalDeployment{s.region: {DeploymentStatus: d.DeploymentStatus}},
+		LocationalDeployments: map[string]gamelift.LocationalDeployment{s.core.Region(): {DeploymentStatus: d.DeploymentStatus}},
 	}, nil
 }
 
@@ -692,12 +650,12 @@ func (s *Service) ListFleetDeployments(ctx context.Context, in *gamelift.ListFle
 		}
 		fleets = append(fleets, f)
 	} else {
-		page, err := s.fleets.List(ctx, store.Query{})
+		all, err := s.core.Fleets(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list fleets: %w", err)
 		}
-		for _, f := range page.Items {
-			if isContainer(f) && gamelift.Value(f.Attributes.Status) != FleetTerminated {
+		for _, f := range all {
+			if control.IsContainer(f) && gamelift.Value(f.Attributes.Status) != control.FleetTerminated {
 				fleets = append(fleets, f)
 			}
 		}
@@ -708,11 +666,11 @@ func (s *Service) ListFleetDeployments(ctx context.Context, in *gamelift.ListFle
 			all = append(all, fleetDeployment(f, f.Container.Deployments[i]))
 		}
 	}
-	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
+	items, token, err := paging.Slice(all, paging.Limit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	return &gamelift.ListFleetDeploymentsOutput{FleetDeployments: nonNil(items), NextToken: token}, nil
+	return &gamelift.ListFleetDeploymentsOutput{FleetDeployments: paging.NonNil(items), NextToken: token}, nil
 }
 
 // DescribeContainerGroupPortMappings says which connection port each container port of a
@@ -726,9 +684,9 @@ func (s *Service) DescribeContainerGroupPortMappings(ctx context.Context, in *ga
 	if in.ComputeName == nil {
 		return nil, gamelift.InvalidRequest("ComputeName is required: Hoist maps ports per pod (compute)")
 	}
-	rec, err := s.store.Computes().Get(ctx, computeKey(id, computeName(in.ComputeName)))
+	rec, err := s.core.ComputeRecord(ctx, id, in.ComputeName)
 	if err != nil {
-		return nil, notFound(err, "Compute %s not found in fleet %s", computeName(in.ComputeName), id)
+		return nil, err
 	}
 	groupType := gamelift.Value(in.ContainerGroupType)
 	if groupType == "" {

@@ -1,0 +1,35 @@
+package containers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Tagged are the container group definitions, by ARN resource type, for the core's
+// TagResource (control.Service.AddTagged). Tags belong to a definition as a whole, so its
+// ARN may name a version.
+func (s *Service) Tagged() map[string]control.TaggedTable {
+	return map[string]control.TaggedTable{
+		"containergroupdefinition": unversioned{control.TagsIn(s.defs, func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags })},
+	}
+}
+
+// unversioned makes a definition taggable by its ARN with or without a version.
+type unversioned struct{ control.TaggedTable }
+
+func (u unversioned) id(id string) string {
+	name, _, _ := strings.Cut(id, ":")
+	return name
+}
+
+func (u unversioned) Tags(ctx context.Context, id string) ([]gamelift.Tag, error) {
+	return u.TaggedTable.Tags(ctx, u.id(id))
+}
+
+func (u unversioned) UpdateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error {
+	return u.TaggedTable.UpdateTags(ctx, u.id(id), fn)
+}
