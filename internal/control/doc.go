@@ -1,3 +1,14 @@
-// Package control is the GameLift service itself: one file per resource (locations, fleets,
-// aliases, computes), each operation validated against GameLift's rules and kept in a Store.
+// Package control is the core of the GameLift service: fleets and their locations,
+// computes and instances, the game server processes connected over the Server SDK (their
+// registry and index, processes.go), game sessions and player sessions, and placing a
+// session on a free process. Each operation is validated against GameLift's rules and kept
+// in a Store.
+//
+// The concepts above the core are packages of their own, which the core never imports:
+// internal/scaling (scaling policies), internal/matchmaking (FlexMatch) and
+// internal/containers (container fleets). Each declares the part of the core it uses as an
+// interface; core.go holds the exported methods behind those interfaces. The core tells
+// them what they follow through interfaces it declares and internal/server sets after
+// construction: Matchmaker (matchmaker.go) and FleetListener. Still here, to be moved out
+// the same way: queues and placements, replicas, builds, aliases, tags and session search.
 package control
