@@ -311,3 +311,37 @@ func (s *Service) ComputeUses(ctx context.Context, fleetID string) (map[string]C
 // DrainCompute asks a compute's game server processes to end (TerminateProcess), on this
 // server or the replica holding them, and stops giving them sessions.
 func (s *Service) DrainCompute(fleetID, compute string) { s.drainCompute(fleetID, compute) }
+
+// What internal/buildsvc uses of the core, besides Admit, ARN, CreateTags, TagsIn,
+// AddTagged, Fleet and Now; and what the core asks of it.
+
+// AuthorizeCompute checks a host agent's compute auth token: good, and issued to that
+// compute of that fleet, which is still registered (UnauthorizedException otherwise).
+func (s *Service) AuthorizeCompute(ctx context.Context, token, fleetID, compute string) error {
+	_, err := s.checkAuthToken(ctx, token, fleetID, compute)
+	return err
+}
+
+// BuildReader reads the builds a managed fleet is created with, which a package above the
+// core keeps (internal/buildsvc) and internal/server sets with SetBuildReader.
+type BuildReader interface {
+	// Build loads a build by ID or ARN; an unknown one is NotFoundException.
+	Build(ctx context.Context, idOrARN *string) (gamelift.Build, error)
+}
+
+// buildReady is GameLift's status of a build whose files are uploaded: only such a build
+// makes a fleet.
+const buildReady = "READY"
+
+// SetBuildReader sets where the core reads builds. Until it is set, there are none: a
+// fleet given a build is refused as a build not found.
+func (s *Service) SetBuildReader(r BuildReader) { s.builds.Store(&r) }
+
+// build loads a build by ID or ARN from the BuildReader.
+func (s *Service) build(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
+	r := s.builds.Load()
+	if r == nil {
+		return gamelift.Build{}, notFoundf("Build %s not found", idOf(idOrARN))
+	}
+	return (*r).Build(ctx, idOrARN)
+}

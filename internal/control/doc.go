@@ -5,10 +5,12 @@
 // in a Store.
 //
 // The concepts above the core are packages of their own, which the core never imports:
-// internal/scaling (scaling policies), internal/matchmaking (FlexMatch) and
-// internal/containers (container fleets). Each declares the part of the core it uses as an
-// interface; core.go holds the exported methods behind those interfaces. The core tells
-// them what they follow through interfaces it declares and internal/server sets after
-// construction: Matchmaker (matchmaker.go) and FleetListener. Still here, to be moved out
-// the same way: queues and placements, replicas, builds, aliases, tags and session search.
+// internal/scaling (scaling policies), internal/matchmaking (FlexMatch),
+// internal/containers (container fleets) and internal/buildsvc (builds). Each declares the
+// part of the core it uses as an interface; core.go holds the exported methods behind
+// those interfaces. The core tells them what they follow, or asks them what it needs,
+// through interfaces it declares and internal/server sets after construction: Matchmaker
+// (matchmaker.go), FleetListener, and BuildReader (the build a managed fleet is created
+// with). Still here, to be moved out the same way: queues and placements, replicas,
+// aliases, tags and session search.
 package control

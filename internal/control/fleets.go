@@ -105,10 +105,10 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	}
 	var build gamelift.Build
 	if in.BuildId != nil {
-		if build, err = s.getBuild(ctx, in.BuildId); err != nil {
+		if build, err = s.build(ctx, in.BuildId); err != nil {
 			return nil, err
 		}
-		if st := gamelift.Value(build.Status); st != BuildReady {
+		if st := gamelift.Value(build.Status); st != buildReady {
 			return nil, gamelift.InvalidRequest("Build %s is %s, not READY: upload its files first", gamelift.Value(build.BuildId), st)
 		}
 	}

@@ -57,8 +57,6 @@ type Config struct {
 	// LogDir keeps game session log archives; LogURL is where they are downloaded from
 	// (the prefix served by LogArchives). Without LogDir, no logs are kept.
 	LogDir, LogURL string
-	// BuildDir keeps uploaded build archives.
-	BuildDir string
 	// MaxSessionLogBytes bounds the log content a host agent uploads for one game
 	// session; DefaultMaxSessionLogBytes when zero.
 	MaxSessionLogBytes int64
@@ -104,15 +102,16 @@ type Service struct {
 	clock        Clock
 	log          *slog.Logger
 
-	logDir, logURL, buildDir string
-	maxSessionLogBytes       int64
-	maxComputes              int
-	registerMu               sync.Mutex // one RegisterCompute at a time counts and adds
-	limits                   resourceLimits
+	logDir, logURL     string
+	maxSessionLogBytes int64
+	maxComputes        int
+	registerMu         sync.Mutex // one RegisterCompute at a time counts and adds
+	limits             resourceLimits
 
 	placer   placer
 	events   EventSink
 	listener atomic.Pointer[FleetListener] // told of fleet changes (SetFleetListener)
+	builds   atomic.Pointer[BuildReader]   // reads the builds fleets run (SetBuildReader)
 	observer Observer
 	replicas replicas
 	// matchHooks tells FlexMatch matchmaking what it follows (SetMatchmaker).
@@ -166,7 +165,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		store: c.Store, fleets: newCachedTable(c.Store.Fleets()), aliases: newCachedTable(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL, buildDir: c.BuildDir,
+		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		limits:             newResourceLimits(c.MaxResources),

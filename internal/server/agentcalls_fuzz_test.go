@@ -32,8 +32,7 @@ func FuzzAgentCall(f *testing.F) {
 	}
 	f.Cleanup(func() { st.Close() })
 	svc, err := control.New(ctx, control.Config{Store: st, Region: "us-west-2", SDKEndpoint: "ws://127.0.0.1:1",
-		Logger: slog.New(slog.DiscardHandler), LogDir: filepath.Join(dir, "logs"), LogURL: "http://127.0.0.1:1/logs/",
-		BuildDir: filepath.Join(dir, "builds")})
+		Logger: slog.New(slog.DiscardHandler), LogDir: filepath.Join(dir, "logs"), LogURL: "http://127.0.0.1:1/logs/"})
 	if err != nil {
 		f.Fatal(err)
 	}

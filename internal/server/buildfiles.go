@@ -15,7 +15,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
-	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/buildsvc"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 )
 
@@ -25,9 +25,9 @@ const maxBuildBytes = 5 << 30
 // buildFiles serves build archives: PUT uploads one (SigV4, like the API), GET hands it to
 // a host agent of a fleet that runs it (authenticated by the compute's token).
 type buildFiles struct {
-	svc *control.Service
+	svc *buildsvc.Service
 	api *awsproto.Server
-	dir string
+	dir string // where uploads are received: the directory of buildsvc.Dir, to be kept by a rename
 	log *slog.Logger
 }
 
@@ -48,7 +48,7 @@ func (b buildFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"Build": build})
 	case http.MethodGet:
 		q := r.URL.Query()
-		path, err := b.svc.BuildArchiveFor(r.Context(), id, q.Get("FleetId"), q.Get("ComputeName"), q.Get("AuthToken"))
+		path, err := b.svc.ArchiveFor(r.Context(), id, q.Get("FleetId"), q.Get("ComputeName"), q.Get("AuthToken"))
 		if err != nil {
 			writeError(w, b.log, err)
 			return
@@ -103,7 +103,7 @@ func (b buildFiles) upload(w http.ResponseWriter, r *http.Request, id string) (g
 	if got := hex.EncodeToString(h.Sum(nil)); got != declared {
 		return gamelift.Build{}, gamelift.InvalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
-	return b.svc.StoreBuild(r.Context(), id, filepath.Clean(tmp.Name()))
+	return b.svc.StoreArchive(r.Context(), id, filepath.Clean(tmp.Name()))
 }
 
 // uploadIdleTimeout is how long an authenticated upload may send nothing.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
+	"github.com/hoist-dev/hoist/internal/buildsvc"
 	"github.com/hoist-dev/hoist/internal/containers"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -23,6 +24,7 @@ type services struct {
 	scaling     *scaling.Service
 	matchmaking *matchmaking.Service
 	containers  *containers.Service
+	builds      *buildsvc.Service
 }
 
 // operations maps every operation of GameLift's model to what answers it: the service
@@ -152,11 +154,11 @@ func answered(sv services) map[string]awsproto.Handler {
 		"DescribeEC2InstanceLimits": awsproto.Op(s.DescribeEC2InstanceLimits),
 		"DescribeInstances":         awsproto.Op(s.DescribeInstances),
 
-		"CreateBuild":   awsproto.Op(s.CreateBuild),
-		"DescribeBuild": awsproto.Op(s.DescribeBuild),
-		"ListBuilds":    awsproto.Op(s.ListBuilds),
-		"UpdateBuild":   awsproto.Op(s.UpdateBuild),
-		"DeleteBuild":   awsproto.Op(s.DeleteBuild),
+		"CreateBuild":   awsproto.Op(sv.builds.CreateBuild),
+		"DescribeBuild": awsproto.Op(sv.builds.DescribeBuild),
+		"ListBuilds":    awsproto.Op(sv.builds.ListBuilds),
+		"UpdateBuild":   awsproto.Op(sv.builds.UpdateBuild),
+		"DeleteBuild":   awsproto.Op(sv.builds.DeleteBuild),
 
 		"CreateGameSession":          awsproto.Op(s.CreateGameSession),
 		"DescribeGameSessions":       awsproto.Op(s.DescribeGameSessions),

@@ -23,6 +23,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/access"
 	"github.com/hoist-dev/hoist/internal/awsproto"
 	"github.com/hoist-dev/hoist/internal/builds"
+	"github.com/hoist-dev/hoist/internal/buildsvc"
 	"github.com/hoist-dev/hoist/internal/connlimit"
 	"github.com/hoist-dev/hoist/internal/console"
 	"github.com/hoist-dev/hoist/internal/containers"
@@ -322,7 +323,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: httpScheme + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
-		MaxComputes: cfg.MaxComputes, MaxResources: cfg.MaxResources, BuildDir: filepath.Join(cfg.DataDir, "builds"),
+		MaxComputes: cfg.MaxComputes, MaxResources: cfg.MaxResources,
 		HeartbeatTimeout: cfg.HeartbeatTimeout, ReconnectGrace: cfg.ReconnectGrace, SweepInterval: cfg.SweepInterval,
 		FleetActivationTimeout: cfg.FleetActivationTimeout, DeletionGrace: cfg.DeletionGrace,
 	})
@@ -350,12 +351,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	ctr := containers.New(containers.Config{Core: svc, Definitions: st.ContainerGroupDefinitions(), Engine: containerEngine})
 	svc.SetFleetListener(ctr)
-	for _, tagged := range []map[string]control.TaggedTable{matcher.Tagged(), ctr.Tagged()} {
+	// Builds: the core reads them when a managed fleet is created; their archives are
+	// uploaded to and downloaded from buildDir (buildFiles).
+	buildDir := filepath.Join(cfg.DataDir, "builds")
+	bld := buildsvc.New(buildsvc.Config{Core: svc, Builds: st.Builds(), Archives: buildsvc.Dir(buildDir)})
+	svc.SetBuildReader(bld)
+	for _, tagged := range []map[string]control.TaggedTable{matcher.Tagged(), ctr.Tagged(), bld.Tagged()} {
 		for kind, t := range tagged {
 			svc.AddTagged(kind, t)
 		}
 	}
-	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, builds: bld}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
@@ -364,7 +370,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	logs := http.StripPrefix(logsPath, svc.LogArchives())
 	web := console.New(console.Config{Service: svc, Keys: keys, SecureCookies: cfg.ConsoleSecureCookies,
 		SessionTTL: cfg.ConsoleSessionTTL, TrustedProxies: cfg.ConsoleTrustedProxies, Logger: cfg.Logger})
-	buildFiles := buildFiles{svc: svc, api: api, dir: filepath.Join(cfg.DataDir, "builds"), log: cfg.Logger}
+	buildFiles := buildFiles{svc: bld, api: api, dir: buildDir, log: cfg.Logger}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case sdkhost.IsUpgrade(r):

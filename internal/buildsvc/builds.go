@@ -1,14 +1,17 @@
-package control
+package buildsvc
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/hoist-dev/hoist/internal/builds"
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -19,10 +22,16 @@ const (
 	BuildFailed      = "FAILED"
 )
 
+// What a build has when CreateBuild does not say: the OS Hoist's hosts run, and Server SDK 5.
+const (
+	defaultOS               = "AMAZON_LINUX_2023"
+	defaultServerSdkVersion = "5.0.0"
+)
+
 // CreateBuild registers a build, INITIALIZED until its files are uploaded to Hoist
 // (`hoist build upload`, or PUT builds.UploadPath+ID). Hoist cannot read S3.
 func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput) (*gamelift.CreateBuildOutput, error) {
-	release, err := s.admit(ctx, KindBuilds, countAll(s.store.Builds(), nil))
+	release, err := s.core.Admit(ctx, control.KindBuilds, s.count)
 	if err != nil {
 		return nil, err
 	}
@@ -30,26 +39,37 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 	if in.StorageLocation != nil {
 		return nil, gamelift.InvalidRequest("Hoist does not read builds from S3: create the build without StorageLocation and upload its files with `hoist build upload`")
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	id := newID("build")
 	b := gamelift.Build{
-		BuildId: &id, BuildArn: gamelift.String(s.arn("build", id)), Name: in.Name, Version: in.Version,
+		BuildId: &id, BuildArn: gamelift.String(s.core.ARN("build", id)), Name: in.Name, Version: in.Version,
 		Status: gamelift.String(BuildInitialized), SizeOnDisk: new(int64),
-		OperatingSystem: orDefault(in.OperatingSystem, defaultAnywhereOS), ServerSdkVersion: orDefault(in.ServerSdkVersion, "5.0.0"),
+		OperatingSystem: orDefault(in.OperatingSystem, defaultOS), ServerSdkVersion: orDefault(in.ServerSdkVersion, defaultServerSdkVersion),
 		CreationTime: gamelift.At(s.now()),
 	}
-	if err := s.store.Builds().Create(ctx, id, "", store.Build{Model: b, Tags: tags}); err != nil {
+	if err := s.builds.Create(ctx, id, "", store.Build{Model: b, Tags: tags}); err != nil {
 		return nil, fmt.Errorf("create build: %w", err)
 	}
 	return &gamelift.CreateBuildOutput{Build: &b}, nil
 }
 
-func (s *Service) getBuild(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
+// count counts the builds, for their limit.
+func (s *Service) count(ctx context.Context) (int, error) {
+	page, err := s.builds.List(ctx, store.Query{})
+	if err != nil {
+		return 0, err
+	}
+	return len(page.Items), nil
+}
+
+// Build loads a build by ID or ARN; an unknown one is NotFoundException. It is the
+// core's control.BuildReader.
+func (s *Service) Build(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
 	id := idOf(idOrARN)
-	b, err := s.store.Builds().Get(ctx, id)
+	b, err := s.builds.Get(ctx, id)
 	if err != nil {
 		return b.Model, notFound(err, "Build %s not found", id)
 	}
@@ -58,7 +78,7 @@ func (s *Service) getBuild(ctx context.Context, idOrARN *string) (gamelift.Build
 
 // DescribeBuild returns a build.
 func (s *Service) DescribeBuild(ctx context.Context, in *gamelift.DescribeBuildInput) (*gamelift.DescribeBuildOutput, error) {
-	b, err := s.getBuild(ctx, in.BuildId)
+	b, err := s.Build(ctx, in.BuildId)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +87,7 @@ func (s *Service) DescribeBuild(ctx context.Context, in *gamelift.DescribeBuildI
 
 // ListBuilds lists builds, optionally of one status.
 func (s *Service) ListBuilds(ctx context.Context, in *gamelift.ListBuildsInput) (*gamelift.ListBuildsOutput, error) {
-	page, err := s.store.Builds().List(ctx, store.Query{})
+	page, err := s.builds.List(ctx, store.Query{})
 	if err != nil {
 		return nil, fmt.Errorf("list builds: %w", err)
 	}
@@ -77,17 +97,17 @@ func (s *Service) ListBuilds(ctx context.Context, in *gamelift.ListBuildsInput) 
 			all = append(all, b.Model)
 		}
 	}
-	items, token, err := pageSlice(all, pageLimit(in.Limit), in.NextToken)
+	items, token, err := paging.Slice(all, paging.Limit(in.Limit), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	return &gamelift.ListBuildsOutput{Builds: nonNil(items), NextToken: token}, nil
+	return &gamelift.ListBuildsOutput{Builds: paging.NonNil(items), NextToken: token}, nil
 }
 
 // UpdateBuild changes a build's name or version.
 func (s *Service) UpdateBuild(ctx context.Context, in *gamelift.UpdateBuildInput) (*gamelift.UpdateBuildOutput, error) {
 	id := idOf(in.BuildId)
-	b, err := s.store.Builds().Update(ctx, id, func(b *store.Build) error {
+	b, err := s.builds.Update(ctx, id, func(b *store.Build) error {
 		set(&b.Model.Name, in.Name)
 		set(&b.Model.Version, in.Version)
 		return nil
@@ -101,21 +121,17 @@ func (s *Service) UpdateBuild(ctx context.Context, in *gamelift.UpdateBuildInput
 // DeleteBuild deletes a build and its files.
 func (s *Service) DeleteBuild(ctx context.Context, in *gamelift.DeleteBuildInput) (*gamelift.DeleteBuildOutput, error) {
 	id := idOf(in.BuildId)
-	if err := s.store.Builds().Delete(ctx, id); err != nil {
+	if err := s.builds.Delete(ctx, id); err != nil {
 		return nil, notFound(err, "Build %s not found", id)
 	}
-	if s.buildDir != "" {
-		os.Remove(s.buildArchive(id))
-	}
+	_ = s.archives.Remove(ctx, id) // the record is gone: a file left behind only takes disk
 	return &gamelift.DeleteBuildOutput{}, nil
 }
 
-func (s *Service) buildArchive(id string) string { return filepath.Join(s.buildDir, id+".zip") }
-
-// StoreBuild takes an uploaded archive (a zip file at path) as the build's files: it is
+// StoreArchive takes an uploaded archive (a zip file at path) as the build's files: it is
 // checked, kept, and the build becomes READY with its unpacked size.
-func (s *Service) StoreBuild(ctx context.Context, id, path string) (gamelift.Build, error) {
-	b, err := s.getBuild(ctx, &id)
+func (s *Service) StoreArchive(ctx context.Context, id, path string) (gamelift.Build, error) {
+	b, err := s.Build(ctx, &id)
 	if err != nil {
 		return b, err
 	}
@@ -126,13 +142,10 @@ func (s *Service) StoreBuild(ctx context.Context, id, path string) (gamelift.Bui
 	if err != nil {
 		return b, gamelift.InvalidRequest("Build %s: %v", id, err)
 	}
-	if err := os.MkdirAll(s.buildDir, 0o700); err != nil {
+	if err := s.archives.Keep(ctx, id, path); err != nil {
 		return b, err
 	}
-	if err := os.Rename(path, s.buildArchive(id)); err != nil {
-		return b, fmt.Errorf("keep build archive: %w", err)
-	}
-	rec, err := s.store.Builds().Update(ctx, id, func(b *store.Build) error {
+	rec, err := s.builds.Update(ctx, id, func(b *store.Build) error {
 		b.Model.Status, b.Model.SizeOnDisk = gamelift.String(BuildReady), &size
 		return nil
 	})
@@ -162,22 +175,22 @@ func checkArchive(path string) (int64, error) {
 	return builds.Unzip(f, info.Size(), scratch, builds.Limits{})
 }
 
-// BuildArchiveFor returns the archive of the build a fleet runs, for a host agent of that
-// fleet proving itself with its compute's auth token.
-func (s *Service) BuildArchiveFor(ctx context.Context, buildID, fleetID, compute, token string) (string, error) {
-	if _, err := s.checkAuthToken(ctx, token, fleetID, compute); err != nil {
+// ArchiveFor returns a local file holding the archive of the build a fleet runs, for a
+// host agent of that fleet proving itself with its compute's auth token.
+func (s *Service) ArchiveFor(ctx context.Context, buildID, fleetID, compute, token string) (string, error) {
+	if err := s.core.AuthorizeCompute(ctx, token, fleetID, compute); err != nil {
 		return "", err
 	}
-	f, err := s.fleets.Get(ctx, fleetID)
+	f, err := s.core.Fleet(ctx, &fleetID)
 	if err != nil {
-		return "", notFound(err, "Fleet %s not found", fleetID)
+		return "", err
 	}
 	if gamelift.Value(f.Attributes.BuildId) != buildID {
 		return "", gamelift.Unauthorized("fleet %s does not run build %s", fleetID, buildID)
 	}
-	path := s.buildArchive(buildID)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	path, err := s.archives.Path(ctx, buildID)
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", gamelift.NotFound("Build %s has no files", buildID)
 	}
-	return path, nil
+	return path, err
 }

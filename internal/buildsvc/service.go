@@ -1,0 +1,94 @@
+package buildsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
+)
+
+// Core is what the build service uses of the core service (internal/control's Service).
+type Core interface {
+	// Admit lets one more resource of a kind (control.KindBuilds) be created, until
+	// release; LimitExceededException when count finds the kind at its limit.
+	Admit(ctx context.Context, kind string, count func(context.Context) (int, error)) (release func(), err error)
+	// ARN is the ARN of a resource of an ARN resource type with that ID.
+	ARN(kind, id string) string
+	// AuthorizeCompute checks a host agent's compute auth token for that fleet and
+	// compute; UnauthorizedException if it is not good.
+	AuthorizeCompute(ctx context.Context, token, fleetID, compute string) error
+	// Fleet loads a fleet by ID or ARN; NotFoundException if there is none.
+	Fleet(ctx context.Context, idOrARN *string) (store.Fleet, error)
+	// Now is the core's clock.
+	Now() time.Time
+}
+
+// Config holds what a Service needs.
+type Config struct {
+	Core Core
+	// Builds is the store's table of builds.
+	Builds store.Table[store.Build]
+	// Archives keeps the builds' uploaded archives.
+	Archives Archives
+}
+
+// Service answers the build operations, takes uploaded archives and hands them to hosts.
+type Service struct {
+	core     Core
+	builds   store.Table[store.Build]
+	archives Archives
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	return &Service{core: c.Core, builds: c.Builds, archives: c.Archives}
+}
+
+// Tagged are the builds, by ARN resource type, for the core's TagResource
+// (control.Service.AddTagged).
+func (s *Service) Tagged() map[string]control.TaggedTable {
+	return map[string]control.TaggedTable{
+		"build": control.TagsIn(s.builds, func(b *store.Build) *[]gamelift.Tag { return &b.Tags }),
+	}
+}
+
+func (s *Service) now() time.Time { return s.core.Now().UTC() }
+
+func newID(prefix string) string { return prefix + "-" + uuid.NewString() }
+
+// idOf turns an ID or an ARN (arn:...:build/build-1) into the ID.
+func idOf(idOrARN *string) string {
+	v := gamelift.Value(idOrARN)
+	if strings.HasPrefix(v, "arn:") {
+		return v[strings.LastIndex(v, "/")+1:]
+	}
+	return v
+}
+
+// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return gamelift.NotFound(format, args...)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+func set[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+func orDefault(p *string, def string) *string {
+	if p == nil {
+		return &def
+	}
+	return p
+}
