@@ -71,7 +71,7 @@ func (s *Service) hostCounts(ctx context.Context, fleetID string) (map[string]ho
 // busyComputes names the computes of a fleet that host a game session: an ACTIVE one
 // (the session index holds every replica's) or one ACTIVATING on this replica's processes.
 func (s *Service) busyComputes(fleetID string) map[string]bool {
-	busy := s.searchIndex.computes(fleetID)
+	busy := s.searchIndex.Computes(fleetID)
 	s.procs.mu.Lock()
 	defer s.procs.mu.Unlock()
 	for _, p := range s.procs.byKey {
@@ -95,7 +95,7 @@ func (s *Service) addContainerCounts(ctx context.Context, f store.Fleet, c *game
 	if err != nil {
 		return fmt.Errorf("list computes: %w", err)
 	}
-	busy := s.searchIndex.computes(id) // pods with an ACTIVE game session, any replica's
+	busy := s.searchIndex.Computes(id) // pods with an ACTIVE game session, any replica's
 	var pending, active, idle, terminating int32
 	for _, p := range page.Items {
 		if gamelift.Value(p.Model.Location) != gamelift.Value(c.Location) {

@@ -12,5 +12,5 @@
 // through interfaces it declares and internal/server sets after construction: Matchmaker
 // (matchmaker.go), FleetListener, and BuildReader (the build a managed fleet is created
 // with). Still here, to be moved out the same way: queues and placements, replicas,
-// aliases, tags and session search.
+// aliases and tags.
 package control

@@ -81,7 +81,7 @@ func (s *Service) stopPlacingOn(fleetID, compute string) []string {
 		}
 	}
 	s.procs.mu.Unlock()
-	for _, id := range s.searchIndex.sessionsOn(fleetID, compute) {
+	for _, id := range s.searchIndex.SessionsOn(fleetID, compute) {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -175,7 +175,7 @@ func (s *Service) computeUses(ctx context.Context, fleetID string) (map[string]C
 			}
 		}
 	}
-	for compute, protected := range s.searchIndex.computes(fleetID) {
+	for compute, protected := range s.searchIndex.Computes(fleetID) {
 		u := uses[compute]
 		u.Busy, u.Protected = true, protected
 		uses[compute] = u

@@ -889,7 +889,7 @@ func (s *Service) restoreSessions(ctx context.Context) error {
 	}
 	for _, gs := range page.Items {
 		s.indexPlayers(gs)
-		s.searchIndex.put(gs)
+		s.searchIndex.Put(gs)
 		if sessionEnded(gs) {
 			continue
 		}

@@ -56,7 +56,7 @@ func (s *Service) SearchGameSessions(ctx context.Context, in *gamelift.SearchGam
 		}
 		after = &c
 	}
-	found, last, more := s.searchIndex.search(fleetID, location, filter, order, after, limit)
+	found, last, more := s.searchIndex.Search(fleetID, location, filter, order, after, limit)
 	out := &gamelift.SearchGameSessionsOutput{GameSessions: nonNil(found)}
 	if more {
 		out.NextToken = gamelift.String(encodeSearchToken(query, last))
@@ -103,7 +103,7 @@ func (s *Service) decodeSearchToken(token string, query uint64, fleetID string, 
 		return search.Cursor{}, gamelift.InvalidRequest("Invalid NextToken: it continues a search of another fleet, location, filter or sort")
 	}
 	if t.ByID {
-		gs, ok := s.searchIndex.lookup(fleetID, t.Cursor.ID)
+		gs, ok := s.searchIndex.Lookup(fleetID, t.Cursor.ID)
 		if !ok {
 			return search.Cursor{}, gamelift.InvalidRequest("Invalid NextToken: the game session this page ended at is no longer ACTIVE; search again from the start")
 		}

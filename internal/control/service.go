@@ -15,6 +15,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
+	"github.com/hoist-dev/hoist/internal/sessionindex"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -94,7 +95,7 @@ type Service struct {
 	queues  *cachedTable[store.Queue]
 	// gameSessions is the store's table of game sessions; its writes keep searchIndex.
 	gameSessions *indexedSessions
-	searchIndex  *sessionIndex
+	searchIndex  *sessionindex.Index
 	tagged       map[string]taggedTable // ARN resource type -> where those resources keep their tags
 	region       string
 	sdkEndpoint  string
@@ -182,7 +183,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		eventBudgets:     map[string]*eventBudget{},
 		heartbeatTimeout: c.HeartbeatTimeout, reconnectGrace: c.ReconnectGrace,
 	}
-	s.searchIndex = newSessionIndex()
+	s.searchIndex = sessionindex.New()
 	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
 	s.tagged = s.taggedKinds()
 	s.procs.freed = s.placer.wake

@@ -1,4 +1,4 @@
-package control
+package sessionindex
 
 import (
 	"fmt"
@@ -26,7 +26,7 @@ func TestSessionIndexAgreesWithAScan(t *testing.T) {
 
 func checkIndexAgainstScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := newSessionIndex()
+	x := New()
 	live := map[string]store.GameSession{} // what the store holds, by ID
 	base := time.Unix(1_700_000_000, 0)
 	for i := range 3000 {
@@ -37,7 +37,7 @@ func checkIndexAgainstScan(t *testing.T) {
 				CreationTime: gamelift.At(base.Add(time.Duration(rng.IntN(50)) * time.Second))}}
 		}
 		m := &gs.Model
-		m.Status = gamelift.String([]string{SessionActive, SessionActive, SessionActive, SessionActivating, SessionTerminated}[rng.IntN(5)])
+		m.Status = gamelift.String([]string{sessionActive, sessionActive, sessionActive, "ACTIVATING", "TERMINATED"}[rng.IntN(5)])
 		m.Location = gamelift.String([]string{"loc-a", "loc-b"}[rng.IntN(2)])
 		m.MaximumPlayerSessionCount = gamelift.Int32(int32(1 + rng.IntN(4)))
 		m.CurrentPlayerSessionCount = gamelift.Int32(int32(rng.IntN(5)))
@@ -53,10 +53,10 @@ func checkIndexAgainstScan(t *testing.T) {
 		}
 		if rng.IntN(10) == 0 {
 			delete(live, id)
-			x.remove(id)
+			x.Remove(id)
 		} else {
 			live[id] = gs
-			x.put(gs)
+			x.Put(gs)
 		}
 		if i%100 != 0 {
 			continue
@@ -76,7 +76,7 @@ func checkIndexAgainstScan(t *testing.T) {
 				var got []string
 				var after *search.Cursor
 				for {
-					page, last, more := x.search("fleet-1", loc, f, o, after, 7)
+					page, last, more := x.Search("fleet-1", loc, f, o, after, 7)
 					for _, m := range page {
 						got = append(got, gamelift.Value(m.GameSessionId))
 					}
@@ -87,7 +87,7 @@ func checkIndexAgainstScan(t *testing.T) {
 				}
 				var want []*search.Session
 				for _, gs := range live {
-					if gamelift.Value(gs.Model.Status) != SessionActive || loc != "" && gamelift.Value(gs.Model.Location) != loc {
+					if gamelift.Value(gs.Model.Status) != sessionActive || loc != "" && gamelift.Value(gs.Model.Location) != loc {
 						continue
 					}
 					s := search.Session{ID: gamelift.Value(gs.Model.GameSessionId), Name: gamelift.Value(gs.Model.Name), Properties: propertyMap(gs.Model.GameProperties),

@@ -1,13 +1,13 @@
-package control
+// Package sessionindex holds the ACTIVE game sessions of each fleet in memory, as
+// SearchGameSessions sees them (internal/search's terms), so a search, and the questions the
+// core asks of a fleet's sessions (which computes are busy or protected, which sessions a
+// compute hosts), read no stored rows. It is a data structure: the core (internal/control)
+// builds it from the store at start and puts every game session write into it.
+package sessionindex
 
 import (
-	"context"
-	"errors"
-	"hash/maphash"
 	"iter"
-	"log/slog"
 	"maps"
-	"strings"
 	"sync"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -15,10 +15,16 @@ import (
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
-// sessionIndex holds the ACTIVE game sessions of each fleet in memory, as SearchGameSessions
+// What the index reads of a session: its status, and its protection policy.
+const (
+	sessionActive  = "ACTIVE"
+	protectionFull = "FullProtection"
+)
+
+// Index holds the ACTIVE game sessions of each fleet in memory, as SearchGameSessions
 // sees them, so a search reads no stored rows. It is built from the store at start
 // (restoreSessions) and kept by indexedSessions, through which every game session write goes.
-type sessionIndex struct {
+type Index struct {
 	mu     sync.RWMutex
 	fleets map[string]*fleetSessions // fleet ID -> its ACTIVE sessions
 	fleet  map[string]string         // game session ID -> fleet ID, for the sessions held
@@ -44,16 +50,17 @@ type indexedSession struct {
 	protected bool // FullProtection: the container engine never takes its pod away
 }
 
-func newSessionIndex() *sessionIndex {
-	return &sessionIndex{fleets: map[string]*fleetSessions{}, fleet: map[string]string{}}
+// New returns an empty index.
+func New() *Index {
+	return &Index{fleets: map[string]*fleetSessions{}, fleet: map[string]string{}}
 }
 
-// put records a session as it now is: held if ACTIVE, dropped otherwise.
-func (x *sessionIndex) put(gs store.GameSession) {
+// Put records a session as it now is: held if ACTIVE, dropped otherwise.
+func (x *Index) Put(gs store.GameSession) {
 	m := gs.Model
 	id, fleetID := gamelift.Value(m.GameSessionId), gamelift.Value(m.FleetId)
-	if gamelift.Value(m.Status) != SessionActive {
-		x.remove(id)
+	if gamelift.Value(m.Status) != sessionActive {
+		x.Remove(id)
 		return
 	}
 	e := indexedSession{
@@ -81,8 +88,8 @@ func (x *sessionIndex) put(gs store.GameSession) {
 	f.mu.Unlock()
 }
 
-// remove drops a session if held.
-func (x *sessionIndex) remove(id string) {
+// Remove drops a session if held.
+func (x *Index) Remove(id string) {
 	x.mu.Lock()
 	fleetID, ok := x.fleet[id]
 	delete(x.fleet, id)
@@ -218,10 +225,10 @@ func (f *fleetSessions) candidates(filter *search.Filter, location string) iter.
 	}
 }
 
-// search returns up to n of a fleet's ACTIVE sessions (in one location, or all when
+// Search returns up to n of a fleet's ACTIVE sessions (in one location, or all when
 // location is "") that match the filter, in order, after the cursor; the cursor of the
 // last one; and whether more follow.
-func (x *sessionIndex) search(fleetID, location string, f *search.Filter, o search.Order, after *search.Cursor, n int) ([]gamelift.GameSession, search.Cursor, bool) {
+func (x *Index) Search(fleetID, location string, f *search.Filter, o search.Order, after *search.Cursor, n int) ([]gamelift.GameSession, search.Cursor, bool) {
 	x.mu.RLock()
 	fs := x.fleets[fleetID]
 	x.mu.RUnlock()
@@ -240,9 +247,9 @@ func (x *sessionIndex) search(fleetID, location string, f *search.Filter, o sear
 	return out, last, more
 }
 
-// computes reports the computes that host a fleet's ACTIVE sessions, and whether one of
+// Computes reports the computes that host a fleet's ACTIVE sessions, and whether one of
 // a compute's sessions is protected. The index holds every replica's sessions.
-func (x *sessionIndex) computes(fleetID string) map[string]bool {
+func (x *Index) Computes(fleetID string) map[string]bool {
 	x.mu.RLock()
 	fs := x.fleets[fleetID]
 	x.mu.RUnlock()
@@ -259,8 +266,8 @@ func (x *sessionIndex) computes(fleetID string) map[string]bool {
 	return out
 }
 
-// sessionsOn lists the fleet's ACTIVE sessions on one compute, any replica's.
-func (x *sessionIndex) sessionsOn(fleetID, compute string) []string {
+// SessionsOn lists the fleet's ACTIVE sessions on one compute, any replica's.
+func (x *Index) SessionsOn(fleetID, compute string) []string {
 	x.mu.RLock()
 	fs := x.fleets[fleetID]
 	x.mu.RUnlock()
@@ -278,8 +285,8 @@ func (x *sessionIndex) sessionsOn(fleetID, compute string) []string {
 	return ids
 }
 
-// lookup returns a held session's search view.
-func (x *sessionIndex) lookup(fleetID, id string) (search.Session, bool) {
+// Lookup returns a held session's search view.
+func (x *Index) Lookup(fleetID, id string) (search.Session, bool) {
 	x.mu.RLock()
 	fs := x.fleets[fleetID]
 	x.mu.RUnlock()
@@ -295,95 +302,11 @@ func (x *sessionIndex) lookup(fleetID, id string) (search.Session, bool) {
 	return fs.all[i].Session, true
 }
 
-// indexedSessions is the game session table with every write also applied to the index,
-// and every change of status it makes logged (at debug level: they come with the traffic).
-// Writes of one key hold one of a set of locks while they write and index, so the index
-// takes a session's versions in the order the store committed them.
-type indexedSessions struct {
-	store.Table[store.GameSession]
-	index *sessionIndex
-	log   *slog.Logger
-	seed  maphash.Seed
-	locks [64]sync.Mutex
-}
-
-func newIndexedSessions(t store.Table[store.GameSession], x *sessionIndex, log *slog.Logger) *indexedSessions {
-	return &indexedSessions{Table: t, index: x, log: log, seed: maphash.MakeSeed()}
-}
-
-// logStatus logs a session's change of status, from was ("" for a new session).
-func (t *indexedSessions) logStatus(was string, gs *store.GameSession) {
-	m := &gs.Model
-	now := gamelift.Value(m.Status)
-	if was == now || !t.log.Enabled(context.Background(), slog.LevelDebug) {
-		return
+// propertyMap is a session's game properties as a search reads them: key to value.
+func propertyMap(props []gamelift.GameProperty) map[string]string {
+	m := make(map[string]string, len(props))
+	for _, p := range props {
+		m[gamelift.Value(p.Key)] = gamelift.Value(p.Value)
 	}
-	attrs := []slog.Attr{slog.String("game_session", gamelift.Value(m.GameSessionId)), slog.String("fleet", gamelift.Value(m.FleetId)),
-		slog.String("location", gamelift.Value(m.Location)), slog.String("status", now)}
-	if was != "" {
-		attrs = append(attrs, slog.String("was", was))
-	} else {
-		attrs = append(attrs, slog.String("compute", gs.ComputeName), slog.String("process", gs.ProcessID))
-	}
-	if r := gamelift.Value(m.StatusReason); r != "" {
-		attrs = append(attrs, slog.String("reason", r))
-	}
-	t.log.LogAttrs(context.Background(), slog.LevelDebug, "game session "+strings.ToLower(now), attrs...)
-}
-
-func (t *indexedSessions) lock(key string) *sync.Mutex {
-	l := &t.locks[maphash.String(t.seed, key)%uint64(len(t.locks))]
-	l.Lock()
-	return l
-}
-
-// Create implements store.Table.
-func (t *indexedSessions) Create(ctx context.Context, key, parent string, v store.GameSession) error {
-	defer t.lock(key).Unlock()
-	if err := t.Table.Create(ctx, key, parent, v); err != nil {
-		return err
-	}
-	t.index.put(v)
-	t.logStatus("", &v)
-	return nil
-}
-
-// Update implements store.Table.
-func (t *indexedSessions) Update(ctx context.Context, key string, fn func(*store.GameSession) error) (store.GameSession, error) {
-	defer t.lock(key).Unlock()
-	var was string
-	v, err := t.Table.Update(ctx, key, func(gs *store.GameSession) error {
-		was = gamelift.Value(gs.Model.Status)
-		return fn(gs)
-	})
-	if err == nil {
-		t.index.put(v)
-		t.logStatus(was, &v)
-	}
-	return v, err
-}
-
-// Delete implements store.Table.
-func (t *indexedSessions) Delete(ctx context.Context, key string) error {
-	defer t.lock(key).Unlock()
-	err := t.Table.Delete(ctx, key)
-	if err == nil {
-		t.index.remove(key)
-	}
-	return err
-}
-
-// Refresh reads a session another server changed and indexes it as it now is.
-func (t *indexedSessions) Refresh(ctx context.Context, key string) error {
-	defer t.lock(key).Unlock()
-	v, err := t.Table.Get(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		t.index.remove(key)
-	case err != nil:
-		return err
-	default:
-		t.index.put(v)
-	}
-	return nil
+	return m
 }
