@@ -17,6 +17,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/sessionindex"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/store/cache"
 )
 
 // AccountID is the AWS account ID in every ARN Hoist issues. Hoist has one tenant, so
@@ -90,9 +91,9 @@ type Observer interface {
 // Service answers the GameLift operations.
 type Service struct {
 	store   store.Store
-	fleets  *cachedTable[store.Fleet] // read on every CreateGameSession: kept in memory
-	aliases *cachedTable[store.Alias]
-	queues  *cachedTable[store.Queue]
+	fleets  *cache.Table[store.Fleet] // read on every CreateGameSession: kept in memory
+	aliases *cache.Table[store.Alias]
+	queues  *cache.Table[store.Queue]
 	// gameSessions is the store's table of game sessions; its writes keep searchIndex.
 	gameSessions *indexedSessions
 	searchIndex  *sessionindex.Index
@@ -165,13 +166,13 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	c.DeletionGrace = cmp.Or(c.DeletionGrace, defaultDeletionGrace)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
-		store: c.Store, fleets: newCachedTable(c.Store.Fleets()), aliases: newCachedTable(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
+		store: c.Store, fleets: cache.New(c.Store.Fleets()), aliases: cache.New(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
 		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		limits:             newResourceLimits(c.MaxResources),
 		procs:              newProcesses(),
-		queues:             newCachedTable(c.Store.Queues()),
+		queues:             cache.New(c.Store.Queues()),
 		placer:             newPlacer(),
 		events:             c.Events,
 		observer:           c.Observer,
