@@ -44,9 +44,18 @@ type Keys interface {
 	Authorize(ctx context.Context, accessKeyID, op string) error
 }
 
+// Queues answers the queues page: internal/queues' Service.
+type Queues interface {
+	DescribeGameSessionQueues(ctx context.Context, in *gamelift.DescribeGameSessionQueuesInput) (*gamelift.DescribeGameSessionQueuesOutput, error)
+	DescribeGameSessionPlacement(ctx context.Context, in *gamelift.DescribeGameSessionPlacementInput) (*gamelift.DescribeGameSessionPlacementOutput, error)
+	// PendingPlacements returns up to limit of the placements waiting, oldest first.
+	PendingPlacements(limit int) []gamelift.GameSessionPlacement
+}
+
 // Config is what the console needs.
 type Config struct {
 	Service *control.Service
+	Queues  Queues
 	Keys    Keys
 	// SecureCookies marks the session cookie Secure even on plain HTTP: for a console
 	// behind a proxy that terminates TLS. Over TLS it is always Secure.
@@ -70,6 +79,7 @@ type Config struct {
 type Console struct {
 	cfg      Config
 	svc      *control.Service
+	queueSvc Queues
 	sessions *sessions
 	failures *failures
 	// deviceKey signs the device cookies of browsers that signed in (deviceToken).
@@ -96,7 +106,7 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, sessions: newSessions(cfg.MaxSessions, cfg.SessionsPerKey), failures: newFailures(maxFailureEntries),
+	c := &Console{cfg: cfg, svc: cfg.Service, queueSvc: cfg.Queues, sessions: newSessions(cfg.MaxSessions, cfg.SessionsPerKey), failures: newFailures(maxFailureEntries),
 		pages: parsePages(), mux: http.NewServeMux()}
 	rand.Read(c.deviceKey[:]) // never fails: crypto/rand panics instead
 	static, _ := fs.Sub(staticFiles, "static")

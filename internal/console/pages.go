@@ -377,7 +377,7 @@ func (c *Console) queues(r *http.Request, v *view) error {
 	if ok, err := c.may(r, v, "DescribeGameSessionQueues", "queues"); err != nil {
 		return err
 	} else if ok {
-		out, err := c.svc.DescribeGameSessionQueues(ctx, &gamelift.DescribeGameSessionQueuesInput{Limit: gamelift.Int32(100)})
+		out, err := c.queueSvc.DescribeGameSessionQueues(ctx, &gamelift.DescribeGameSessionQueuesInput{Limit: gamelift.Int32(100)})
 		if err != nil {
 			return err
 		}
@@ -388,13 +388,13 @@ func (c *Console) queues(r *http.Request, v *view) error {
 		return err
 	}
 	d.SeePending = true
-	d.Pending = c.svc.PendingPlacements(maxPlacements)
+	d.Pending = c.queueSvc.PendingPlacements(maxPlacements)
 	if d.Placement != "" {
 		in := &gamelift.DescribeGameSessionPlacementInput{PlacementId: gamelift.String(d.Placement)}
 		if err := gamelift.Validate(in); err != nil {
 			return err
 		}
-		out, err := c.svc.DescribeGameSessionPlacement(ctx, in)
+		out, err := c.queueSvc.DescribeGameSessionPlacement(ctx, in)
 		if err != nil {
 			return err
 		}

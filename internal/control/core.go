@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -87,23 +89,6 @@ func IsContainer(f store.Fleet) bool { return isContainer(f) }
 func LocationOf(f *store.Fleet, name string) *store.FleetLocation { return locationOf(f, name) }
 
 // What internal/matchmaking uses of the core, besides Now.
-
-// Queue loads a game session queue by name or ARN; an unknown one is NotFoundException.
-func (s *Service) Queue(ctx context.Context, nameOrARN *string) (store.Queue, error) {
-	return s.getQueue(ctx, nameOrARN)
-}
-
-// StartPlacement stores a new PENDING placement, made by this replica, and has it placed
-// as StartGameSessionPlacement's are.
-func (s *Service) StartPlacement(ctx context.Context, pl store.Placement) error {
-	pl.Replica = s.replicas.id
-	if err := s.store.Placements().Create(ctx, gamelift.Value(pl.Model.PlacementId), "", pl); err != nil {
-		return err
-	}
-	s.placer.add(pl)
-	s.placer.wake()
-	return nil
-}
 
 // GameSession loads a game session by ID (ARN); an unknown one is NotFoundException.
 func (s *Service) GameSession(ctx context.Context, idOrARN *string) (store.GameSession, error) {
@@ -344,4 +329,78 @@ func (s *Service) build(ctx context.Context, idOrARN *string) (gamelift.Build, e
 		return gamelift.Build{}, notFoundf("Build %s not found", idOf(idOrARN))
 	}
 	return (*r).Build(ctx, idOrARN)
+}
+
+// What internal/queues uses of the core, besides Fleet, GameSession, Admit, ARN and Now.
+
+// Alias loads an alias by ID or ARN; an unknown one is NotFoundException.
+func (s *Service) Alias(ctx context.Context, idOrARN *string) (gamelift.Alias, error) {
+	return s.getAlias(ctx, idOrARN)
+}
+
+// AliasFleet loads the fleet an alias routes to: TerminalRoutingStrategyException for a
+// TERMINAL alias, NotFoundException for an unknown alias or fleet.
+func (s *Service) AliasFleet(ctx context.Context, aliasID *string) (store.Fleet, error) {
+	return s.resolveAlias(ctx, aliasID)
+}
+
+// SessionRequest is a new game session a placement asks PlaceSession for.
+type SessionRequest struct {
+	Name, Data, MatchmakerData *string
+	MaxPlayers                 int32
+	Properties                 []gamelift.GameProperty
+	// PlacementID names the placement the session is made for: the Placer is told when
+	// the session becomes ACTIVE or ends.
+	PlacementID string
+	// CapacitySince, when not 0, refuses capacity that appeared after that
+	// CapacityGeneration: PlaceSession fails with ErrCapacityChanged then.
+	CapacitySince uint64
+}
+
+// ErrCapacityChanged is PlaceSession's error when capacity appeared since the request's
+// CapacitySince.
+var ErrCapacityChanged = errCapacityChanged
+
+// CapacityGeneration counts the moments capacity may have appeared on this replica (the
+// moments the Placer is told CapacityFreed), from 1.
+func (s *Service) CapacityGeneration() uint64 { return s.procs.generation() }
+
+// PlaceSession makes a new game session, with an ID of its own, on a free process of the
+// fleet location, this replica's or else another's, and tells the process to start it.
+// FleetCapacityExceededException when no process there is free.
+func (s *Service) PlaceSession(ctx context.Context, f store.Fleet, location string, req SessionRequest, now time.Time) (store.GameSession, error) {
+	return s.placeSession(ctx, f, location, sessionSpec{
+		id: s.sessionARN(gamelift.Value(f.Attributes.FleetId), "gsess-"+uuid.NewString()), name: req.Name, data: req.Data,
+		matchmakerData: req.MatchmakerData, maxPlayers: req.MaxPlayers, properties: req.Properties,
+		placementID: req.PlacementID, capacitySince: req.CapacitySince,
+	}, now)
+}
+
+// EndSession ends a game session PlaceSession made that is not wanted after all (its
+// placement ended meanwhile): TERMINATED, and its process is asked to end.
+func (s *Service) EndSession(ctx context.Context, gs store.GameSession) {
+	s.endSession(ctx, gamelift.Value(gs.Model.GameSessionId), "")
+	s.askProcessToEnd(keyOf(gs))
+}
+
+// ReserveDesiredPlayers is ReservePlayers for players given with their PlayerData (a
+// placement's DesiredPlayerSessions).
+func (s *Service) ReserveDesiredPlayers(ctx context.Context, sessionID string, desired []gamelift.DesiredPlayerSession) ([]gamelift.PlayerSession, error) {
+	players := make([]newPlayer, len(desired))
+	for i, d := range desired {
+		players[i] = newPlayer{id: gamelift.Value(d.PlayerId), data: gamelift.Value(d.PlayerData)}
+	}
+	return s.reservePlayers(ctx, sessionID, players)
+}
+
+// ReplicaID is this server's ID among the replicas sharing its store.
+func (s *Service) ReplicaID() string { return s.replicas.id }
+
+// LiveReplicas returns the IDs of the replicas alive now, this one included; nil when
+// this server is alone on its store.
+func (s *Service) LiveReplicas(ctx context.Context) (map[string]bool, error) {
+	if !s.replicated() {
+		return nil, nil
+	}
+	return s.liveReplicas(ctx)
 }

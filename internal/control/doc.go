@@ -6,11 +6,12 @@
 //
 // The concepts above the core are packages of their own, which the core never imports:
 // internal/scaling (scaling policies), internal/matchmaking (FlexMatch),
-// internal/containers (container fleets) and internal/buildsvc (builds). Each declares the
-// part of the core it uses as an interface; core.go holds the exported methods behind
-// those interfaces. The core tells them what they follow, or asks them what it needs,
-// through interfaces it declares and internal/server sets after construction: Matchmaker
-// (matchmaker.go), FleetListener, and BuildReader (the build a managed fleet is created
-// with). Still here, to be moved out the same way: queues and placements, replicas,
-// aliases and tags.
+// internal/containers (container fleets), internal/buildsvc (builds) and internal/queues
+// (game session queues and placements). Each declares the part of the core it uses as an
+// interface; core.go holds the exported methods behind those interfaces. The core tells
+// them what they follow, or asks them what it needs, through interfaces it declares and
+// internal/server sets after construction: Matchmaker (matchmaker.go), Placer (placer.go:
+// capacity freed, placements' sessions, stopped replicas, others' changes),
+// FleetListener, and BuildReader (the build a managed fleet is created with). Still here,
+// to be moved out the same way: replicas, aliases and tags.
 package control

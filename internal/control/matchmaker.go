@@ -10,8 +10,9 @@ import (
 
 // Matchmaker is what the core tells FlexMatch matchmaking (internal/matchmaking), which is
 // built after the core and set with SetMatchmaker: a game server's backfill requests, and
-// the changes to sessions and placements that matchmaking's tickets follow. PlacementEnded
-// and PlayerLeft are called on the goroutine that made the change, so they must not block.
+// the changes to sessions that matchmaking's tickets follow. PlayerLeft is called on the
+// goroutine that made the change, so it must not block. (Game session placements,
+// internal/queues, tell it when a match's placement ends.)
 type Matchmaker interface {
 	// StartBackfill answers a game server's StartMatchBackfill (Server SDK) for the session
 	// it hosts: players are the session's players now, with their teams. ticketID may be
@@ -20,36 +21,29 @@ type Matchmaker interface {
 	// StopBackfill answers a game server's StopMatchBackfill: it cancels the session's
 	// backfill ticket; NotFoundException if the session has no such ticket.
 	StopBackfill(ctx context.Context, ticketID, sessionID string) error
-	// PlacementEnded is told that a placement made for a match (its MatchTickets are set)
-	// ended, FULFILLED or not.
-	PlacementEnded(pl store.Placement)
 	// PlayerLeft is told that a player session of a session with MatchmakerData ended
 	// (COMPLETED or TIMEDOUT); gs is the session after the change.
 	PlayerLeft(gs store.GameSession)
 }
 
 // SetMatchmaker sets who is told what matchmaking follows. What happened before it was set
-// (a placement restored at start that ended) is told then; until it is set, a game
-// server's backfill requests are refused.
+// (a player left a matched session) is told then; until it is set, a game server's
+// backfill requests are refused.
 func (s *Service) SetMatchmaker(m Matchmaker) {
 	s.matchHooks.mu.Lock()
 	defer s.matchHooks.mu.Unlock()
 	s.matchHooks.m = m
-	for _, pl := range s.matchHooks.ended {
-		m.PlacementEnded(pl)
-	}
 	for _, gs := range s.matchHooks.left {
 		m.PlayerLeft(gs)
 	}
-	s.matchHooks.ended, s.matchHooks.left = nil, nil
+	s.matchHooks.left = nil
 }
 
 // matchHooks holds the Matchmaker, and what it is to be told once it is set.
 type matchHooks struct {
-	mu    sync.Mutex
-	m     Matchmaker
-	ended []store.Placement
-	left  []store.GameSession
+	mu   sync.Mutex
+	m    Matchmaker
+	left []store.GameSession
 }
 
 func (s *Service) matchmaking() Matchmaker {
@@ -78,20 +72,6 @@ func (s *Service) stopBackfill(ctx context.Context, ticketID, sessionID string) 
 		return errNoMatchmaking()
 	}
 	return m.StopBackfill(ctx, ticketID, sessionID)
-}
-
-// matchPlacementEnded tells matchmaking that a placement it made for a match ended.
-func (s *Service) matchPlacementEnded(pl store.Placement) {
-	if len(pl.MatchTickets) == 0 {
-		return
-	}
-	s.matchHooks.mu.Lock()
-	defer s.matchHooks.mu.Unlock()
-	if s.matchHooks.m == nil {
-		s.matchHooks.ended = append(s.matchHooks.ended, pl)
-		return
-	}
-	s.matchHooks.m.PlacementEnded(pl)
 }
 
 // playerLeft tells matchmaking that a player left a session it may backfill.

@@ -10,7 +10,7 @@ import (
 )
 
 // told records what the core tells its Matchmaker.
-type told struct{ ended, left []string }
+type told struct{ left []string }
 
 func (t *told) StartBackfill(context.Context, string, string, string, []gamelift.Player) (*gamelift.MatchmakingTicket, error) {
 	return nil, nil
@@ -18,38 +18,25 @@ func (t *told) StartBackfill(context.Context, string, string, string, []gamelift
 
 func (t *told) StopBackfill(context.Context, string, string) error { return nil }
 
-func (t *told) PlacementEnded(pl store.Placement) {
-	t.ended = append(t.ended, gamelift.Value(pl.Model.PlacementId))
-}
-
 func (t *told) PlayerLeft(gs store.GameSession) {
 	t.left = append(t.left, gamelift.Value(gs.Model.GameSessionId))
 }
 
-// The Matchmaker is told only of match placements and matched sessions, and what
-// happened before it was set (placements restored at start) once it is.
+// The Matchmaker is told only of matched sessions, and what happened before it was set
+// once it is. (Match placements are internal/queues' to tell.)
 func TestMatchmakerTold(t *testing.T) {
 	s := &Service{}
-	match := func(id string) store.Placement {
-		return store.Placement{Model: gamelift.GameSessionPlacement{PlacementId: &id}, MatchTickets: []string{"t-" + id}}
-	}
 	matched := func(id string) store.GameSession {
 		return store.GameSession{Model: gamelift.GameSession{GameSessionId: &id, MatchmakerData: gamelift.String("{}")}}
 	}
 	if _, err := s.startBackfill(context.Background(), "c", "gs", "", nil); err == nil {
 		t.Error("a backfill request with no matchmaker set was not refused")
 	}
-	s.matchPlacementEnded(match("early"))
-	s.matchPlacementEnded(store.Placement{Model: gamelift.GameSessionPlacement{PlacementId: gamelift.String("queue")}})
 	s.playerLeft(matched("gs-early"))
 	s.playerLeft(store.GameSession{Model: gamelift.GameSession{GameSessionId: gamelift.String("unmatched")}})
 	m := &told{}
 	s.SetMatchmaker(m)
-	s.matchPlacementEnded(match("late"))
 	s.playerLeft(matched("gs-late"))
-	if want := []string{"early", "late"}; !slices.Equal(m.ended, want) {
-		t.Errorf("placements told: %v, want %v", m.ended, want)
-	}
 	if want := []string{"gs-early", "gs-late"}; !slices.Equal(m.left, want) {
 		t.Errorf("sessions told: %v, want %v", m.left, want)
 	}

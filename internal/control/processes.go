@@ -771,7 +771,6 @@ func (s *Service) watchProcesses(every time.Duration) {
 				s.expireActivations(s.ctx)
 				if now := s.now(); now.Sub(lastPurge) > time.Hour {
 					s.purgeSessions(s.ctx)
-					s.purgePlacements(s.ctx)
 					s.purgeAuthTokens(s.ctx)
 					s.purgeLogs()
 					lastPurge = now

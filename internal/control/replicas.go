@@ -283,7 +283,8 @@ func (s *Service) adoptMovedProcess(ctx context.Context, key procKey) error {
 
 // takeOver watches the sessions of replicas that stopped: each is claimed by one live
 // replica, whose registry then waits for its process to come back (the reconnect grace).
-// A dead replica's record goes once its sessions are claimed.
+// The Placer is told, for their waiting placements. A dead replica's record goes once its
+// sessions are claimed.
 func (s *Service) takeOver(ctx context.Context) error {
 	page, err := s.store.Replicas().List(ctx, store.Query{})
 	if err != nil {
@@ -318,23 +319,7 @@ func (s *Service) takeOver(ctx context.Context) error {
 			s.log.Info("took over a game session from a replica that stopped", "game_session", gamelift.Value(gs.Model.GameSessionId), "replica", gs.Replica)
 		}
 	}
-	placements, err := s.store.Placements().List(ctx, store.Query{})
-	if err != nil {
-		return fmt.Errorf("list placements: %w", err)
-	}
-	for _, pl := range placements.Items {
-		if gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil || !slices.Contains(dead, pl.Replica) {
-			continue
-		}
-		claimed, ok, err := s.claimPlacement(ctx, gamelift.Value(pl.Model.PlacementId), pl.Replica)
-		if err != nil {
-			return err
-		}
-		if ok {
-			s.placer.add(claimed)
-			s.placer.wake()
-		}
-	}
+	s.tellPlacer(func(p Placer) { p.ReplicasStopped(dead) }) // their waiting placements
 	for _, id := range dead {
 		if err := s.store.Replicas().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("forget replica %s: %w", id, err)
@@ -349,9 +334,9 @@ type changeFeed interface {
 }
 
 // followChanges keeps what this replica holds in memory true to the changes other replicas
-// make: cached fleets, aliases and queues are dropped, game sessions are indexed again for
-// SearchGameSessions, and waiting placements are tried again when a process became ready or
-// a session changed elsewhere.
+// make: cached fleets and aliases are dropped, game sessions are indexed again for
+// SearchGameSessions, and the Placer is told that capacity may have appeared when a
+// process or a session changed elsewhere, and of the changes to what it keeps.
 func (s *Service) followChanges() {
 	feed, ok := s.store.(changeFeed)
 	if !ok || !s.replicated() {
@@ -364,14 +349,13 @@ func (s *Service) followChanges() {
 	}()
 }
 
-// The kinds of record the stores keep (their table names).
+// The kinds of record the core keeps in memory that other replicas change (the stores'
+// table names); changes of other kinds are the Placer's.
 const (
 	kindFleet       = "fleet"
 	kindAlias       = "alias"
-	kindQueue       = "queue"
 	kindGameSession = "game_session"
 	kindProcess     = "process"
-	kindPlacement   = "placement"
 )
 
 func (s *Service) changed(kind, key string) {
@@ -379,8 +363,7 @@ func (s *Service) changed(kind, key string) {
 	case "": // changes may have been missed
 		s.fleets.InvalidateAll()
 		s.aliases.InvalidateAll()
-		s.queues.InvalidateAll()
-		s.placer.wake()
+		s.changedElsewhere(kind, key)
 	case kindFleet:
 		s.fleets.Invalidate(key)
 		if l := s.fleetListener(); l != nil {
@@ -388,18 +371,15 @@ func (s *Service) changed(kind, key string) {
 		}
 	case kindAlias:
 		s.aliases.Invalidate(key)
-	case kindQueue:
-		s.queues.Invalidate(key)
-		s.placer.wake()
 	case kindGameSession:
 		if err := s.gameSessions.Refresh(s.ctx, key); err != nil && s.ctx.Err() == nil {
 			s.log.Warn("index a game session changed by another replica", "game_session", key, "error", err)
 		}
-		s.placer.wake()
+		s.capacityFreed()
 	case kindProcess:
-		s.placer.wake()
-	case kindPlacement:
-		s.placementChanged(s.ctx, key)
+		s.capacityFreed()
+	default:
+		s.changedElsewhere(kind, key)
 	}
 }
 

@@ -68,10 +68,6 @@ type Config struct {
 	// MaxResources bounds how many resources of each kind (ResourceKinds; "*" for every
 	// kind not named) may exist at once; DefaultMaxResources for a kind not given.
 	MaxResources map[string]int
-	// Events receives game session placement events; none are sent when nil.
-	Events EventSink
-	// Observer is told what metrics count that no state keeps; nil tells no one.
-	Observer Observer
 	// Peers, when set, reaches the other replicas sharing Store: this replica records
 	// itself as ReplicaID at ReplicaURL and places sessions on the others' processes when
 	// it has none free. Nil for a server alone on its store.
@@ -81,19 +77,11 @@ type Config struct {
 	Logger                *slog.Logger
 }
 
-// Observer is told of events that metrics count and no state keeps. Its methods are called
-// on the goroutine that made the change, so they must not block.
-type Observer interface {
-	// PlacementEnded: a game session placement of queue ended with status after wait.
-	PlacementEnded(queue, status string, wait time.Duration)
-}
-
 // Service answers the GameLift operations.
 type Service struct {
 	store   store.Store
 	fleets  *cache.Table[store.Fleet] // read on every CreateGameSession: kept in memory
 	aliases *cache.Table[store.Alias]
-	queues  *cache.Table[store.Queue]
 	// gameSessions is the store's table of game sessions; its writes keep searchIndex.
 	gameSessions *indexedSessions
 	searchIndex  *sessionindex.Index
@@ -110,13 +98,12 @@ type Service struct {
 	registerMu         sync.Mutex // one RegisterCompute at a time counts and adds
 	limits             resourceLimits
 
-	placer   placer
-	events   EventSink
 	listener atomic.Pointer[FleetListener] // told of fleet changes (SetFleetListener)
 	builds   atomic.Pointer[BuildReader]   // reads the builds fleets run (SetBuildReader)
-	observer Observer
 	replicas replicas
-	// matchHooks tells FlexMatch matchmaking what it follows (SetMatchmaker).
+	// placerHook tells game session placements what they follow (SetPlacer), matchHooks
+	// FlexMatch matchmaking (SetMatchmaker).
+	placerHook placerHook
 	matchHooks matchHooks
 
 	procs                            processes
@@ -172,10 +159,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		limits:             newResourceLimits(c.MaxResources),
 		procs:              newProcesses(),
-		queues:             cache.New(c.Store.Queues()),
-		placer:             newPlacer(),
-		events:             c.Events,
-		observer:           c.Observer,
 		replicas:           replicas{id: c.ReplicaID, url: c.ReplicaURL, peers: c.Peers},
 		acts:               activations{waiting: map[fleetLocationKey]*waitingLocation{}},
 		activationTimeout:  c.FleetActivationTimeout, deletionGrace: c.DeletionGrace,
@@ -187,16 +170,12 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s.searchIndex = sessionindex.New()
 	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
 	s.tagged = s.taggedKinds()
-	s.procs.freed = s.placer.wake
+	s.procs.freed = s.capacityFreed
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
 	if err := s.restoreSessions(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
-	if err := s.restorePlacements(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -206,7 +185,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	}
 	s.followChanges()
 	s.watchProcesses(c.SweepInterval)
-	s.runPlacements(min(c.SweepInterval, maxPlacementTick))
 	return s, nil
 }
 

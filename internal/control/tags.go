@@ -35,10 +35,9 @@ const (
 // packages above the core add theirs with AddTagged.
 func (s *Service) taggedKinds() map[string]taggedTable {
 	return map[string]taggedTable{
-		"fleet":            tagsIn(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
-		"alias":            tagsIn(s.aliases, func(a *store.Alias) *[]gamelift.Tag { return &a.Tags }, nil),
-		"location":         tagsIn(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }, nil),
-		"gamesessionqueue": tagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }, nil),
+		"fleet":    tagsIn(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
+		"alias":    tagsIn(s.aliases, func(a *store.Alias) *[]gamelift.Tag { return &a.Tags }, nil),
+		"location": tagsIn(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }, nil),
 	}
 }
 

@@ -3,8 +3,6 @@ package control
 import (
 	"cmp"
 	"slices"
-
-	"github.com/hoist-dev/hoist/internal/gamelift"
 )
 
 // Views the web console shows that GameLift's API has no operation for. They read this
@@ -54,17 +52,5 @@ func (s *Service) FleetProcesses(fleetID string) []ProcessView {
 	slices.SortFunc(out, func(a, b ProcessView) int {
 		return cmp.Or(cmp.Compare(a.ComputeName, b.ComputeName), cmp.Compare(a.ProcessID, b.ProcessID))
 	})
-	return out
-}
-
-// PendingPlacements returns up to limit of the game session placements waiting for a
-// process, oldest first.
-func (s *Service) PendingPlacements(limit int) []gamelift.GameSessionPlacement {
-	s.placer.mu.Lock()
-	defer s.placer.mu.Unlock()
-	out := make([]gamelift.GameSessionPlacement, 0, min(limit, len(s.placer.waiting)))
-	for _, pl := range s.placer.waiting[:min(limit, len(s.placer.waiting))] {
-		out = append(out, pl.Model)
-	}
 	return out
 }

@@ -186,7 +186,7 @@ func (s *Service) checkMatchConfig(ctx context.Context, c *gamelift.MatchmakingC
 			return gamelift.InvalidRequest("A WITH_QUEUE matchmaking configuration needs GameSessionQueueArns")
 		}
 		for _, arn := range c.GameSessionQueueArns {
-			if _, err := s.core.Queue(ctx, &arn); err != nil {
+			if _, err := s.queues.Queue(ctx, &arn); err != nil {
 				return err
 			}
 		}

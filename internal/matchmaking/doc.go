@@ -5,12 +5,14 @@
 //
 // It owns the rule sets, configurations and tickets (its Store's tables) and the
 // matchmaker's state. It may call the core (internal/control) only through the Core
-// interface it declares: to read queues, start a placement for a match, read a game
-// session, reserve its players, replace its MatchmakerData and tell its game server,
-// admit a resource under its limit, make ARNs, and read the clock. The core tells it what
-// its tickets follow through control.Matchmaker, which Service implements (a match's
-// placement ended, a player left a matched session, a game server asked for backfill);
-// internal/server sets it with control.Service.SetMatchmaker, and adds its taggable
+// interface it declares: to read a game session, reserve its players, replace its
+// MatchmakerData and tell its game server, admit a resource under its limit, make ARNs,
+// and read the clock; and game session queues (internal/queues) only through the Queues
+// interface it declares: to read queues and start a placement for a match. The core tells
+// it what its tickets follow through control.Matchmaker, which Service implements (a
+// player left a matched session, a game server asked for backfill), and queues through
+// queues.Matchmaker (a match's placement ended); internal/server sets it with
+// control.Service.SetMatchmaker and queues.Service.SetMatchmaker, and adds its taggable
 // resources (Tagged) with AddTagged.
 //
 // MatchmakerData, the JSON a matched game session carries, is built and read only here

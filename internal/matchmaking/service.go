@@ -11,16 +11,12 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
 // Core is what matchmaking uses of the core service (internal/control's Service).
 type Core interface {
-	// Queue loads a game session queue by name or ARN; NotFoundException if there is none.
-	Queue(ctx context.Context, nameOrARN *string) (store.Queue, error)
-	// StartPlacement stores a PENDING placement and has it placed; when it ends, the
-	// core tells PlacementEnded.
-	StartPlacement(ctx context.Context, pl store.Placement) error
 	// GameSession loads a game session by ID (ARN); NotFoundException if there is none.
 	GameSession(ctx context.Context, idOrARN *string) (store.GameSession, error)
 	// ReservePlayers adds a player session for each player to an ACTIVE session with
@@ -39,6 +35,16 @@ type Core interface {
 	Now() time.Time
 }
 
+// Queues is what matchmaking uses of game session queues and placements
+// (internal/queues' Service).
+type Queues interface {
+	// Queue loads a game session queue by name or ARN; NotFoundException if there is none.
+	Queue(ctx context.Context, nameOrARN *string) (store.Queue, error)
+	// StartPlacement stores a PENDING placement and has it placed; when it ends, it tells
+	// PlacementEnded.
+	StartPlacement(ctx context.Context, pl store.Placement) error
+}
+
 // Store is where matchmaking keeps its state: its tables of the store.
 type Store interface {
 	RuleSets() store.Table[store.RuleSet]
@@ -53,8 +59,10 @@ type Events interface {
 
 // Config holds what a Service needs.
 type Config struct {
-	Core  Core
-	Store Store
+	Core Core
+	// Queues places the matches of WITH_QUEUE configurations.
+	Queues Queues
+	Store  Store
 	// Events receives matchmaking events; none are sent when nil.
 	Events Events
 	// Region is the Region in the events.
@@ -67,6 +75,7 @@ type Config struct {
 // Service answers the FlexMatch operations and runs the matchmaker.
 type Service struct {
 	core    Core
+	queues  Queues
 	store   Store
 	events  Events
 	region  string
@@ -87,7 +96,7 @@ type Service struct {
 func New(c Config) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		core: c.Core, store: c.Store, events: c.Events, region: c.Region, log: cmp.Or(c.Logger, slog.Default()),
+		core: c.Core, queues: c.Queues, store: c.Store, events: c.Events, region: c.Region, log: cmp.Or(c.Logger, slog.Default()),
 		matcher: newMatcher(), ctx: ctx, cancel: cancel,
 	}
 	s.runMatchmaking(min(cmp.Or(c.Interval, matchTick), matchTick))
@@ -112,7 +121,7 @@ func (s *Service) Tagged() map[string]control.TaggedTable {
 	}
 }
 
-// PlacementEnded settles the tickets of a match whose placement ended (control.Matchmaker).
+// PlacementEnded settles the tickets of a match whose placement ended (queues.Matchmaker).
 func (s *Service) PlacementEnded(pl store.Placement) {
 	s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
 }
@@ -122,7 +131,10 @@ func (s *Service) PlayerLeft(gs store.GameSession) {
 	s.goBackground(func() { s.autoBackfill(s.ctx, gs) })
 }
 
-var _ control.Matchmaker = (*Service)(nil)
+var (
+	_ control.Matchmaker = (*Service)(nil)
+	_ queues.Matchmaker  = (*Service)(nil)
+)
 
 func (s *Service) now() time.Time { return s.core.Now().UTC() }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/flexmatch"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/store"
 )
 
@@ -539,13 +540,13 @@ func (s *Service) placeMatch(ctx context.Context, c store.MatchConfig, matchID s
 			return err
 		}
 	}
-	q, err := s.core.Queue(ctx, &c.Model.GameSessionQueueArns[0])
+	q, err := s.queues.Queue(ctx, &c.Model.GameSessionQueueArns[0])
 	if err != nil {
 		return s.endTickets(ctx, ids(tickets), TicketFailed, "Its game session queue is gone", "MatchmakingFailed")
 	}
 	pl := store.Placement{
 		Model: gamelift.GameSessionPlacement{
-			PlacementId: gamelift.String(matchID), GameSessionQueueName: q.Model.Name, Status: gamelift.String(control.PlacementPending),
+			PlacementId: gamelift.String(matchID), GameSessionQueueName: q.Model.Name, Status: gamelift.String(queues.PlacementPending),
 			GameProperties: c.Model.GameProperties, GameSessionData: c.Model.GameSessionData,
 			MaximumPlayerSessionCount: gamelift.Int32(int32(len(desired)) + gamelift.Value(c.Model.AdditionalPlayerCount)),
 			StartTime:                 gamelift.At(s.now()), MatchmakerData: gamelift.String(tickets[0].MatchmakerData),
@@ -561,7 +562,7 @@ func (s *Service) placeMatch(ctx context.Context, c store.MatchConfig, matchID s
 			}
 		}
 	}
-	if err := s.core.StartPlacement(ctx, pl); err != nil {
+	if err := s.queues.StartPlacement(ctx, pl); err != nil {
 		return fmt.Errorf("create the match's placement: %w", err)
 	}
 	return nil
@@ -574,7 +575,7 @@ func (s *Service) matchPlaced(ctx context.Context, pl store.Placement) {
 		return
 	}
 	m := pl.Model
-	if gamelift.Value(m.Status) != control.PlacementFulfilled {
+	if gamelift.Value(m.Status) != queues.PlacementFulfilled {
 		if err := s.endTickets(ctx, pl.MatchTickets, TicketFailed, "The match's game session could not be placed: "+gamelift.Value(m.Status), "MatchmakingFailed"); err != nil {
 			s.log.Error("fail matchmaking tickets", "error", err)
 		}

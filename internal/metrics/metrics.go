@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hoist-dev/hoist/internal/control"
+	"github.com/hoist-dev/hoist/internal/queues"
 )
 
 // Result of an API call that succeeded; a failed one's result is its exception's name.
@@ -94,7 +95,7 @@ func (m *Server) ObserveRequest(op, code string, elapsed time.Duration) {
 	m.duration.WithLabelValues(op).Observe(elapsed.Seconds())
 }
 
-// PlacementEnded implements control.Observer.
+// PlacementEnded implements queues.Observer.
 func (m *Server) PlacementEnded(queue, status string, wait time.Duration) {
 	m.placementWait.WithLabelValues(queue, status).Observe(wait.Seconds())
 }
@@ -109,7 +110,7 @@ func (m *Server) CommitObserver(name string) func(time.Duration) {
 // Agents returns the counters of the host agents running inside the server.
 func (m *Server) Agents() *Agents { return m.agents }
 
-var _ control.Observer = (*Server)(nil)
+var _ queues.Observer = (*Server)(nil)
 
 // census is the collector of the gauges read from the service's registry at scrape time.
 type census struct{ read func() control.Census }

@@ -13,6 +13,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/matchmaking"
+	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -25,6 +26,7 @@ type services struct {
 	matchmaking *matchmaking.Service
 	containers  *containers.Service
 	builds      *buildsvc.Service
+	queues      *queues.Service
 }
 
 // operations maps every operation of GameLift's model to what answers it: the service
@@ -108,7 +110,7 @@ func keyOperations(keys *access.Keyring) map[string]awsproto.Handler {
 
 // answered maps each GameLift operation Hoist answers to the service method behind it.
 func answered(sv services) map[string]awsproto.Handler {
-	s, scaling, mm, ctr := sv.core, sv.scaling, sv.matchmaking, sv.containers
+	s, scaling, mm, ctr, q := sv.core, sv.scaling, sv.matchmaking, sv.containers, sv.queues
 	return map[string]awsproto.Handler{
 		"CreateLocation": awsproto.Op(s.CreateLocation),
 		"ListLocations":  awsproto.Op(s.ListLocations),
@@ -173,13 +175,13 @@ func answered(sv services) map[string]awsproto.Handler {
 		"DescribePlayerSessions":     awsproto.Op(s.DescribePlayerSessions),
 		"GetPlayerConnectionDetails": awsproto.Op(s.GetPlayerConnectionDetails),
 
-		"CreateGameSessionQueue":       awsproto.Op(s.CreateGameSessionQueue),
-		"DescribeGameSessionQueues":    awsproto.Op(s.DescribeGameSessionQueues),
-		"UpdateGameSessionQueue":       awsproto.Op(s.UpdateGameSessionQueue),
-		"DeleteGameSessionQueue":       awsproto.Op(s.DeleteGameSessionQueue),
-		"StartGameSessionPlacement":    awsproto.Op(s.StartGameSessionPlacement),
-		"DescribeGameSessionPlacement": awsproto.Op(s.DescribeGameSessionPlacement),
-		"StopGameSessionPlacement":     awsproto.Op(s.StopGameSessionPlacement),
+		"CreateGameSessionQueue":       awsproto.Op(q.CreateGameSessionQueue),
+		"DescribeGameSessionQueues":    awsproto.Op(q.DescribeGameSessionQueues),
+		"UpdateGameSessionQueue":       awsproto.Op(q.UpdateGameSessionQueue),
+		"DeleteGameSessionQueue":       awsproto.Op(q.DeleteGameSessionQueue),
+		"StartGameSessionPlacement":    awsproto.Op(q.StartGameSessionPlacement),
+		"DescribeGameSessionPlacement": awsproto.Op(q.DescribeGameSessionPlacement),
+		"StopGameSessionPlacement":     awsproto.Op(q.StopGameSessionPlacement),
 
 		"ValidateMatchmakingRuleSet":        awsproto.Op(mm.ValidateMatchmakingRuleSet),
 		"CreateMatchmakingRuleSet":          awsproto.Op(mm.CreateMatchmakingRuleSet),

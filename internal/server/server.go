@@ -31,6 +31,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/kube"
 	"github.com/hoist-dev/hoist/internal/matchmaking"
 	"github.com/hoist-dev/hoist/internal/metrics"
+	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -192,6 +193,7 @@ type Server struct {
 	scaling     *scaling.Service
 	matchmaking *matchmaking.Service
 	containers  *containers.Service
+	queues      *queues.Service
 	log         *slog.Logger
 	stopAgents  func()
 	stopEvents  func()
@@ -301,7 +303,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	sdkEndpoint := cmp.Or(cfg.SDKEndpoint, wsScheme+addr)
-	var events control.EventSink
+	var events queues.Events
 	var sender *webhook.Sender
 	if len(cfg.EventWebhooks) > 0 {
 		sender = webhook.New(cfg.EventWebhooks, webhook.Options{Logger: cfg.Logger})
@@ -320,7 +322,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		})
 	}
 	svc, err = control.New(ctx, control.Config{
-		Events: events, Observer: met, Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
+		Store: st, Region: cfg.Region, SDKEndpoint: sdkEndpoint, Clock: cfg.Clock, Logger: cfg.Logger,
 		Peers: peers, ReplicaID: replicaID, ReplicaURL: replicaURL,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), LogURL: httpScheme + addr + logsPath, MaxSessionLogBytes: cfg.MaxSessionLogBytes,
 		MaxComputes: cfg.MaxComputes, MaxResources: cfg.MaxResources,
@@ -339,10 +341,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// Signatures are checked against the wall clock, which clients sign with; the
 	// injected clock drives the service's own rules.
 	budget := awsproto.NewBudget(cfg.BodyBudget, awsproto.DefaultBudgetWait)
+	// Queues and placements: the core places their sessions and tells them (its Placer)
+	// when capacity may have freed, a placement's session changed or a replica stopped.
+	placements, err := queues.New(ctx, queues.Config{Core: svc, Store: st, Events: events, Observer: met, Region: cfg.Region,
+		Interval: cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval), Logger: cfg.Logger})
+	if err != nil {
+		svc.Close()
+		stopEvents()
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
+	svc.SetPlacer(placements)
 	autoScaler := scaling.New(svc, cfg.Logger, cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval))
-	matcher := matchmaking.New(matchmaking.Config{Core: svc, Store: st, Events: events, Region: cfg.Region,
+	matcher := matchmaking.New(matchmaking.Config{Core: svc, Queues: placements, Store: st, Events: events, Region: cfg.Region,
 		Interval: cmp.Or(cfg.SweepInterval, control.DefaultSweepInterval), Logger: cfg.Logger})
 	svc.SetMatchmaker(matcher)
+	placements.SetMatchmaker(matcher)
 	// Container definitions and fleets: the core tells them when a fleet's capacity
 	// changes or another replica changed a fleet, and they tell the engine.
 	var containerEngine containers.Engine
@@ -356,19 +371,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	buildDir := filepath.Join(cfg.DataDir, "builds")
 	bld := buildsvc.New(buildsvc.Config{Core: svc, Builds: st.Builds(), Archives: buildsvc.Dir(buildDir)})
 	svc.SetBuildReader(bld)
-	for _, tagged := range []map[string]control.TaggedTable{matcher.Tagged(), ctr.Tagged(), bld.Tagged()} {
+	for _, tagged := range []map[string]control.TaggedTable{placements.Tagged(), matcher.Tagged(), ctr.Tagged(), bld.Tagged()} {
 		for kind, t := range tagged {
 			svc.AddTagged(kind, t)
 		}
 	}
-	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, builds: bld}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, builds: bld, queues: placements}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
 	sdk := sdkhost.New(svc, cfg.Logger)
 	// One listener: WebSocket upgrades are game server processes, the rest is the API.
 	logs := http.StripPrefix(logsPath, svc.LogArchives())
-	web := console.New(console.Config{Service: svc, Keys: keys, SecureCookies: cfg.ConsoleSecureCookies,
+	web := console.New(console.Config{Service: svc, Queues: placements, Keys: keys, SecureCookies: cfg.ConsoleSecureCookies,
 		SessionTTL: cfg.ConsoleSessionTTL, TrustedProxies: cfg.ConsoleTrustedProxies, Logger: cfg.Logger})
 	buildFiles := buildFiles{svc: bld, api: api, dir: buildDir, log: cfg.Logger}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -402,7 +417,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s := &Server{
 		Endpoint: httpScheme + addr, ConsoleURL: httpScheme + addr + console.Path + "/", SDKEndpoint: sdkEndpoint, CABundle: caBundle, Credentials: creds, CreatedCredentials: created, Region: cfg.Region,
-		service: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
+		service: svc, scaling: autoScaler, matchmaking: matcher, queues: placements, containers: ctr, metrics: met, store: st, stopEvents: stopEvents, done: make(chan error, 1), log: cfg.Logger, stopAgents: func() {},
 		http: &http.Server{
 			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 			ConnState: ln.ConnState, ConnContext: ln.ConnContext, Protocols: http1Only(),
@@ -413,6 +428,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		addr, err := s.serveMetrics(cfg.MetricsAddr, scrape)
 		if err != nil {
 			matcher.Close()
+			placements.Close()
 			autoScaler.Close()
 			svc.Close()
 			stopEvents()
@@ -505,6 +521,7 @@ func (s *Server) Close(ctx context.Context) error {
 			err = errors.Join(err, s.metricsHTTP.Shutdown(ctx))
 		}
 		s.matchmaking.Close()
+		s.queues.Close()
 		s.scaling.Close()
 		s.service.Close()
 		s.stopEvents()

@@ -1,4 +1,4 @@
-package control
+package queues
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/placement"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -63,14 +65,14 @@ func (s *Service) checkQueue(ctx context.Context, q *gamelift.GameSessionQueue) 
 			return gamelift.InvalidRequest("Destinations[%d]: %s is listed twice", i, arn)
 		}
 		seen[arn] = true
-		if m[1] != s.region || (m[2] != "" && m[2] != AccountID) {
+		if m[1] != s.region || (m[2] != "" && m[2] != control.AccountID) {
 			return gamelift.NotFound("Destinations[%d]: %s is not in this Region's account", i, arn)
 		}
 		var err error
 		if m[3] == "fleet" {
-			_, err = s.getFleet(ctx, &m[4])
+			_, err = s.core.Fleet(ctx, &m[4])
 		} else {
-			_, err = s.getAlias(ctx, &m[4])
+			_, err = s.core.Alias(ctx, &m[4])
 		}
 		if err != nil {
 			return err
@@ -105,16 +107,16 @@ func dupe(list []string) bool {
 
 // CreateGameSessionQueue makes a queue that places game sessions on its destinations.
 func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.CreateGameSessionQueueInput) (*gamelift.CreateGameSessionQueueOutput, error) {
-	release, err := s.admit(ctx, KindQueues, countAll(s.queues, nil))
+	release, err := s.core.Admit(ctx, control.KindQueues, countAll(s.queues))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	name := gamelift.Value(in.Name)
 	q := gamelift.GameSessionQueue{
-		Name: in.Name, GameSessionQueueArn: gamelift.String(s.arn("gamesessionqueue", name)),
+		Name: in.Name, GameSessionQueueArn: gamelift.String(s.core.ARN("gamesessionqueue", name)),
 		TimeoutInSeconds: in.TimeoutInSeconds, PlayerLatencyPolicies: in.PlayerLatencyPolicies,
-		Destinations: nonNil(in.Destinations), FilterConfiguration: in.FilterConfiguration,
+		Destinations: paging.NonNil(in.Destinations), FilterConfiguration: in.FilterConfiguration,
 		PriorityConfiguration: in.PriorityConfiguration, CustomEventData: in.CustomEventData,
 		NotificationTarget: in.NotificationTarget,
 	}
@@ -124,7 +126,7 @@ func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.Creat
 	if err := s.checkQueue(ctx, &q); err != nil {
 		return nil, err
 	}
-	tags, err := createTags(in.Tags)
+	tags, err := control.CreateTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +147,8 @@ func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.Creat
 	return &gamelift.CreateGameSessionQueueOutput{GameSessionQueue: &q}, nil
 }
 
-func (s *Service) getQueue(ctx context.Context, nameOrARN *string) (store.Queue, error) {
+// Queue loads a game session queue by name or ARN; an unknown one is NotFoundException.
+func (s *Service) Queue(ctx context.Context, nameOrARN *string) (store.Queue, error) {
 	name := queueName(nameOrARN)
 	q, err := s.queues.Get(ctx, name)
 	if err != nil {
@@ -160,7 +163,7 @@ func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.De
 	out := &gamelift.DescribeGameSessionQueuesOutput{GameSessionQueues: []gamelift.GameSessionQueue{}}
 	if len(in.Names) > 0 {
 		for _, n := range in.Names {
-			q, err := s.getQueue(ctx, &n)
+			q, err := s.Queue(ctx, &n)
 			if gamelift.IsCode(err, "NotFoundException") {
 				continue
 			}
@@ -171,7 +174,7 @@ func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.De
 		}
 		return out, nil
 	}
-	page, err := s.queues.List(ctx, query("", pageLimit(in.Limit), in.NextToken))
+	page, err := s.queues.List(ctx, store.Query{Limit: int(gamelift.Value(paging.Limit(in.Limit))), Token: gamelift.Value(in.NextToken)})
 	if err != nil {
 		return nil, pageErr(err)
 	}
@@ -185,7 +188,7 @@ func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.De
 // UpdateGameSessionQueue changes the members given; a list given replaces the queue's.
 func (s *Service) UpdateGameSessionQueue(ctx context.Context, in *gamelift.UpdateGameSessionQueueInput) (*gamelift.UpdateGameSessionQueueOutput, error) {
 	name := queueName(in.Name)
-	have, err := s.getQueue(ctx, in.Name)
+	have, err := s.Queue(ctx, in.Name)
 	if err != nil {
 		return nil, err
 	}

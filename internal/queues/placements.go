@@ -1,4 +1,4 @@
-package control
+package queues
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/placement"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -34,13 +35,9 @@ const (
 	// maxPlacementTick bounds the time between two passes over the waiting placements,
 	// which notice timeouts and latency policies relaxing.
 	maxPlacementTick = time.Second
+	// purgeInterval is how often ended placements past placementRetention are deleted.
+	purgeInterval = time.Hour
 )
-
-// EventSink receives the events GameLift sends to a queue's SNS topic (PlacementFulfilled
-// and the like), as JSON. Publish must not block.
-type EventSink interface {
-	Publish(queueArn string, event []byte)
-}
 
 // placer holds the placements waiting for a free process, oldest first, as stored; it is
 // rebuilt from the store at start. A placement whose game session is made is found from
@@ -106,7 +103,7 @@ func (p *placer) count() int {
 // until a process is free in one of the queue's fleet locations allowed at that moment
 // and its session is ACTIVE; then FULFILLED.
 func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.StartGameSessionPlacementInput) (*gamelift.StartGameSessionPlacementOutput, error) {
-	q, err := s.getQueue(ctx, in.GameSessionQueueName)
+	q, err := s.Queue(ctx, in.GameSessionQueueName)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +141,7 @@ func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.St
 			GameSessionData: in.GameSessionData, PriorityConfigurationOverride: in.PriorityConfigurationOverride,
 		},
 		QueueArn: gamelift.Value(q.Model.GameSessionQueueArn), DesiredPlayers: in.DesiredPlayerSessions,
-		Replica: s.replicas.id,
+		Replica: s.core.ReplicaID(),
 	}
 	if err := s.store.Placements().Create(ctx, id, "", pl); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -155,6 +152,30 @@ func (s *Service) StartGameSessionPlacement(ctx context.Context, in *gamelift.St
 	s.placer.add(pl)
 	s.placer.wake()
 	return &gamelift.StartGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
+}
+
+// StartPlacement stores a new PENDING placement, made by this replica, and has it placed
+// as StartGameSessionPlacement's are (a match's, for matchmaking).
+func (s *Service) StartPlacement(ctx context.Context, pl store.Placement) error {
+	pl.Replica = s.core.ReplicaID()
+	if err := s.store.Placements().Create(ctx, gamelift.Value(pl.Model.PlacementId), "", pl); err != nil {
+		return err
+	}
+	s.placer.add(pl)
+	s.placer.wake()
+	return nil
+}
+
+// PendingPlacements returns up to limit of the game session placements waiting for a
+// process on this replica, oldest first (the web console's view).
+func (s *Service) PendingPlacements(limit int) []gamelift.GameSessionPlacement {
+	s.placer.mu.Lock()
+	defer s.placer.mu.Unlock()
+	out := make([]gamelift.GameSessionPlacement, 0, min(limit, len(s.placer.waiting)))
+	for _, pl := range s.placer.waiting[:min(limit, len(s.placer.waiting))] {
+		out = append(out, pl.Model)
+	}
+	return out
 }
 
 // DescribeGameSessionPlacement returns a placement as it is now.
@@ -209,10 +230,11 @@ func (s *Service) runPlacements(tick time.Duration) {
 //
 // Capacity that appears during a pass must go to the oldest placement that can use it,
 // not to whichever the pass reaches next: each reservation is made only if no capacity
-// appeared since the pass began (processes.gen), and otherwise the pass starts over.
+// appeared since the pass began (the core's CapacityGeneration), and otherwise the pass
+// starts over.
 func (s *Service) placeWaiting(ctx context.Context) {
 	for range maxPassRestarts {
-		now, gen := s.now(), s.procs.generation()
+		now, gen := s.now(), s.core.CapacityGeneration()
 		restart := false
 		for _, pl := range s.placer.snapshot() {
 			if ctx.Err() != nil {
@@ -220,7 +242,7 @@ func (s *Service) placeWaiting(ctx context.Context) {
 			}
 			id := gamelift.Value(pl.Model.PlacementId)
 			err := s.tryPlacement(ctx, pl, now, gen)
-			if errors.Is(err, errCapacityChanged) {
+			if errors.Is(err, control.ErrCapacityChanged) {
 				restart = true
 				break
 			}
@@ -263,12 +285,10 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 	}
 	fleets := map[string]store.Fleet{}
 	for _, c := range placement.Rank(s.queueCandidates(ctx, q, fleets), priorities(q.Model, pl.Model, elapsed)) {
-		f := fleets[c.Fleet]
-		sessionID := s.sessionARN(c.Fleet, "gsess-"+uuid.NewString())
-		gs, err := s.placeSession(ctx, f, c.Location, sessionSpec{
-			id: sessionID, name: pl.Model.GameSessionName, data: pl.Model.GameSessionData, matchmakerData: pl.Model.MatchmakerData,
-			maxPlayers: gamelift.Value(pl.Model.MaximumPlayerSessionCount), properties: pl.Model.GameProperties,
-			placementID: id, capacitySince: gen,
+		gs, err := s.core.PlaceSession(ctx, fleets[c.Fleet], c.Location, control.SessionRequest{
+			Name: pl.Model.GameSessionName, Data: pl.Model.GameSessionData, MatchmakerData: pl.Model.MatchmakerData,
+			MaxPlayers: gamelift.Value(pl.Model.MaximumPlayerSessionCount), Properties: pl.Model.GameProperties,
+			PlacementID: id, CapacitySince: gen,
 		}, now)
 		if err != nil {
 			if gamelift.IsCode(err, "FleetCapacityExceededException") {
@@ -278,6 +298,7 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 		}
 		s.placer.drop(id)
 		m := gs.Model
+		sessionID := gamelift.Value(m.GameSessionId)
 		orphan := false
 		_, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
 			// Stopped meanwhile, or placed by another replica: this session is not the
@@ -293,8 +314,7 @@ func (s *Service) tryPlacement(ctx context.Context, pl store.Placement, now time
 		})
 		if err == nil && orphan {
 			s.log.Warn("a placement ended while its game session was being made; ending that session", "placement", id, "game_session", sessionID)
-			s.endSession(ctx, sessionID, "")
-			s.askProcessToEnd(keyOf(gs))
+			s.core.EndSession(ctx, gs)
 		}
 		return err
 	}
@@ -318,17 +338,17 @@ func (s *Service) queueCandidates(ctx context.Context, q store.Queue, fleets map
 		var f store.Fleet
 		var err error
 		if m[3] == "alias" {
-			f, err = s.resolveAlias(ctx, &m[4])
+			f, err = s.core.AliasFleet(ctx, &m[4])
 		} else {
-			f, err = s.getFleet(ctx, &m[4])
+			f, err = s.core.Fleet(ctx, &m[4])
 		}
-		if err != nil || gamelift.Value(f.Attributes.Status) != FleetActive {
+		if err != nil || gamelift.Value(f.Attributes.Status) != control.FleetActive {
 			continue
 		}
 		fleetID := gamelift.Value(f.Attributes.FleetId)
 		fleets[fleetID] = f
 		for _, l := range f.Locations {
-			if l.Status != FleetActive || (len(allowed) > 0 && !slices.Contains(allowed, l.Name)) {
+			if l.Status != control.FleetActive || (len(allowed) > 0 && !slices.Contains(allowed, l.Name)) {
 				continue
 			}
 			out = append(out, placement.Candidate{Fleet: fleetID, Location: l.Name, Destination: i})
@@ -368,9 +388,9 @@ func priorities(q gamelift.GameSessionQueue, pl gamelift.GameSessionPlacement, e
 	return p
 }
 
-// placementSessionActive fulfils a placement whose game session just became ACTIVE: its
-// players get their player sessions.
-func (s *Service) placementSessionActive(placementID, sessionID string) {
+// SessionActive fulfils a placement whose game session just became ACTIVE: its players
+// get their player sessions (control.Placer).
+func (s *Service) SessionActive(placementID, sessionID string) {
 	s.goBackground(func() {
 		if err := s.fulfil(s.ctx, placementID, sessionID); err != nil {
 			s.log.Error("fulfil game session placement", "placement", placementID, "game_session", sessionID, "error", err)
@@ -378,9 +398,13 @@ func (s *Service) placementSessionActive(placementID, sessionID string) {
 	})
 }
 
-// placementSessionEnded fails a placement whose game session ended before it was ACTIVE,
-// as GameLift does; a FULFILLED placement stays so.
-func (s *Service) placementSessionEnded(placementID string) {
+// SessionEnded fails a placement whose game session ended before it was ACTIVE, as
+// GameLift does; a FULFILLED placement stays so (control.Placer). Once Close has begun,
+// the next start settles it.
+func (s *Service) SessionEnded(placementID string) {
+	if s.ctx.Err() != nil {
+		return
+	}
 	if err := s.endPlacement(s.ctx, placementID, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
 		s.log.Error("fail game session placement", "placement", placementID, "error", err)
 	}
@@ -394,17 +418,13 @@ func (s *Service) fulfil(ctx context.Context, id, sessionID string) error {
 	if gamelift.Value(pl.Model.Status) != PlacementPending {
 		return nil
 	}
-	players := make([]newPlayer, len(pl.DesiredPlayers))
-	for i, d := range pl.DesiredPlayers {
-		players[i] = newPlayer{id: gamelift.Value(d.PlayerId), data: gamelift.Value(d.PlayerData)}
-	}
 	var made []gamelift.PlayerSession
-	if len(players) > 0 {
-		if made, err = s.reservePlayers(ctx, sessionID, players); err != nil {
+	if len(pl.DesiredPlayers) > 0 {
+		if made, err = s.core.ReserveDesiredPlayers(ctx, sessionID, pl.DesiredPlayers); err != nil {
 			return errors.Join(err, s.endPlacement(ctx, id, PlacementFailed, "its players could not join: "+err.Error()))
 		}
 	}
-	gs, err := s.gameSessions.Get(ctx, sessionID)
+	gs, err := s.core.GameSession(ctx, &sessionID)
 	if err != nil {
 		return err
 	}
@@ -508,7 +528,7 @@ func (s *Service) placementEvent(pl store.Placement, kind string) {
 	}
 	body, err := json.Marshal(map[string]any{
 		"version": "0", "id": uuid.NewString(), "detail-type": "GameLift Queue Placement Event", "source": "aws.gamelift",
-		"account": AccountID, "time": s.now().Format(time.RFC3339), "region": s.region,
+		"account": control.AccountID, "time": s.now().Format(time.RFC3339), "region": s.region,
 		"resources": []string{pl.QueueArn}, "detail": detail,
 	})
 	if err != nil {
@@ -525,12 +545,11 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list placements: %w", err)
 	}
-	var live map[string]bool
-	if s.replicated() {
-		if live, err = s.liveReplicas(ctx); err != nil {
-			return err
-		}
+	live, err := s.core.LiveReplicas(ctx) // nil alone on the store
+	if err != nil {
+		return err
 	}
+	me := s.core.ReplicaID()
 	for _, pl := range page.Items {
 		m := pl.Model
 		id := gamelift.Value(m.PlacementId)
@@ -538,7 +557,7 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 			continue
 		}
 		if m.GameSessionId == nil {
-			if s.replicated() && pl.Replica != s.replicas.id {
+			if live != nil && pl.Replica != me {
 				// Another live replica's to place; a stopped one's, this one takes over.
 				if live[pl.Replica] {
 					continue
@@ -556,19 +575,34 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 		// Its session was made: settle it if the session moved on while the server was down;
 		// if it is still ACTIVATING, the session's activation or end will.
 		sessionID := *m.GameSessionId
-		gs, err := s.gameSessions.Get(ctx, sessionID)
+		gs, err := s.core.GameSession(ctx, &sessionID)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			s.placementSessionEnded(id)
+		case gamelift.IsCode(err, "NotFoundException"):
+			s.SessionEnded(id)
 		case err != nil:
 			return fmt.Errorf("read placement's game session: %w", err)
-		case gamelift.Value(gs.Model.Status) == SessionActive:
-			s.placementSessionActive(id, sessionID)
-		case gamelift.Value(gs.Model.Status) != SessionActivating:
-			s.placementSessionEnded(id)
+		case gamelift.Value(gs.Model.Status) == control.SessionActive:
+			s.SessionActive(id, sessionID)
+		case gamelift.Value(gs.Model.Status) != control.SessionActivating:
+			s.SessionEnded(id)
 		}
 	}
 	return nil
+}
+
+// runUpkeep takes over the waiting placements of replicas that stopped when told of them
+// (ReplicasStopped), and deletes ended placements once an hour; it looks every interval.
+func (s *Service) runUpkeep(every time.Duration) {
+	lastPurge := time.Time{}
+	s.loop(every, s.stopped.wakeup, func() {
+		if err := s.takeOver(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("take over a stopped replica's game session placements", "error", err)
+		}
+		if now := s.now(); now.Sub(lastPurge) > purgeInterval {
+			s.purgePlacements(s.ctx)
+			lastPurge = now
+		}
+	})
 }
 
 // purgePlacements deletes placements ended over placementRetention ago; their IDs are
@@ -586,37 +620,5 @@ func (s *Service) purgePlacements(ctx context.Context) {
 				s.log.Error("purge placement", "placement", gamelift.Value(pl.Model.PlacementId), "error", err)
 			}
 		}
-	}
-}
-
-// claimPlacement makes this replica the one placing a waiting placement that replica from
-// had; ok is false when another claimed it first, or it is no longer waiting.
-func (s *Service) claimPlacement(ctx context.Context, id, from string) (pl store.Placement, ok bool, err error) {
-	pl, err = s.store.Placements().Update(ctx, id, func(pl *store.Placement) error {
-		if pl.Replica != from || gamelift.Value(pl.Model.Status) != PlacementPending || pl.Model.GameSessionId != nil {
-			return errClaimed
-		}
-		pl.Replica = s.replicas.id
-		return nil
-	})
-	switch {
-	case errors.Is(err, errClaimed) || errors.Is(err, store.ErrNotFound):
-		return pl, false, nil
-	case err != nil:
-		return pl, false, fmt.Errorf("claim placement %s: %w", id, err)
-	}
-	return pl, true, nil
-}
-
-// placementChanged follows a change another replica made to a placement: one no longer
-// waiting, or now another's, leaves this replica's waiting list.
-func (s *Service) placementChanged(ctx context.Context, id string) {
-	if !s.placer.isWaiting(id) {
-		return
-	}
-	pl, err := s.store.Placements().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (gamelift.Value(pl.Model.Status) != PlacementPending ||
-		pl.Model.GameSessionId != nil || pl.Replica != s.replicas.id)) {
-		s.placer.drop(id)
 	}
 }
