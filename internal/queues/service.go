@@ -87,9 +87,10 @@ type Config struct {
 	Observer Observer
 	// Region is the Region of the destinations a queue may have, and of its events.
 	Region string
-	// Interval is how often placements of stopped replicas are looked for and ended ones
-	// purged; it bounds the time between two passes over the waiting placements, with a
-	// second the most.
+	// Interval is how often upkeep looks for its work (the placements of stopped replicas,
+	// the hourly purge of ended ones); it bounds the time between two passes over the
+	// waiting placements too, with a second the most. control.DefaultSweepInterval when
+	// zero.
 	Interval time.Duration
 	Logger   *slog.Logger
 }
