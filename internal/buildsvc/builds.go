@@ -13,6 +13,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Build statuses.
@@ -39,7 +40,7 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 	if in.StorageLocation != nil {
 		return nil, gamelift.InvalidRequest("Hoist does not read builds from S3: create the build without StorageLocation and upload its files with `hoist build upload`")
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 		OperatingSystem: orDefault(in.OperatingSystem, defaultOS), ServerSdkVersion: orDefault(in.ServerSdkVersion, defaultServerSdkVersion),
 		CreationTime: gamelift.At(s.now()),
 	}
-	if err := s.builds.Create(ctx, id, "", store.Build{Model: b, Tags: tags}); err != nil {
+	if err := s.builds.Create(ctx, id, "", store.Build{Model: b, Tags: tagged}); err != nil {
 		return nil, fmt.Errorf("create build: %w", err)
 	}
 	return &gamelift.CreateBuildOutput{Build: &b}, nil

@@ -2,8 +2,8 @@
 // ListBuilds, UpdateBuild, DeleteBuild), takes a build's uploaded archive (making the build
 // READY), and hands that archive to the host agents of the fleets that run it.
 //
-// It owns the build records (the store's table of builds, whose tags it hands the core
-// with AddTagged) and the builds' archives (Archives: a directory, Dir, on a Hoist
+// It owns the build records (the store's table of builds, whose tags it hands
+// internal/tags with Tagged) and the builds' archives (Archives: a directory, Dir, on a Hoist
 // server). It counts builds against their limit, makes ARNs and checks a host agent's
 // compute auth token only through the Core interface it declares; the core
 // (internal/control) reads builds, when a managed fleet is created, through

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Core is what the build service uses of the core service (internal/control's Service).
@@ -51,11 +51,11 @@ func New(c Config) *Service {
 	return &Service{core: c.Core, builds: c.Builds, archives: c.Archives}
 }
 
-// Tagged are the builds, by ARN resource type, for the core's TagResource
-// (control.Service.AddTagged).
-func (s *Service) Tagged() map[string]control.TaggedTable {
-	return map[string]control.TaggedTable{
-		"build": control.TagsIn(s.builds, func(b *store.Build) *[]gamelift.Tag { return &b.Tags }),
+// Tagged are the builds, by ARN resource type, for TagResource
+// (tags.Service.Add).
+func (s *Service) Tagged() map[string]tags.Table {
+	return map[string]tags.Table{
+		"build": tags.In(s.builds, func(b *store.Build) *[]gamelift.Tag { return &b.Tags }),
 	}
 }
 

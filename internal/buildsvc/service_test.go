@@ -14,6 +14,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // zipOf is a zip archive of the files named, each holding its name.
@@ -36,7 +37,7 @@ func zipOf(t *testing.T, names ...string) []byte {
 
 // Builds run over the core alone: a build is READY once its archive is stored, a managed
 // fleet is made of it (the core reads it as its BuildReader), a host of that fleet gets
-// its archive, it is tagged through the core's TagResource, and deleting it deletes its
+// its archive, it is tagged through internal/tags' TagResource, and deleting it deletes its
 // archive.
 func TestBuildOverTheCore(t *testing.T) {
 	ctx := context.Background()
@@ -54,8 +55,9 @@ func TestBuildOverTheCore(t *testing.T) {
 	archives := filepath.Join(dir, "builds")
 	svc := buildsvc.New(buildsvc.Config{Core: core, Builds: st.Builds(), Archives: buildsvc.Dir(archives)})
 	core.SetBuildReader(svc)
+	tagger := tags.New(tags.Config{Region: "us-west-2", Account: control.AccountID})
 	for kind, tt := range svc.Tagged() {
-		core.AddTagged(kind, tt)
+		tagger.Add(kind, tt)
 	}
 	s := gamelift.String
 
@@ -129,13 +131,13 @@ func TestBuildOverTheCore(t *testing.T) {
 		t.Errorf("the host got %d bytes, not the archive", len(got))
 	}
 
-	if _, err := core.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: b.Build.BuildArn,
+	if _, err := tagger.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: b.Build.BuildArn,
 		Tags: []gamelift.Tag{{Key: s("team"), Value: s("red")}}}); err != nil {
 		t.Fatal(err)
 	}
-	tags, err := core.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: b.Build.BuildArn})
-	if err != nil || len(tags.Tags) != 1 {
-		t.Errorf("tags: %+v, %v", tags, err)
+	listed, err := tagger.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: b.Build.BuildArn})
+	if err != nil || len(listed.Tags) != 1 {
+		t.Errorf("tags: %+v, %v", listed, err)
 	}
 
 	if _, err := svc.DeleteBuild(ctx, &gamelift.DeleteBuildInput{BuildId: &id}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Container group definitions: what GameLift deploys on the instances of a container fleet,
@@ -285,7 +286,7 @@ func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gameli
 	if err := checkContainerGroup(&d); err != nil {
 		return nil, err
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +298,7 @@ func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gameli
 	if len(page.Items) >= maxContainerGroups {
 		return nil, gamelift.LimitExceeded("Hoist keeps at most %d container group definitions", maxContainerGroups)
 	}
-	rec := store.ContainerGroupDefinition{Versions: []gamelift.ContainerGroupDefinition{d}, LastVersion: 1, Tags: tags}
+	rec := store.ContainerGroupDefinition{Versions: []gamelift.ContainerGroupDefinition{d}, LastVersion: 1, Tags: tagged}
 	if err := table.Create(ctx, name, gamelift.Value(d.ContainerGroupType), rec); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.InvalidRequest("A container group definition named %s exists", name)

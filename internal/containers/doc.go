@@ -4,8 +4,8 @@
 // what a container engine (internal/kube) asks of Hoist: each fleet's plan, and the pods
 // it starts and sees go.
 //
-// It owns the container group definitions (their store table, whose tags it hands the core
-// with AddTagged) and the container part of a fleet's record (store.ContainerFleet:
+// It owns the container group definitions (their store table, whose tags it hands
+// internal/tags with Tagged) and the container part of a fleet's record (store.ContainerFleet:
 // definitions, sizing, deployments). A container fleet is otherwise a fleet of the core
 // (internal/control), and each of its pods a compute there: this package reads, creates,
 // edits and deletes fleets, records events, and registers pods as computes, closes,

@@ -9,6 +9,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // A container fleet is a fleet (ComputeType CONTAINER) whose game servers run in
@@ -178,7 +179,7 @@ func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateC
 			return nil, gamelift.InvalidRequest("Location %s: Hoist runs a container fleet in one location, its home Region %s (the Kubernetes cluster it manages)", gamelift.Value(l.Location), region)
 		}
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +246,7 @@ func (s *Service) CreateContainerFleet(ctx context.Context, in *gamelift.CreateC
 		home.Status = control.FleetActivating
 		s.startDeployment(cf, nil)
 	}
-	f := store.Fleet{Attributes: attrs, InboundPermissions: perms, Locations: []store.FleetLocation{home}, Tags: tags, Container: cf}
+	f := store.Fleet{Attributes: attrs, InboundPermissions: perms, Locations: []store.FleetLocation{home}, Tags: tagged, Container: cf}
 	if f, err = s.core.AddFleet(ctx, f); err != nil {
 		return nil, fmt.Errorf("create container fleet: %w", err)
 	}

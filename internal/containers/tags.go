@@ -4,22 +4,22 @@ import (
 	"context"
 	"strings"
 
-	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
-// Tagged are the container group definitions, by ARN resource type, for the core's
-// TagResource (control.Service.AddTagged). Tags belong to a definition as a whole, so its
+// Tagged are the container group definitions, by ARN resource type, for
+// TagResource (tags.Service.Add). Tags belong to a definition as a whole, so its
 // ARN may name a version.
-func (s *Service) Tagged() map[string]control.TaggedTable {
-	return map[string]control.TaggedTable{
-		"containergroupdefinition": unversioned{control.TagsIn(s.defs, func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags })},
+func (s *Service) Tagged() map[string]tags.Table {
+	return map[string]tags.Table{
+		"containergroupdefinition": unversioned{tags.In(s.defs, func(d *store.ContainerGroupDefinition) *[]gamelift.Tag { return &d.Tags })},
 	}
 }
 
 // unversioned makes a definition taggable by its ARN with or without a version.
-type unversioned struct{ control.TaggedTable }
+type unversioned struct{ tags.Table }
 
 func (u unversioned) id(id string) string {
 	name, _, _ := strings.Cut(id, ":")
@@ -27,9 +27,9 @@ func (u unversioned) id(id string) string {
 }
 
 func (u unversioned) Tags(ctx context.Context, id string) ([]gamelift.Tag, error) {
-	return u.TaggedTable.Tags(ctx, u.id(id))
+	return u.Table.Tags(ctx, u.id(id))
 }
 
 func (u unversioned) UpdateTags(ctx context.Context, id string, fn func([]gamelift.Tag) ([]gamelift.Tag, error)) error {
-	return u.TaggedTable.UpdateTags(ctx, u.id(id), fn)
+	return u.Table.UpdateTags(ctx, u.id(id), fn)
 }

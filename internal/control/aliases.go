@@ -6,6 +6,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Routing strategy types.
@@ -41,7 +42,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 	if err := checkRouting(in.RoutingStrategy); err != nil {
 		return nil, err
 	}
-	tags, err := createTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 		AliasId: &id, AliasArn: gamelift.String(s.arn("alias", id)), Name: in.Name, Description: in.Description,
 		RoutingStrategy: in.RoutingStrategy, CreationTime: now, LastUpdatedTime: now,
 	}
-	if err := s.aliases.Create(ctx, id, "", store.Alias{Model: a, Tags: tags}); err != nil {
+	if err := s.aliases.Create(ctx, id, "", store.Alias{Model: a, Tags: tagged}); err != nil {
 		return nil, fmt.Errorf("create alias: %w", err)
 	}
 	return &gamelift.CreateAliasOutput{Alias: &a}, nil

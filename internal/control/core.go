@@ -9,6 +9,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // What the packages above the core (internal/scaling, ...) use of it. Each declares the
@@ -130,25 +131,24 @@ func (s *Service) Admit(ctx context.Context, kind string, count func(context.Con
 // ARN is the ARN of a resource of kind (its ARN resource type) with that ID or name.
 func (s *Service) ARN(kind, id string) string { return s.arn(kind, id) }
 
-// CreateTags checks the tags a Create call gives, as TagResource does.
-func CreateTags(tags []gamelift.Tag) ([]gamelift.Tag, error) { return createTags(tags) }
-
-// TaggedTable is a table of taggable resources seen through their tags alone, which
-// TagResource, UntagResource and ListTagsForResource reach by ARN.
-type TaggedTable interface{ taggedTable }
-
-// TagsIn makes a TaggedTable of a table whose records keep their tags where tagsOf points.
-func TagsIn[T any](table store.Table[T], tagsOf func(*T) *[]gamelift.Tag) TaggedTable {
-	return tagsIn(table, tagsOf, nil)
+// Tagged are the core's taggable resources, by ARN resource type, for TagResource
+// (tags.Service.Add). A new taggable resource of the core is one line here.
+func (s *Service) Tagged() map[string]tags.Table {
+	return map[string]tags.Table{
+		"fleet":    tags.InUnless(s.fleets, func(f *store.Fleet) *[]gamelift.Tag { return &f.Tags }, fleetIsTerminated),
+		"alias":    tags.In(s.aliases, func(a *store.Alias) *[]gamelift.Tag { return &a.Tags }),
+		"location": tags.In(s.store.Locations(), func(l *store.Location) *[]gamelift.Tag { return &l.Tags }),
+	}
 }
 
-// AddTagged makes the resources of an ARN resource type taggable; it is called before the
-// service answers calls.
-func (s *Service) AddTagged(kind string, t TaggedTable) { s.tagged[kind] = t }
+// A TERMINATED fleet still answers Describe calls for a while, but it has no tags to list
+// or change: GameLift answers NotFoundException for it.
+func fleetIsTerminated(f *store.Fleet) bool {
+	return gamelift.Value(f.Attributes.Status) == FleetTerminated
+}
 
-// What internal/containers uses of the core, besides Admit, ARN, CreateTags, TagsIn and
-// AddTagged: container fleets are fleets the core keeps, whose computes (pods) an engine
-// starts and stops.
+// What internal/containers uses of the core, besides Admit and ARN: container fleets are
+// fleets the core keeps, whose computes (pods) an engine starts and stops.
 
 // LocationNew is the status of a fleet location that has not begun to activate.
 const LocationNew = locationStatusNew
@@ -297,8 +297,8 @@ func (s *Service) ComputeUses(ctx context.Context, fleetID string) (map[string]C
 // server or the replica holding them, and stops giving them sessions.
 func (s *Service) DrainCompute(fleetID, compute string) { s.drainCompute(fleetID, compute) }
 
-// What internal/buildsvc uses of the core, besides Admit, ARN, CreateTags, TagsIn,
-// AddTagged, Fleet and Now; and what the core asks of it.
+// What internal/buildsvc uses of the core, besides Admit, ARN, Fleet and Now; and what the
+// core asks of it.
 
 // AuthorizeCompute checks a host agent's compute auth token: good, and issued to that
 // compute of that fleet, which is still registered (UnauthorizedException otherwise).

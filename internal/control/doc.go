@@ -12,6 +12,7 @@
 // them what they follow, or asks them what it needs, through interfaces it declares and
 // internal/server sets after construction: Matchmaker (matchmaker.go), Placer (placer.go:
 // capacity freed, placements' sessions, stopped replicas, others' changes),
-// FleetListener, and BuildReader (the build a managed fleet is created with). Still here,
-// to be moved out the same way: replicas, aliases and tags.
+// FleetListener, and BuildReader (the build a managed fleet is created with). Its
+// taggable resources it hands internal/tags (Tagged), a package below it whose tag rules
+// its Create calls apply. Still here, to be moved out the same way: replicas and aliases.
 package control

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Fleet statuses and compute types, as GameLift names them.
@@ -99,7 +100,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	if in.ScriptId != nil {
 		return nil, gamelift.InvalidRequest("Realtime script fleets are not supported by Hoist; use a build or a launch path")
 	}
-	tags, err := createTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +173,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 	}
 	attrs.Status = &status
 
-	f := store.Fleet{Attributes: attrs, Runtime: runtime, InboundPermissions: perms, Locations: locations, Tags: tags}
+	f := store.Fleet{Attributes: attrs, Runtime: runtime, InboundPermissions: perms, Locations: locations, Tags: tagged}
 	if err := s.fleets.Create(ctx, id, "", f); err != nil {
 		return nil, fmt.Errorf("create fleet: %w", err)
 	}

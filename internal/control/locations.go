@@ -10,6 +10,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // awsLocations are the AWS Regions GameLift lists as locations. Hoist hosts every location
@@ -30,13 +31,13 @@ func (s *Service) CreateLocation(ctx context.Context, in *gamelift.CreateLocatio
 		return nil, err
 	}
 	defer release()
-	tags, err := createTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	name := gamelift.Value(in.LocationName)
 	loc := gamelift.LocationModel{LocationName: &name, LocationArn: gamelift.String(s.arn("location", name))}
-	if err := s.store.Locations().Create(ctx, name, "", store.Location{Model: loc, Tags: tags}); err != nil {
+	if err := s.store.Locations().Create(ctx, name, "", store.Location{Model: loc, Tags: tagged}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.Conflict("Location %s already exists", name)
 		}

@@ -85,7 +85,6 @@ type Service struct {
 	// gameSessions is the store's table of game sessions; its writes keep searchIndex.
 	gameSessions *indexedSessions
 	searchIndex  *sessionindex.Index
-	tagged       map[string]taggedTable // ARN resource type -> where those resources keep their tags
 	region       string
 	sdkEndpoint  string
 	tokenTTL     time.Duration
@@ -169,7 +168,6 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	}
 	s.searchIndex = sessionindex.New()
 	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
-	s.tagged = s.taggedKinds()
 	s.procs.freed = s.capacityFreed
 	if err := s.resumeProvisioning(ctx); err != nil {
 		cancel()

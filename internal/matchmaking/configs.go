@@ -12,6 +12,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // FlexMatch's limits and defaults, as GameLift has them.
@@ -64,7 +65,7 @@ func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.Cre
 	if _, err := parseRuleSet(gamelift.Value(in.RuleSetBody)); err != nil {
 		return nil, err
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func (s *Service) CreateMatchmakingRuleSet(ctx context.Context, in *gamelift.Cre
 	name := gamelift.Value(in.Name)
 	rs := gamelift.MatchmakingRuleSet{RuleSetName: in.Name, RuleSetArn: gamelift.String(s.core.ARN("matchmakingruleset", name)),
 		RuleSetBody: in.RuleSetBody, CreationTime: gamelift.At(s.now())}
-	if err := s.store.RuleSets().Create(ctx, name, "", store.RuleSet{Model: rs, Tags: tags}); err != nil {
+	if err := s.store.RuleSets().Create(ctx, name, "", store.RuleSet{Model: rs, Tags: tagged}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.InvalidRequest("A matchmaking rule set named %s exists", name)
 		}
@@ -231,7 +232,7 @@ func (s *Service) CreateMatchmakingConfiguration(ctx context.Context, in *gameli
 	if err := s.checkMatchConfig(ctx, &c); err != nil {
 		return nil, err
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func (s *Service) CreateMatchmakingConfiguration(ctx context.Context, in *gameli
 	if len(page.Items) >= maxMatchConfigs {
 		return nil, gamelift.LimitExceeded("Hoist keeps at most %d matchmaking configurations", maxMatchConfigs)
 	}
-	if err := s.store.MatchConfigs().Create(ctx, name, "", store.MatchConfig{Model: c, Tags: tags}); err != nil {
+	if err := s.store.MatchConfigs().Create(ctx, name, "", store.MatchConfig{Model: c, Tags: tagged}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.InvalidRequest("A matchmaking configuration named %s exists", name)
 		}

@@ -13,7 +13,7 @@
 // player left a matched session, a game server asked for backfill), and queues through
 // queues.Matchmaker (a match's placement ended); internal/server sets it with
 // control.Service.SetMatchmaker and queues.Service.SetMatchmaker, and adds its taggable
-// resources (Tagged) with AddTagged.
+// resources (Tagged) to internal/tags.
 //
 // MatchmakerData, the JSON a matched game session carries, is built and read only here
 // (matchmakerData, autoBackfill): the core stores and forwards it as an opaque string, so

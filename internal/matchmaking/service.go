@@ -13,6 +13,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Core is what matchmaking uses of the core service (internal/control's Service).
@@ -112,12 +113,12 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// Tagged are matchmaking's taggable resources, by ARN resource type, for the core's
-// TagResource (control.Service.AddTagged).
-func (s *Service) Tagged() map[string]control.TaggedTable {
-	return map[string]control.TaggedTable{
-		"matchmakingruleset":       control.TagsIn(s.store.RuleSets(), func(r *store.RuleSet) *[]gamelift.Tag { return &r.Tags }),
-		"matchmakingconfiguration": control.TagsIn(s.store.MatchConfigs(), func(c *store.MatchConfig) *[]gamelift.Tag { return &c.Tags }),
+// Tagged are matchmaking's taggable resources, by ARN resource type, for
+// TagResource (tags.Service.Add).
+func (s *Service) Tagged() map[string]tags.Table {
+	return map[string]tags.Table{
+		"matchmakingruleset":       tags.In(s.store.RuleSets(), func(r *store.RuleSet) *[]gamelift.Tag { return &r.Tags }),
+		"matchmakingconfiguration": tags.In(s.store.MatchConfigs(), func(c *store.MatchConfig) *[]gamelift.Tag { return &c.Tags }),
 	}
 }
 

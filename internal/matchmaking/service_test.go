@@ -12,6 +12,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/matchmaking"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 const duel = `{
@@ -33,7 +34,7 @@ func (e *events) Publish(string, []byte) {
 }
 
 // Matchmaking runs over the core alone: a STANDALONE match completes its tickets, and its
-// rule set is tagged through the core's TagResource.
+// rule set is tagged through internal/tags' TagResource.
 func TestStandaloneMatchOverTheCore(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hoist.db"))
@@ -51,8 +52,9 @@ func TestStandaloneMatchOverTheCore(t *testing.T) {
 	mm := matchmaking.New(matchmaking.Config{Core: core, Store: st, Events: ev, Region: "us-west-2", Interval: 10 * time.Millisecond, Logger: log})
 	defer mm.Close()
 	core.SetMatchmaker(mm)
+	tagger := tags.New(tags.Config{Region: "us-west-2", Account: control.AccountID})
 	for kind, tt := range mm.Tagged() {
-		core.AddTagged(kind, tt)
+		tagger.Add(kind, tt)
 	}
 
 	rs, err := mm.CreateMatchmakingRuleSet(ctx, &gamelift.CreateMatchmakingRuleSetInput{Name: gamelift.String("duel"), RuleSetBody: gamelift.String(duel)})
@@ -97,15 +99,15 @@ func TestStandaloneMatchOverTheCore(t *testing.T) {
 	ev.mu.Unlock()
 
 	arn := rs.RuleSet.RuleSetArn
-	if _, err := core.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: arn,
+	if _, err := tagger.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: arn,
 		Tags: []gamelift.Tag{{Key: gamelift.String("team"), Value: gamelift.String("core")}}}); err != nil {
 		t.Fatal(err)
 	}
-	tags, err := core.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: arn})
+	listed, err := tagger.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tags.Tags) != 1 || gamelift.Value(tags.Tags[0].Key) != "team" {
-		t.Errorf("tags of the rule set: %+v", tags.Tags)
+	if len(listed.Tags) != 1 || gamelift.Value(listed.Tags[0].Key) != "team" {
+		t.Errorf("tags of the rule set: %+v", listed.Tags)
 	}
 }

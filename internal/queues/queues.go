@@ -13,6 +13,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/placement"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Queue rules, as GameLift has them.
@@ -126,7 +127,7 @@ func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.Creat
 	if err := s.checkQueue(ctx, &q); err != nil {
 		return nil, err
 	}
-	tags, err := control.CreateTags(in.Tags)
+	tagged, err := tags.Create(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func (s *Service) CreateGameSessionQueue(ctx context.Context, in *gamelift.Creat
 	if len(page.Items) >= maxQueues {
 		return nil, gamelift.LimitExceeded("Hoist keeps at most %d game session queues", maxQueues)
 	}
-	if err := s.queues.Create(ctx, name, "", store.Queue{Model: q, Tags: tags}); err != nil {
+	if err := s.queues.Create(ctx, name, "", store.Queue{Model: q, Tags: tagged}); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return nil, gamelift.InvalidRequest("A game session queue named %s exists", name)
 		}

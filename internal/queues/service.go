@@ -13,6 +13,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/store/cache"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // Core is what queues and placements use of the core service (internal/control's Service).
@@ -157,11 +158,11 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// Tagged are the taggable resources of this package, by ARN resource type, for the core's
-// TagResource (control.Service.AddTagged).
-func (s *Service) Tagged() map[string]control.TaggedTable {
-	return map[string]control.TaggedTable{
-		"gamesessionqueue": control.TagsIn(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }),
+// Tagged are the taggable resources of this package, by ARN resource type, for
+// TagResource (tags.Service.Add).
+func (s *Service) Tagged() map[string]tags.Table {
+	return map[string]tags.Table{
+		"gamesessionqueue": tags.In(s.queues, func(q *store.Queue) *[]gamelift.Tag { return &q.Tags }),
 	}
 }
 

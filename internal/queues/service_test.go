@@ -15,6 +15,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // clock is a clock the test moves.
@@ -70,7 +71,7 @@ func (m matches) PlacementEnded(pl store.Placement) {
 // Queues and placements run over the core alone: a placement with no free process waits
 // until its queue's timeout on the core's clock, then ends TIMED_OUT with its event, its
 // wait observed and, for a match, matchmaking told; a stopped one is CANCELLED with its
-// event; and the queue is tagged through the core's TagResource.
+// event; and the queue is tagged through internal/tags' TagResource.
 func TestPlacementsOverTheCore(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hoist.db"))
@@ -93,8 +94,9 @@ func TestPlacementsOverTheCore(t *testing.T) {
 	defer q.Close()
 	core.SetPlacer(q)
 	q.SetMatchmaker(matches{tl})
+	tagger := tags.New(tags.Config{Region: "us-west-2", Account: control.AccountID})
 	for kind, tt := range q.Tagged() {
-		core.AddTagged(kind, tt)
+		tagger.Add(kind, tt)
 	}
 
 	if _, err := core.CreateLocation(ctx, &gamelift.CreateLocationInput{LocationName: gamelift.String("custom-here")}); err != nil {
@@ -171,15 +173,15 @@ func TestPlacementsOverTheCore(t *testing.T) {
 	}
 
 	arn := out.GameSessionQueue.GameSessionQueueArn
-	if _, err := core.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: arn,
+	if _, err := tagger.TagResource(ctx, &gamelift.TagResourceRequest{ResourceARN: arn,
 		Tags: []gamelift.Tag{{Key: gamelift.String("team"), Value: gamelift.String("core")}}}); err != nil {
 		t.Fatal(err)
 	}
-	tags, err := core.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: arn})
+	listed, err := tagger.ListTagsForResource(ctx, &gamelift.ListTagsForResourceRequest{ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tags.Tags) != 1 || gamelift.Value(tags.Tags[0].Key) != "team" {
-		t.Errorf("tags of the queue: %+v", tags.Tags)
+	if len(listed.Tags) != 1 || gamelift.Value(listed.Tags[0].Key) != "team" {
+		t.Errorf("tags of the queue: %+v", listed.Tags)
 	}
 }

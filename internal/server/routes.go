@@ -16,6 +16,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/queues"
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 )
 
 // services are the packages that answer GameLift's operations: the core and the concepts
@@ -27,6 +28,7 @@ type services struct {
 	containers  *containers.Service
 	builds      *buildsvc.Service
 	queues      *queues.Service
+	tags        *tags.Service
 }
 
 // operations maps every operation of GameLift's model to what answers it: the service
@@ -212,8 +214,8 @@ func answered(sv services) map[string]awsproto.Handler {
 		"ListFleetDeployments":                 awsproto.Op(ctr.ListFleetDeployments),
 		"DescribeContainerGroupPortMappings":   awsproto.Op(ctr.DescribeContainerGroupPortMappings),
 
-		"TagResource":         awsproto.Op(s.TagResource),
-		"UntagResource":       awsproto.Op(s.UntagResource),
-		"ListTagsForResource": awsproto.Op(s.ListTagsForResource),
+		"TagResource":         awsproto.Op(sv.tags.TagResource),
+		"UntagResource":       awsproto.Op(sv.tags.UntagResource),
+		"ListTagsForResource": awsproto.Op(sv.tags.ListTagsForResource),
 	}
 }

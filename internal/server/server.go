@@ -35,6 +35,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/scaling"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
+	"github.com/hoist-dev/hoist/internal/tags"
 	"github.com/hoist-dev/hoist/internal/webhook"
 )
 
@@ -371,12 +372,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	buildDir := filepath.Join(cfg.DataDir, "builds")
 	bld := buildsvc.New(buildsvc.Config{Core: svc, Builds: st.Builds(), Archives: buildsvc.Dir(buildDir)})
 	svc.SetBuildReader(bld)
-	for _, tagged := range []map[string]control.TaggedTable{placements.Tagged(), matcher.Tagged(), ctr.Tagged(), bld.Tagged()} {
+	// Tags: every owner of taggable resources hands over its kinds.
+	tagger := tags.New(tags.Config{Region: cfg.Region, Account: control.AccountID})
+	for _, tagged := range []map[string]tags.Table{svc.Tagged(), placements.Tagged(), matcher.Tagged(), ctr.Tagged(), bld.Tagged()} {
 		for kind, t := range tagged {
-			svc.AddTagged(kind, t)
+			tagger.Add(kind, t)
 		}
 	}
-	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, builds: bld, queues: placements}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
+	api := awsproto.New(operations(services{core: svc, scaling: autoScaler, matchmaking: matcher, containers: ctr, builds: bld, queues: placements, tags: tagger}, keys), keys, awsproto.Options{Logger: cfg.Logger, Budget: budget, Observe: met.ObserveRequest})
 	scrape := metricsHandler(met.Registry, cfg.Logger)
 	authScrape := authenticated(keys, scrape)
 
