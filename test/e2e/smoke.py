@@ -125,8 +125,11 @@ check(gl.describe_compute(FleetId=fleet_id, ComputeName="e2e-host")["Compute"]["
 token = gl.get_compute_auth_token(FleetId=fleet_id, ComputeName="e2e-host")
 check(len(token["AuthToken"]) > 0 and token["ExpirationTimestamp"].year >= 2024, "get_compute_auth_token")
 
-check(error_code(gl.describe_fleet_attributes, FleetIds=["fleet-does-not-exist"]) == "NotFoundException",
+check(error_code(gl.describe_fleet_port_settings, FleetId="fleet-does-not-exist") == "NotFoundException",
       "unknown fleet -> NotFoundException")
+check(gl.describe_fleet_attributes(FleetIds=["fleet-does-not-exist", fleet_id])["FleetAttributes"][0]["FleetId"] == fleet_id
+      and len(gl.describe_fleet_attributes(FleetIds=["fleet-does-not-exist"])["FleetAttributes"]) == 0,
+      "describe_fleet_attributes leaves an unknown fleet out, as GameLift does")
 check(error_code(unchecked.create_location, LocationName="custom-") == "InvalidRequestException",
       "too short a location name -> InvalidRequestException")
 
