@@ -44,7 +44,7 @@ func (s *Service) CreateBuild(ctx context.Context, in *gamelift.CreateBuildInput
 	if err != nil {
 		return nil, err
 	}
-	id := newID("build")
+	id := gamelift.NewID("build")
 	b := gamelift.Build{
 		BuildId: &id, BuildArn: gamelift.String(s.core.ARN("build", id)), Name: in.Name, Version: in.Version,
 		Status: gamelift.String(BuildInitialized), SizeOnDisk: new(int64),
@@ -69,10 +69,10 @@ func (s *Service) count(ctx context.Context) (int, error) {
 // Build loads a build by ID or ARN; an unknown one is NotFoundException. It is the
 // core's control.BuildReader.
 func (s *Service) Build(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
-	id := idOf(idOrARN)
+	id := gamelift.IDOf(idOrARN)
 	b, err := s.builds.Get(ctx, id)
 	if err != nil {
-		return b.Model, notFound(err, "Build %s not found", id)
+		return b.Model, store.NotFoundAs(err, "Build %s not found", id)
 	}
 	return b.Model, nil
 }
@@ -107,23 +107,23 @@ func (s *Service) ListBuilds(ctx context.Context, in *gamelift.ListBuildsInput) 
 
 // UpdateBuild changes a build's name or version.
 func (s *Service) UpdateBuild(ctx context.Context, in *gamelift.UpdateBuildInput) (*gamelift.UpdateBuildOutput, error) {
-	id := idOf(in.BuildId)
+	id := gamelift.IDOf(in.BuildId)
 	b, err := s.builds.Update(ctx, id, func(b *store.Build) error {
 		set(&b.Model.Name, in.Name)
 		set(&b.Model.Version, in.Version)
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Build %s not found", id)
+		return nil, store.NotFoundAs(err, "Build %s not found", id)
 	}
 	return &gamelift.UpdateBuildOutput{Build: &b.Model}, nil
 }
 
 // DeleteBuild deletes a build and its files.
 func (s *Service) DeleteBuild(ctx context.Context, in *gamelift.DeleteBuildInput) (*gamelift.DeleteBuildOutput, error) {
-	id := idOf(in.BuildId)
+	id := gamelift.IDOf(in.BuildId)
 	if err := s.builds.Delete(ctx, id); err != nil {
-		return nil, notFound(err, "Build %s not found", id)
+		return nil, store.NotFoundAs(err, "Build %s not found", id)
 	}
 	_ = s.archives.Remove(ctx, id) // the record is gone: a file left behind only takes disk
 	return &gamelift.DeleteBuildOutput{}, nil
@@ -151,7 +151,7 @@ func (s *Service) StoreArchive(ctx context.Context, id, path string) (gamelift.B
 		return nil
 	})
 	if err != nil {
-		return b, notFound(err, "Build %s not found", id)
+		return b, store.NotFoundAs(err, "Build %s not found", id)
 	}
 	return rec.Model, nil
 }

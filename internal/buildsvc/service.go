@@ -2,12 +2,7 @@ package buildsvc
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -60,25 +55,6 @@ func (s *Service) Tagged() map[string]tags.Table {
 }
 
 func (s *Service) now() time.Time { return s.core.Now().UTC() }
-
-func newID(prefix string) string { return prefix + "-" + uuid.NewString() }
-
-// idOf turns an ID or an ARN (arn:...:build/build-1) into the ID.
-func idOf(idOrARN *string) string {
-	v := gamelift.Value(idOrARN)
-	if strings.HasPrefix(v, "arn:") {
-		return v[strings.LastIndex(v, "/")+1:]
-	}
-	return v
-}
-
-// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.NotFound(format, args...)
-	}
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
-}
 
 func set[T any](dst **T, v *T) {
 	if v != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/tags"
 )
@@ -311,7 +312,7 @@ func (s *Service) CreateContainerGroupDefinition(ctx context.Context, in *gameli
 func (s *Service) getContainerGroup(ctx context.Context, name string) (store.ContainerGroupDefinition, error) {
 	rec, err := s.defs.Get(ctx, name)
 	if err != nil {
-		return rec, notFound(err, "Container group definition %s not found", name)
+		return rec, store.NotFoundAs(err, "Container group definition %s not found", name)
 	}
 	return rec, nil
 }
@@ -354,19 +355,19 @@ func (s *Service) DescribeContainerGroupDefinition(ctx context.Context, in *game
 // ListContainerGroupDefinitions lists the latest version of each definition, or of those
 // of one type.
 func (s *Service) ListContainerGroupDefinitions(ctx context.Context, in *gamelift.ListContainerGroupDefinitionsInput) (*gamelift.ListContainerGroupDefinitionsOutput, error) {
-	q := query(gamelift.Value(in.ContainerGroupType), in.Limit, in.NextToken)
+	q := paging.Query(gamelift.Value(in.ContainerGroupType), in.Limit, in.NextToken)
 	if q.Limit == 0 {
 		q.Limit = listContainerGroupsLimit
 	}
 	page, err := s.defs.List(ctx, q)
 	if err != nil {
-		return nil, pageErr(err)
+		return nil, store.PageError(err)
 	}
 	out := &gamelift.ListContainerGroupDefinitionsOutput{ContainerGroupDefinitions: []gamelift.ContainerGroupDefinition{}}
 	for _, rec := range page.Items {
 		out.ContainerGroupDefinitions = append(out.ContainerGroupDefinitions, rec.Versions[len(rec.Versions)-1])
 	}
-	out.NextToken = next(page.Next)
+	out.NextToken = paging.Next(page.Next)
 	return out, nil
 }
 
@@ -486,7 +487,7 @@ func (s *Service) DeleteContainerGroupDefinition(ctx context.Context, in *gameli
 	whole := n == 0 && (in.VersionCountToRetain == nil || *in.VersionCountToRetain == 0)
 	if whole {
 		if err := table.Delete(ctx, name); err != nil {
-			return nil, notFound(err, "Container group definition %s not found", name)
+			return nil, store.NotFoundAs(err, "Container group definition %s not found", name)
 		}
 		return &gamelift.DeleteContainerGroupDefinitionOutput{}, nil
 	}
@@ -520,7 +521,7 @@ func groupErr(err error, name string) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	return notFound(err, "Container group definition %s not found", name)
+	return store.NotFoundAs(err, "Container group definition %s not found", name)
 }
 
 // countDefinitions counts the container group definitions, for the resource limit.

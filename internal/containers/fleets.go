@@ -70,7 +70,7 @@ func (s *Service) resolveGroup(ctx context.Context, nameOrARN *string, wantType,
 	}
 	rec, err := s.defs.Get(ctx, name)
 	if err != nil {
-		return groupRef{}, notFound(err, "%s: container group definition %s not found", member, name)
+		return groupRef{}, store.NotFoundAs(err, "%s: container group definition %s not found", member, name)
 	}
 	d, err := version(rec, name, n)
 	if err != nil {
@@ -283,7 +283,7 @@ func setGroups(cf *store.ContainerFleet, spec containerSpec) {
 // startDeployment adds a deployment of what the fleet now names; from is the deployment
 // it replaces (nil for the first).
 func (s *Service) startDeployment(cf *store.ContainerFleet, cfg *gamelift.DeploymentConfiguration) {
-	id := newID("deployment")
+	id := gamelift.NewID("deployment")
 	c := gamelift.DeploymentConfiguration{
 		ProtectionStrategy: gamelift.String("WITH_PROTECTION"), MinimumHealthyPercentage: gamelift.Int32(defaultMinHealthyPercentage),
 		ImpairmentStrategy: gamelift.String("MAINTAIN"),
@@ -376,7 +376,7 @@ func (s *Service) getContainerFleet(ctx context.Context, idOrARN *string) (store
 		return f, err
 	}
 	if !control.IsContainer(f) || gamelift.Value(f.Attributes.Status) == control.FleetTerminated {
-		return f, gamelift.NotFound("Container fleet %s not found", idOf(idOrARN))
+		return f, gamelift.NotFound("Container fleet %s not found", gamelift.IDOf(idOrARN))
 	}
 	return f, nil
 }
@@ -603,7 +603,7 @@ func (s *Service) DeleteContainerFleet(ctx context.Context, in *gamelift.DeleteC
 	if _, err := s.core.DeleteFleet(ctx, &gamelift.DeleteFleetInput{FleetId: in.FleetId}); err != nil {
 		return nil, err
 	}
-	s.fleetChanged(idOf(in.FleetId))
+	s.fleetChanged(gamelift.IDOf(in.FleetId))
 	return &gamelift.DeleteContainerFleetOutput{}, nil
 }
 

@@ -2,12 +2,7 @@ package containers
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
@@ -106,47 +101,8 @@ func (s *Service) fleetChanged(fleetID string) {
 
 func (s *Service) now() time.Time { return s.core.Now().UTC() }
 
-func newID(prefix string) string { return prefix + "-" + uuid.NewString() }
-
-// idOf turns an ID or an ARN (arn:...:fleet/fleet-1) into the ID.
-func idOf(idOrARN *string) string {
-	v := gamelift.Value(idOrARN)
-	if strings.HasPrefix(v, "arn:") {
-		return v[strings.LastIndex(v, "/")+1:]
-	}
-	return v
-}
-
-// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.NotFound(format, args...)
-	}
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
-}
-
 // isNotFound tells an error the core gives for a fleet that is not there.
 func isNotFound(err error) bool { return gamelift.IsCode(err, "NotFoundException") }
-
-// query builds a store query from a request's paging members.
-func query(parent string, limit *int32, token *string) store.Query {
-	return store.Query{Parent: parent, Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
-}
-
-// pageErr maps a bad page token to InvalidRequestException.
-func pageErr(err error) error {
-	if errors.Is(err, store.ErrBadToken) {
-		return gamelift.InvalidRequest("Invalid NextToken")
-	}
-	return err
-}
-
-func next(token string) *string {
-	if token == "" {
-		return nil
-	}
-	return &token
-}
 
 func set[T any](dst **T, v *T) {
 	if v != nil {

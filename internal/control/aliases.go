@@ -46,7 +46,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 	if err != nil {
 		return nil, err
 	}
-	id := newID("alias")
+	id := gamelift.NewID("alias")
 	now := gamelift.At(s.now())
 	a := gamelift.Alias{
 		AliasId: &id, AliasArn: gamelift.String(s.arn("alias", id)), Name: in.Name, Description: in.Description,
@@ -59,10 +59,10 @@ func (s *Service) CreateAlias(ctx context.Context, in *gamelift.CreateAliasInput
 }
 
 func (s *Service) getAlias(ctx context.Context, idOrARN *string) (gamelift.Alias, error) {
-	id := idOf(idOrARN)
+	id := gamelift.IDOf(idOrARN)
 	a, err := s.aliases.Get(ctx, id)
 	if err != nil {
-		return a.Model, notFound(err, "Alias %s not found", id)
+		return a.Model, store.NotFoundAs(err, "Alias %s not found", id)
 	}
 	return a.Model, nil
 }
@@ -105,7 +105,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *gamelift.UpdateAliasInput
 			return nil, err
 		}
 	}
-	id := idOf(in.AliasId)
+	id := gamelift.IDOf(in.AliasId)
 	a, err := s.aliases.Update(ctx, id, func(a *store.Alias) error {
 		set(&a.Model.Name, in.Name)
 		setOrClear(&a.Model.Description, in.Description)
@@ -114,16 +114,16 @@ func (s *Service) UpdateAlias(ctx context.Context, in *gamelift.UpdateAliasInput
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Alias %s not found", id)
+		return nil, store.NotFoundAs(err, "Alias %s not found", id)
 	}
 	return &gamelift.UpdateAliasOutput{Alias: &a.Model}, nil
 }
 
 // DeleteAlias deletes an alias.
 func (s *Service) DeleteAlias(ctx context.Context, in *gamelift.DeleteAliasInput) (*gamelift.DeleteAliasOutput, error) {
-	id := idOf(in.AliasId)
+	id := gamelift.IDOf(in.AliasId)
 	if err := s.aliases.Delete(ctx, id); err != nil {
-		return nil, notFound(err, "Alias %s not found", id)
+		return nil, store.NotFoundAs(err, "Alias %s not found", id)
 	}
 	return &gamelift.DeleteAliasOutput{}, nil
 }

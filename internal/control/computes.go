@@ -38,7 +38,7 @@ func (s *Service) RegisterCompute(ctx context.Context, in *gamelift.RegisterComp
 	f, err := s.getFleet(ctx, in.FleetId)
 	if err != nil {
 		if gamelift.IsCode(err, "NotFoundException") {
-			return nil, gamelift.InvalidRequest("Fleet %s not found", idOf(in.FleetId))
+			return nil, gamelift.InvalidRequest("Fleet %s not found", gamelift.IDOf(in.FleetId))
 		}
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Service) getCompute(ctx context.Context, fleetID, name *string) (store.
 	n := computeName(name)
 	c, err := s.store.Computes().Get(ctx, computeKey(gamelift.Value(f.Attributes.FleetId), n))
 	if err != nil {
-		return f, c.Model, notFound(err, "Compute %s not found in fleet %s", n, gamelift.Value(f.Attributes.FleetId))
+		return f, c.Model, store.NotFoundAs(err, "Compute %s not found in fleet %s", n, gamelift.Value(f.Attributes.FleetId))
 	}
 	return f, c.Model, nil
 }
@@ -137,7 +137,7 @@ func (s *Service) DeregisterCompute(ctx context.Context, in *gamelift.Deregister
 	}
 	key := computeKey(gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName))
 	if err := s.store.Computes().Delete(ctx, key); err != nil {
-		return nil, notFound(err, "Compute %s not found", gamelift.Value(c.ComputeName))
+		return nil, store.NotFoundAs(err, "Compute %s not found", gamelift.Value(c.ComputeName))
 	}
 	if err := s.revokeAuthTokens(ctx, gamelift.Value(f.Attributes.FleetId), gamelift.Value(c.ComputeName)); err != nil {
 		return nil, err

@@ -43,10 +43,10 @@ func (s *Service) UpdateFleet(ctx context.Context, idOrARN *string, fn func(*sto
 
 // UpdateAnyFleet applies fn to a fleet whatever its status.
 func (s *Service) UpdateAnyFleet(ctx context.Context, idOrARN *string, fn func(*store.Fleet) error) (store.Fleet, error) {
-	id := idOf(idOrARN)
+	id := gamelift.IDOf(idOrARN)
 	f, err := s.fleets.Update(ctx, id, fn)
 	if err != nil {
-		return f, notFound(err, "Fleet %s not found", id)
+		return f, store.NotFoundAs(err, "Fleet %s not found", id)
 	}
 	return f, nil
 }
@@ -190,7 +190,7 @@ func (s *Service) AdmitFleet(ctx context.Context) (release func(), err error) {
 // certificate configuration, runtime configuration); records FLEET_CREATED; and returns
 // the fleet as stored.
 func (s *Service) AddFleet(ctx context.Context, f store.Fleet) (store.Fleet, error) {
-	id := newID("fleet")
+	id := gamelift.NewID("fleet")
 	a := &f.Attributes
 	a.FleetId, a.FleetArn, a.CreationTime = &id, gamelift.String(s.arn("fleet", id)), gamelift.At(s.now())
 	a.NewGameSessionProtectionPolicy = orDefault(a.NewGameSessionProtectionPolicy, defaultProtectionPolicy)
@@ -242,7 +242,7 @@ func (s *Service) ComputeRecord(ctx context.Context, fleetID string, nameOrARN *
 	name := computeName(nameOrARN)
 	rec, err := s.store.Computes().Get(ctx, computeKey(fleetID, name))
 	if err != nil {
-		return rec, notFound(err, "Compute %s not found in fleet %s", name, fleetID)
+		return rec, store.NotFoundAs(err, "Compute %s not found in fleet %s", name, fleetID)
 	}
 	return rec, nil
 }
@@ -326,7 +326,7 @@ func (s *Service) SetBuildReader(r BuildReader) { s.builds.Store(&r) }
 func (s *Service) build(ctx context.Context, idOrARN *string) (gamelift.Build, error) {
 	r := s.builds.Load()
 	if r == nil {
-		return gamelift.Build{}, notFoundf("Build %s not found", idOf(idOrARN))
+		return gamelift.Build{}, notFoundf("Build %s not found", gamelift.IDOf(idOrARN))
 	}
 	return (*r).Build(ctx, idOrARN)
 }

@@ -31,7 +31,7 @@ const (
 // DeleteFleet starts deleting a fleet: DELETING now, TERMINATED when its sessions,
 // processes and hosts are gone.
 func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput) (*gamelift.DeleteFleetOutput, error) {
-	id := idOf(in.FleetId)
+	id := gamelift.IDOf(in.FleetId)
 	f, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 		switch st := gamelift.Value(f.Attributes.Status); st {
 		case FleetTerminated:
@@ -46,7 +46,7 @@ func (s *Service) DeleteFleet(ctx context.Context, in *gamelift.DeleteFleetInput
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Fleet %s not found", id)
+		return nil, store.NotFoundAs(err, "Fleet %s not found", id)
 	}
 	// GameLift's event codes have no FLEET_STATE_DELETING: the deletion's start is a
 	// generic event, each location's is LOCATION_STATE_DELETING, its end FLEET_DELETED.
@@ -96,8 +96,8 @@ func (s *Service) DeleteFleetLocations(ctx context.Context, in *gamelift.DeleteF
 // nil) in the background, then completes the deletion. It is resumed after a restart.
 func (s *Service) finishDeletion(fleetID string, locations []string) {
 	in := func(location string) bool { return locations == nil || slices.Contains(locations, location) }
-	s.goBackground(func() {
-		ctx := s.ctx
+	s.bg.Go(func() {
+		ctx := s.bg.Context()
 		s.acts.mu.Lock()
 		for k := range s.acts.waiting {
 			if k.fleet == fleetID && in(k.location) {
@@ -292,5 +292,6 @@ func (s *Service) purgeFleets(ctx context.Context) {
 		if err := s.fleets.Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("purge fleet", "fleet", id, "error", err)
 		}
+		s.eventTrims.forget(id)
 	}
 }

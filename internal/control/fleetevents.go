@@ -41,6 +41,13 @@ func (t *eventTrims) record(fleetID string) bool {
 	return true
 }
 
+// forget drops a purged fleet's count.
+func (t *eventTrims) forget(fleetID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.recorded, fleetID)
+}
+
 // again tells whether the fleet recorded enough events during its trim for another; if
 // not, the trim is over.
 func (t *eventTrims) again(fleetID string) bool {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/background"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/store/sqlite"
@@ -26,12 +27,12 @@ func TestFleetEventsAreTrimmed(t *testing.T) {
 	}
 	defer st.Close()
 	clock := &steppingClock{now: time.Now()}
-	s := &Service{store: st, clock: clock, log: slog.New(slog.DiscardHandler), ctx: ctx}
+	s := &Service{store: st, clock: clock, log: slog.New(slog.DiscardHandler), bg: background.New(ctx)}
 	s.event(ctx, "fleet-other", "FLEET_CREATED", "kept")
 	for i := range 200 {
 		s.event(ctx, "fleet-1", "GENERIC_EVENT", fmt.Sprint(i))
 	}
-	s.wg.Wait()
+	s.bg.Wait()
 	page, err := st.FleetEvents().List(ctx, store.Query{Parent: "fleet-1"})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/store"
 	"github.com/hoist-dev/hoist/internal/tags"
 )
@@ -74,10 +75,10 @@ func locationOf(f *store.Fleet, name string) *store.FleetLocation {
 
 // getFleet loads a fleet by ID or ARN.
 func (s *Service) getFleet(ctx context.Context, idOrARN *string) (store.Fleet, error) {
-	id := idOf(idOrARN)
+	id := gamelift.IDOf(idOrARN)
 	f, err := s.fleets.Get(ctx, id)
 	if err != nil {
-		return f, notFound(err, "Fleet %s not found", id)
+		return f, store.NotFoundAs(err, "Fleet %s not found", id)
 	}
 	return f, nil
 }
@@ -130,7 +131,7 @@ func (s *Service) CreateFleet(ctx context.Context, in *gamelift.CreateFleetInput
 		return nil, err
 	}
 
-	id := newID("fleet")
+	id := gamelift.NewID("fleet")
 	now := gamelift.At(s.now())
 	attrs := gamelift.FleetAttributes{
 		FleetId:                        &id,
@@ -259,7 +260,7 @@ func (s *Service) fleetLocations(ctx context.Context, computeType string, req []
 				return nil, gamelift.InvalidRequest("An Anywhere fleet takes custom locations (custom-...), not %s", name)
 			}
 			if _, err := s.store.Locations().Get(ctx, name); err != nil {
-				return nil, notFound(err, "Location %s not found", name)
+				return nil, store.NotFoundAs(err, "Location %s not found", name)
 			}
 		case isCustomLocation(name):
 			return nil, gamelift.InvalidRequest("Custom location %s can only be used by an Anywhere fleet", name)
@@ -288,8 +289,8 @@ func locationStates(ls []store.FleetLocation) []gamelift.LocationState {
 // each step completes as soon as it is recorded; each host downloads and installs the
 // build itself. The fleet's locations then wait for a ready process (activation.go).
 func (s *Service) provision(id string) {
-	s.goBackground(func() {
-		ctx := s.ctx
+	s.bg.Go(func() {
+		ctx := s.bg.Context()
 		for {
 			if ctx.Err() != nil {
 				return
@@ -393,7 +394,7 @@ func (s *Service) resumeProvisioning(ctx context.Context) error {
 // event records a fleet event. Events are a record of what happened; failing to write one
 // does not fail the operation that caused it.
 func (s *Service) event(ctx context.Context, fleetID, code, msg string) {
-	id := newID("event")
+	id := gamelift.NewID("event")
 	e := gamelift.Event{
 		EventId: &id, ResourceId: &fleetID, EventCode: &code, Message: &msg,
 		EventTime: gamelift.At(s.now()),
@@ -403,7 +404,7 @@ func (s *Service) event(ctx context.Context, fleetID, code, msg string) {
 		return
 	}
 	if s.eventTrims.record(fleetID) {
-		s.goBackground(func() { s.trimFleetEvents(s.ctx, fleetID) })
+		s.bg.Go(func() { s.trimFleetEvents(s.bg.Context(), fleetID) })
 	}
 }
 
@@ -440,11 +441,11 @@ func (s *Service) fleetsFor(ctx context.Context, ids []string, limit *int32, tok
 		}
 		return fleets, nil, nil
 	}
-	page, err := s.fleets.List(ctx, query("", pageLimit(limit), token))
+	page, err := s.fleets.List(ctx, paging.Query("", pageLimit(limit), token))
 	if err != nil {
-		return nil, nil, pageErr(err)
+		return nil, nil, store.PageError(err)
 	}
-	return page.Items, next(page.Next), nil
+	return page.Items, paging.Next(page.Next), nil
 }
 
 // ListFleets lists fleet IDs, optionally those of one build.
@@ -452,19 +453,19 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 	if in.ScriptId != nil {
 		return &gamelift.ListFleetsOutput{FleetIds: []string{}}, nil
 	}
-	build := idOf(in.BuildId)
+	build := gamelift.IDOf(in.BuildId)
 	var ids []string
 	if build == "" {
-		page, err := s.fleets.List(ctx, query("", pageLimit(in.Limit), in.NextToken))
+		page, err := s.fleets.List(ctx, paging.Query("", pageLimit(in.Limit), in.NextToken))
 		if err != nil {
-			return nil, pageErr(err)
+			return nil, store.PageError(err)
 		}
 		for _, f := range page.Items {
 			if gamelift.Value(f.Attributes.Status) != FleetTerminated {
 				ids = append(ids, gamelift.Value(f.Attributes.FleetId))
 			}
 		}
-		return &gamelift.ListFleetsOutput{FleetIds: nonNil(ids), NextToken: next(page.Next)}, nil
+		return &gamelift.ListFleetsOutput{FleetIds: nonNil(ids), NextToken: paging.Next(page.Next)}, nil
 	}
 	page, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
@@ -484,7 +485,7 @@ func (s *Service) ListFleets(ctx context.Context, in *gamelift.ListFleetsInput) 
 
 // updateFleet applies fn to a live fleet (not being deleted).
 func (s *Service) updateFleet(ctx context.Context, idOrARN *string, fn func(*store.Fleet) error) (store.Fleet, error) {
-	id := idOf(idOrARN)
+	id := gamelift.IDOf(idOrARN)
 	f, err := s.fleets.Update(ctx, id, func(f *store.Fleet) error {
 		if st := gamelift.Value(f.Attributes.Status); st == FleetDeleting || st == FleetError || st == FleetTerminated {
 			return gamelift.InvalidFleetStatus("Fleet %s is %s", id, st)
@@ -492,7 +493,7 @@ func (s *Service) updateFleet(ctx context.Context, idOrARN *string, fn func(*sto
 		return fn(f)
 	})
 	if err != nil {
-		return f, notFound(err, "Fleet %s not found", id)
+		return f, store.NotFoundAs(err, "Fleet %s not found", id)
 	}
 	return f, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/sdkhost"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -286,15 +287,15 @@ func (s *Service) startSession(p placed, gs store.GameSession) {
 		"GameSessionData": gamelift.Value(m.GameSessionData), "MatchmakerData": gamelift.Value(m.MatchmakerData),
 		"GameProperties": propertyMap(m.GameProperties),
 	}
-	s.goBackground(func() {
+	s.bg.Go(func() {
 		if p.heard != nil {
 			select {
 			case <-p.heard:
-			case <-s.ctx.Done():
+			case <-s.bg.Context().Done():
 				return
 			}
 		}
-		if err := p.peer.Push(s.ctx, "CreateGameSession", msg); err != nil {
+		if err := p.peer.Push(s.bg.Context(), "CreateGameSession", msg); err != nil {
 			s.log.Warn("push CreateGameSession; the activation timeout will end the session", "process", p.id, "error", err)
 		}
 	})
@@ -327,8 +328,8 @@ func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, tick
 		},
 		"UpdateReason": reason, "BackfillTicketId": ticketID,
 	}
-	s.goBackground(func() {
-		if err := target.Push(s.ctx, "UpdateGameSession", msg); err != nil {
+	s.bg.Go(func() {
+		if err := target.Push(s.bg.Context(), "UpdateGameSession", msg); err != nil {
 			s.log.Warn("push UpdateGameSession", "game_session", sessionID, "error", err)
 		}
 	})
@@ -338,7 +339,7 @@ func (s *Service) pushSessionUpdate(ctx context.Context, sessionID, reason, tick
 func (s *Service) getSession(ctx context.Context, id *string) (store.GameSession, error) {
 	gs, err := s.gameSessions.Get(ctx, gamelift.Value(id))
 	if err != nil {
-		return gs, notFound(err, "Game session %s not found", gamelift.Value(id))
+		return gs, store.NotFoundAs(err, "Game session %s not found", gamelift.Value(id))
 	}
 	return gs, nil
 }
@@ -359,7 +360,7 @@ func (s *Service) activateSession(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return notFound(err, "Game session %s not found", id)
+		return store.NotFoundAs(err, "Game session %s not found", id)
 	}
 	if activated && gs.PlacementID != "" {
 		s.placementSessionActive(gs.PlacementID, id)
@@ -481,11 +482,11 @@ func (s *Service) findSessions(ctx context.Context, fleetID, sessionID, aliasID,
 	// A page is a page of the fleet's sessions in the store, filtered: it may hold fewer
 	// than Limit, with a NextToken to go on, as AWS's paging allows, and it costs Limit
 	// reads however many sessions the fleet has.
-	page, err := s.gameSessions.List(ctx, query(gamelift.Value(f.Attributes.FleetId), limit, token))
+	page, err := s.gameSessions.List(ctx, paging.Query(gamelift.Value(f.Attributes.FleetId), limit, token))
 	if err != nil {
-		return nil, nil, pageErr(err)
+		return nil, nil, store.PageError(err)
 	}
-	return slices.DeleteFunc(page.Items, func(gs store.GameSession) bool { return !keep(gs) }), next(page.Next), nil
+	return slices.DeleteFunc(page.Items, func(gs store.GameSession) bool { return !keep(gs) }), paging.Next(page.Next), nil
 }
 
 // UpdateGameSession changes a live session's players limit, name, policies or properties.
@@ -511,7 +512,7 @@ func (s *Service) UpdateGameSession(ctx context.Context, in *gamelift.UpdateGame
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Game session %s not found", id)
+		return nil, store.NotFoundAs(err, "Game session %s not found", id)
 	}
 	s.updateProcessLimits(gs)
 	return &gamelift.UpdateGameSessionOutput{GameSession: &gs.Model}, nil
@@ -559,7 +560,7 @@ func (s *Service) TerminateGameSession(ctx context.Context, in *gamelift.Termina
 			return nil
 		})
 		if err != nil {
-			return nil, notFound(err, "Game session %s not found", id)
+			return nil, store.NotFoundAs(err, "Game session %s not found", id)
 		}
 		s.updateProcessLimits(updated)
 		s.askProcessToEnd(keyOf(gs))

@@ -78,9 +78,9 @@ func (s *Service) ListLocations(ctx context.Context, in *gamelift.ListLocationsI
 
 // DeleteLocation removes a custom location that no fleet uses.
 func (s *Service) DeleteLocation(ctx context.Context, in *gamelift.DeleteLocationInput) (*gamelift.DeleteLocationOutput, error) {
-	name := idOf(in.LocationName)
+	name := gamelift.IDOf(in.LocationName)
 	if _, err := s.store.Locations().Get(ctx, name); err != nil {
-		return nil, notFound(err, "Location %s not found", name)
+		return nil, store.NotFoundAs(err, "Location %s not found", name)
 	}
 	fleets, err := s.fleets.List(ctx, store.Query{})
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Service) DeleteLocation(ctx context.Context, in *gamelift.DeleteLocatio
 		}
 	}
 	if err := s.store.Locations().Delete(ctx, name); err != nil {
-		return nil, notFound(err, "Location %s not found", name)
+		return nil, store.NotFoundAs(err, "Location %s not found", name)
 	}
 	return &gamelift.DeleteLocationOutput{}, nil
 }

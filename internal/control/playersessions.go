@@ -116,7 +116,7 @@ func (s *Service) reservePlayers(ctx context.Context, sessionID string, players 
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Game session %s not found", sessionID)
+		return nil, store.NotFoundAs(err, "Game session %s not found", sessionID)
 	}
 	s.indexPlayers(gs)
 	s.updateProcessLimits(gs)
@@ -231,7 +231,7 @@ func (s *Service) changePlayer(ctx context.Context, sessionID, psessID string, f
 		return nil
 	})
 	if err != nil {
-		return notFound(err, "Game session %s not found", sessionID)
+		return store.NotFoundAs(err, "Game session %s not found", sessionID)
 	}
 	s.indexPlayers(gs)
 	s.updateProcessLimits(gs)

@@ -201,16 +201,16 @@ func (s *Service) askProcessToEnd(key procKey) {
 	}
 	s.procs.mu.Unlock()
 	if !ok && s.replicated() { // another replica may hold it
-		s.goBackground(func() {
-			s.endRemoteProcess(s.ctx, key, false)
+		s.bg.Go(func() {
+			s.endRemoteProcess(s.bg.Context(), key, false)
 		})
 		return
 	}
 	if peer == nil {
 		return
 	}
-	s.goBackground(func() {
-		err := peer.Push(s.ctx, "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
+	s.bg.Go(func() {
+		err := peer.Push(s.bg.Context(), "TerminateProcess", map[string]int64{"TerminationTime": s.now().UnixMilli()})
 		if err != nil {
 			// The process is gone already (it ended, or its host is shutting down): the
 			// sweep forgets it if it does not come back.
@@ -559,8 +559,8 @@ func (h *processHandle) Handle(ctx context.Context, action string, frame []byte)
 		if sick {
 			// After this answer: the event is on record before the process hears it must end.
 			key := h.p.key()
-			h.s.goBackground(func() {
-				h.s.event(h.s.ctx, key.fleet, eventProcessUnhealthy, fmt.Sprintf(
+			h.s.bg.Go(func() {
+				h.s.event(h.s.bg.Context(), key.fleet, eventProcessUnhealthy, fmt.Sprintf(
 					"Process %s on %s reported itself unhealthy %d times in a row and was asked to end", key.id, key.compute, maxUnhealthyReports))
 				h.s.askProcessToEnd(key)
 			})
@@ -724,7 +724,7 @@ func (h *processHandle) computeCertificate(ctx context.Context) (any, error) {
 	}
 	c, err := h.s.store.Computes().Get(ctx, key)
 	if err != nil {
-		return nil, notFound(err, "compute of process %s is no longer registered", h.p.id)
+		return nil, store.NotFoundAs(err, "compute of process %s is no longer registered", h.p.id)
 	}
 	if c.CertificatePath == "" {
 		return nil, gamelift.InvalidRequest("compute %s registered no CertificatePath and its fleet generates no certificates", gamelift.Value(c.Model.ComputeName))
@@ -755,33 +755,23 @@ func (s *Service) processUsage(fleetID, location string) Usage {
 // or stayed away, sessions that never activated, reservations nobody claimed, tokens
 // about to expire, sessions past their retention and fleets TERMINATED a while ago.
 func (s *Service) watchProcesses(every time.Duration) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		lastPurge, lastFleetPurge := time.Time{}, time.Time{}
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-t.C:
-				s.sweepProcesses(s.ctx)
-				s.expireReservations(s.ctx)
-				s.expireActivations(s.ctx)
-				if now := s.now(); now.Sub(lastPurge) > time.Hour {
-					s.purgeSessions(s.ctx)
-					s.purgeAuthTokens(s.ctx)
-					s.purgeLogs()
-					lastPurge = now
-				}
-				if now := s.now(); now.Sub(lastFleetPurge) >= fleetPurgeInterval {
-					s.purgeFleets(s.ctx)
-					lastFleetPurge = now
-				}
-			}
+	lastPurge, lastFleetPurge := time.Time{}, time.Time{}
+	s.bg.Loop(every, nil, func() {
+		ctx := s.bg.Context()
+		s.sweepProcesses(ctx)
+		s.expireReservations(ctx)
+		s.expireActivations(ctx)
+		if now := s.now(); now.Sub(lastPurge) > time.Hour {
+			s.purgeSessions(ctx)
+			s.purgeAuthTokens(ctx)
+			s.purgeLogs()
+			lastPurge = now
 		}
-	}()
+		if now := s.now(); now.Sub(lastFleetPurge) >= fleetPurgeInterval {
+			s.purgeFleets(ctx)
+			lastFleetPurge = now
+		}
+	})
 }
 
 type refresh struct {
@@ -970,9 +960,9 @@ func (s *Service) recordReady(ctx context.Context, p *process, port int32, logPa
 
 // forgetReady drops a process's record, in the background: the process is gone.
 func (s *Service) forgetReady(k procKey) {
-	s.goBackground(func() {
-		err := s.store.Processes().Delete(s.ctx, store.ProcessKey(k.fleet, k.compute, k.id))
-		if err != nil && !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil {
+	s.bg.Go(func() {
+		err := s.store.Processes().Delete(s.bg.Context(), store.ProcessKey(k.fleet, k.compute, k.id))
+		if err != nil && !errors.Is(err, store.ErrNotFound) && s.bg.Context().Err() == nil {
 			s.log.Warn("forget ready process", "process", k.id, "error", err)
 		}
 	})

@@ -96,28 +96,26 @@ func (s *Service) runReplicaHeartbeat(ctx context.Context) error {
 	if err := s.beat(ctx); err != nil {
 		return err
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.bg.Go(func() {
 		t := time.NewTicker(replicaHeartbeat)
 		defer t.Stop()
 		for {
 			select {
-			case <-s.ctx.Done():
+			case <-s.bg.Context().Done():
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				s.store.Replicas().Delete(ctx, s.replicas.id)
 				cancel()
 				return
 			case <-t.C:
-				if err := s.beat(s.ctx); err != nil && s.ctx.Err() == nil {
+				if err := s.beat(s.bg.Context()); err != nil && s.bg.Context().Err() == nil {
 					s.log.Warn("replica heartbeat", "error", err)
 				}
-				if err := s.takeOver(s.ctx); err != nil && s.ctx.Err() == nil {
+				if err := s.takeOver(s.bg.Context()); err != nil && s.bg.Context().Err() == nil {
 					s.log.Warn("take over a stopped replica's game sessions", "error", err)
 				}
 			}
 		}
-	}()
+	})
 	return nil
 }
 
@@ -342,11 +340,7 @@ func (s *Service) followChanges() {
 	if !ok || !s.replicated() {
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		feed.Changes(s.ctx, s.changed)
-	}()
+	s.bg.Go(func() { feed.Changes(s.bg.Context(), s.changed) })
 }
 
 // The kinds of record the core keeps in memory that other replicas change (the stores'
@@ -372,7 +366,7 @@ func (s *Service) changed(kind, key string) {
 	case kindAlias:
 		s.aliases.Invalidate(key)
 	case kindGameSession:
-		if err := s.gameSessions.Refresh(s.ctx, key); err != nil && s.ctx.Err() == nil {
+		if err := s.gameSessions.Refresh(s.bg.Context(), key); err != nil && s.bg.Context().Err() == nil {
 			s.log.Warn("index a game session changed by another replica", "game_session", key, "error", err)
 		}
 		s.capacityFreed()

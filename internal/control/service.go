@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/hoist-dev/hoist/internal/background"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/paging"
 	"github.com/hoist-dev/hoist/internal/sessionindex"
@@ -121,13 +119,9 @@ type Service struct {
 	eventBudgets map[string]*eventBudget // fleet/compute -> what its agent may still report
 	eventTrims   eventTrims              // keeps each fleet's events bounded
 
-	// background work (fleet provisioning) runs under ctx and is waited for by Close.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// bgMu orders goBackground before Close's wait: once closed, no work starts.
-	bgMu   sync.Mutex
-	closed bool
+	// bg runs the background work (fleet provisioning, the sweeps, replica heartbeats);
+	// Close waits for it.
+	bg *background.Group
 }
 
 // New returns a Service and resumes work an earlier run left unfinished (fleets still
@@ -150,10 +144,10 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	c.SweepInterval = cmp.Or(c.SweepInterval, DefaultSweepInterval)
 	c.FleetActivationTimeout = cmp.Or(c.FleetActivationTimeout, defaultFleetActivationTimeout)
 	c.DeletionGrace = cmp.Or(c.DeletionGrace, defaultDeletionGrace)
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	bg := background.New(ctx)
 	s := &Service{
 		store: c.Store, fleets: cache.New(c.Store.Fleets()), aliases: cache.New(c.Store.Aliases()), region: c.Region, sdkEndpoint: c.SDKEndpoint, tokenTTL: c.AuthTokenTTL,
-		clock: c.Clock, log: c.Logger, ctx: bg, cancel: cancel, logDir: c.LogDir, logURL: c.LogURL,
+		clock: c.Clock, log: c.Logger, bg: bg, logDir: c.LogDir, logURL: c.LogURL,
 		maxSessionLogBytes: cmp.Or(c.MaxSessionLogBytes, DefaultMaxSessionLogBytes),
 		maxComputes:        cmp.Or(c.MaxComputes, DefaultMaxComputes),
 		limits:             newResourceLimits(c.MaxResources),
@@ -170,15 +164,15 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s.gameSessions = newIndexedSessions(c.Store.GameSessions(), s.searchIndex, c.Logger)
 	s.procs.freed = s.capacityFreed
 	if err := s.resumeProvisioning(ctx); err != nil {
-		cancel()
+		bg.Close()
 		return nil, err
 	}
 	if err := s.restoreSessions(ctx); err != nil {
-		cancel()
+		bg.Close()
 		return nil, err
 	}
 	if err := s.runReplicaHeartbeat(ctx); err != nil {
-		cancel()
+		bg.Close()
 		return nil, err
 	}
 	s.followChanges()
@@ -188,10 +182,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 
 // Close stops background work, closes every process connection, and waits.
 func (s *Service) Close() {
-	s.bgMu.Lock()
-	s.closed = true
-	s.bgMu.Unlock()
-	s.cancel()
+	s.bg.Stop()
 	s.procs.mu.Lock()
 	for _, p := range s.procs.byKey {
 		if p.peer != nil {
@@ -199,7 +190,7 @@ func (s *Service) Close() {
 		}
 	}
 	s.procs.mu.Unlock()
-	s.wg.Wait()
+	s.bg.Wait()
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC() }
@@ -216,82 +207,8 @@ func (s *Service) arn(kind, id string) string {
 	return fmt.Sprintf("arn:aws:gamelift:%s:%s:%s/%s", s.region, AccountID, kind, id)
 }
 
-func newID(prefix string) string { return prefix + "-" + uuid.NewString() }
-
-// idOf turns an ID or an ARN (arn:...:fleet/fleet-1) into the ID.
-func idOf(idOrARN *string) string {
-	v := gamelift.Value(idOrARN)
-	if strings.HasPrefix(v, "arn:") {
-		return v[strings.LastIndex(v, "/")+1:]
-	}
-	return v
-}
-
-// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.NotFound(format, args...)
-	}
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
-}
-
-// query builds a store query from a request's paging members.
-func query(parent string, limit *int32, token *string) store.Query {
-	return store.Query{Parent: parent, Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
-}
-
-// pageErr maps a bad page token to InvalidRequestException.
-func pageErr(err error) error {
-	if errors.Is(err, store.ErrBadToken) {
-		return gamelift.InvalidRequest("Invalid NextToken")
-	}
-	return err
-}
-
-func next(token string) *string {
-	if token == "" {
-		return nil
-	}
-	return &token
-}
-
 // nonNil is paging.NonNil: an empty list encodes as [].
 func nonNil[T any](s []T) []T { return paging.NonNil(s) }
 
 func invalidf(format string, args ...any) error  { return gamelift.InvalidRequest(format, args...) }
 func notFoundf(format string, args ...any) error { return gamelift.NotFound(format, args...) }
-
-// goBackground runs fn on a goroutine Close waits for; once Close has begun, fn does not
-// run (the work was for a service that is stopping).
-func (s *Service) goBackground(fn func()) {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		fn()
-	}()
-}
-
-// loop runs pass on a goroutine of its own whenever wake fires, and at least every tick,
-// until the service closes.
-func (s *Service) loop(tick time.Duration, wake <-chan struct{}, pass func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-wake:
-			case <-t.C:
-			}
-			pass()
-		}
-	}()
-}

@@ -92,7 +92,7 @@ func (s *Service) getRuleSet(ctx context.Context, nameOrARN *string) (store.Rule
 	name := nameOf(nameOrARN, "matchmakingruleset")
 	rs, err := s.store.RuleSets().Get(ctx, name)
 	if err != nil {
-		return rs, notFound(err, "Matchmaking rule set %s not found", name)
+		return rs, store.NotFoundAs(err, "Matchmaking rule set %s not found", name)
 	}
 	return rs, nil
 }
@@ -110,14 +110,14 @@ func (s *Service) DescribeMatchmakingRuleSets(ctx context.Context, in *gamelift.
 		}
 		return out, nil
 	}
-	page, err := s.store.RuleSets().List(ctx, query(paging.Limit(in.Limit), in.NextToken))
+	page, err := s.store.RuleSets().List(ctx, paging.Query("", paging.Limit(in.Limit), in.NextToken))
 	if err != nil {
-		return nil, pageErr(err)
+		return nil, store.PageError(err)
 	}
 	for _, rs := range page.Items {
 		out.RuleSets = append(out.RuleSets, rs.Model)
 	}
-	out.NextToken = next(page.Next)
+	out.NextToken = paging.Next(page.Next)
 	return out, nil
 }
 
@@ -157,7 +157,7 @@ func (s *Service) DeleteMatchmakingRuleSet(ctx context.Context, in *gamelift.Del
 		}
 	}
 	if err := s.store.RuleSets().Delete(ctx, name); err != nil {
-		return nil, notFound(err, "Matchmaking rule set %s not found", name)
+		return nil, store.NotFoundAs(err, "Matchmaking rule set %s not found", name)
 	}
 	return &gamelift.DeleteMatchmakingRuleSetOutput{}, nil
 }
@@ -256,7 +256,7 @@ func (s *Service) getMatchConfig(ctx context.Context, nameOrARN *string) (store.
 	name := nameOf(nameOrARN, "matchmakingconfiguration")
 	c, err := s.store.MatchConfigs().Get(ctx, name)
 	if err != nil {
-		return c, notFound(err, "Matchmaking configuration %s not found", name)
+		return c, store.NotFoundAs(err, "Matchmaking configuration %s not found", name)
 	}
 	return c, nil
 }
@@ -278,9 +278,9 @@ func (s *Service) DescribeMatchmakingConfigurations(ctx context.Context, in *gam
 		}
 		return out, nil
 	}
-	page, err := s.store.MatchConfigs().List(ctx, query(paging.Limit(in.Limit), in.NextToken))
+	page, err := s.store.MatchConfigs().List(ctx, paging.Query("", paging.Limit(in.Limit), in.NextToken))
 	if err != nil {
-		return nil, pageErr(err)
+		return nil, store.PageError(err)
 	}
 	rs := nameOf(in.RuleSetName, "matchmakingruleset")
 	for _, c := range page.Items {
@@ -288,7 +288,7 @@ func (s *Service) DescribeMatchmakingConfigurations(ctx context.Context, in *gam
 			out.Configurations = append(out.Configurations, c.Model)
 		}
 	}
-	out.NextToken = next(page.Next)
+	out.NextToken = paging.Next(page.Next)
 	return out, nil
 }
 
@@ -337,7 +337,7 @@ func (s *Service) UpdateMatchmakingConfiguration(ctx context.Context, in *gameli
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Matchmaking configuration %s not found", gamelift.Value(c.Name))
+		return nil, store.NotFoundAs(err, "Matchmaking configuration %s not found", gamelift.Value(c.Name))
 	}
 	return &gamelift.UpdateMatchmakingConfigurationOutput{Configuration: &updated.Model}, nil
 }
@@ -356,7 +356,7 @@ func (s *Service) DeleteMatchmakingConfiguration(ctx context.Context, in *gameli
 		return nil, gamelift.InvalidRequest("Matchmaking configuration %s is used by ticket %s, which is in progress; it can be deleted once no ticket of it is", name, id)
 	}
 	if err := s.store.MatchConfigs().Delete(ctx, name); err != nil {
-		return nil, notFound(err, "Matchmaking configuration %s not found", name)
+		return nil, store.NotFoundAs(err, "Matchmaking configuration %s not found", name)
 	}
 	s.matcher.wake()
 	return &gamelift.DeleteMatchmakingConfigurationOutput{}, nil

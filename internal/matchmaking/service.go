@@ -3,12 +3,10 @@ package matchmaking
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/background"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/queues"
@@ -83,22 +81,15 @@ type Service struct {
 	log     *slog.Logger
 	matcher matcher
 
-	// background work (the matchmaking passes, and what the core's news starts) runs
-	// under ctx and is waited for by Close.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// bgMu orders goBackground before Close's wait: once closed, no work starts.
-	bgMu   sync.Mutex
-	closed bool
+	// bg runs the background work; Close waits for it.
+	bg *background.Group
 }
 
 // New returns a Service whose matchmaker passes run until Close.
 func New(c Config) *Service {
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
 		core: c.Core, queues: c.Queues, store: c.Store, events: c.Events, region: c.Region, log: cmp.Or(c.Logger, slog.Default()),
-		matcher: newMatcher(), ctx: ctx, cancel: cancel,
+		matcher: newMatcher(), bg: background.New(context.Background()),
 	}
 	s.runMatchmaking(min(cmp.Or(c.Interval, matchTick), matchTick))
 	return s
@@ -106,11 +97,7 @@ func New(c Config) *Service {
 
 // Close stops the matchmaker and the work under way, and waits for them.
 func (s *Service) Close() {
-	s.bgMu.Lock()
-	s.closed = true
-	s.bgMu.Unlock()
-	s.cancel()
-	s.wg.Wait()
+	s.bg.Close()
 }
 
 // Tagged are matchmaking's taggable resources, by ARN resource type, for
@@ -124,12 +111,12 @@ func (s *Service) Tagged() map[string]tags.Table {
 
 // PlacementEnded settles the tickets of a match whose placement ended (queues.Matchmaker).
 func (s *Service) PlacementEnded(pl store.Placement) {
-	s.goBackground(func() { s.matchPlaced(s.ctx, pl) })
+	s.bg.Go(func() { s.matchPlaced(s.bg.Context(), pl) })
 }
 
 // PlayerLeft starts an automatic backfill of a session a player left (control.Matchmaker).
 func (s *Service) PlayerLeft(gs store.GameSession) {
-	s.goBackground(func() { s.autoBackfill(s.ctx, gs) })
+	s.bg.Go(func() { s.autoBackfill(s.bg.Context(), gs) })
 }
 
 var (
@@ -138,63 +125,6 @@ var (
 )
 
 func (s *Service) now() time.Time { return s.core.Now().UTC() }
-
-// goBackground runs fn on a goroutine Close waits for; once Close has begun, fn does not
-// run.
-func (s *Service) goBackground(fn func()) {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Go(fn)
-}
-
-// loop runs pass on a goroutine of its own whenever wake fires, and at least every tick,
-// until the service closes.
-func (s *Service) loop(tick time.Duration, wake <-chan struct{}, pass func()) {
-	s.wg.Go(func() {
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-wake:
-			case <-t.C:
-			}
-			pass()
-		}
-	})
-}
-
-// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.NotFound(format, args...)
-	}
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
-}
-
-// query builds a store query from a request's paging members.
-func query(limit *int32, token *string) store.Query {
-	return store.Query{Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
-}
-
-// pageErr maps a bad page token to InvalidRequestException.
-func pageErr(err error) error {
-	if errors.Is(err, store.ErrBadToken) {
-		return gamelift.InvalidRequest("Invalid NextToken")
-	}
-	return err
-}
-
-func next(token string) *string {
-	if token == "" {
-		return nil
-	}
-	return &token
-}
 
 func nonEmpty(v string) *string {
 	if v == "" {

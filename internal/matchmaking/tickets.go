@@ -167,7 +167,7 @@ func (s *Service) StopMatchmaking(ctx context.Context, in *gamelift.StopMatchmak
 	id := gamelift.Value(in.TicketId)
 	t, err := s.store.Tickets().Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "Ticket %s not found", id)
+		return nil, store.NotFoundAs(err, "Ticket %s not found", id)
 	}
 	switch st := gamelift.Value(t.Model.Status); st {
 	case TicketQueued, TicketSearching:
@@ -213,7 +213,7 @@ func (s *Service) AcceptMatch(ctx context.Context, in *gamelift.AcceptMatchInput
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Ticket %s not found", id)
+		return nil, store.NotFoundAs(err, "Ticket %s not found", id)
 	}
 	// The events show the whole proposed match, so a backend can count its acceptances
 	// from them, as from GameLift's.
@@ -257,8 +257,8 @@ func (s *Service) ticketsOf(ctx context.Context, ids []string) ([]store.Ticket, 
 
 // runMatchmaking makes matches whenever tickets may match, and at least every tick.
 func (s *Service) runMatchmaking(tick time.Duration) {
-	s.loop(tick, s.matcher.wakeup, func() {
-		if err := s.matchPass(s.ctx); err != nil && s.ctx.Err() == nil {
+	s.bg.Loop(tick, s.matcher.wakeup, func() {
+		if err := s.matchPass(s.bg.Context()); err != nil && s.bg.Context().Err() == nil {
 			s.log.Error("matchmaking pass", "error", err)
 		}
 	})

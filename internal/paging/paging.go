@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hoist-dev/hoist/internal/gamelift"
+	"github.com/hoist-dev/hoist/internal/store"
 )
 
 // DefaultLimit is the page a call listing every resource of a kind answers when it gives
@@ -50,4 +51,17 @@ func NonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// Query is a store query for a request's paging members, under parent ("" for none).
+func Query(parent string, limit *int32, token *string) store.Query {
+	return store.Query{Parent: parent, Limit: int(gamelift.Value(limit)), Token: gamelift.Value(token)}
+}
+
+// Next is a store page's next token as a response's NextToken: nil on the last page.
+func Next(token string) *string {
+	if token == "" {
+		return nil
+	}
+	return &token
 }

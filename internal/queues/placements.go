@@ -183,7 +183,7 @@ func (s *Service) DescribeGameSessionPlacement(ctx context.Context, in *gamelift
 	id := gamelift.Value(in.PlacementId)
 	pl, err := s.store.Placements().Get(ctx, id)
 	if err != nil {
-		return nil, notFound(err, "Game session placement %s not found", id)
+		return nil, store.NotFoundAs(err, "Game session placement %s not found", id)
 	}
 	return &gamelift.DescribeGameSessionPlacementOutput{GameSessionPlacement: &pl.Model}, nil
 }
@@ -210,7 +210,7 @@ func (s *Service) StopGameSessionPlacement(ctx context.Context, in *gamelift.Sto
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Game session placement %s not found", id)
+		return nil, store.NotFoundAs(err, "Game session placement %s not found", id)
 	}
 	if changed {
 		s.placer.drop(id)
@@ -222,7 +222,7 @@ func (s *Service) StopGameSessionPlacement(ctx context.Context, in *gamelift.Sto
 // runPlacements passes over the waiting placements whenever capacity may have appeared,
 // and at least every tick.
 func (s *Service) runPlacements(tick time.Duration) {
-	s.loop(tick, s.placer.wakeup, func() { s.placeWaiting(s.ctx) })
+	s.bg.Loop(tick, s.placer.wakeup, func() { s.placeWaiting(s.bg.Context()) })
 }
 
 // placeWaiting tries every waiting placement, oldest first, so the oldest gets the first
@@ -391,8 +391,8 @@ func priorities(q gamelift.GameSessionQueue, pl gamelift.GameSessionPlacement, e
 // SessionActive fulfils a placement whose game session just became ACTIVE: its players
 // get their player sessions (control.Placer).
 func (s *Service) SessionActive(placementID, sessionID string) {
-	s.goBackground(func() {
-		if err := s.fulfil(s.ctx, placementID, sessionID); err != nil {
+	s.bg.Go(func() {
+		if err := s.fulfil(s.bg.Context(), placementID, sessionID); err != nil {
 			s.log.Error("fulfil game session placement", "placement", placementID, "game_session", sessionID, "error", err)
 		}
 	})
@@ -402,10 +402,10 @@ func (s *Service) SessionActive(placementID, sessionID string) {
 // GameLift does; a FULFILLED placement stays so (control.Placer). Once Close has begun,
 // the next start settles it.
 func (s *Service) SessionEnded(placementID string) {
-	if s.ctx.Err() != nil {
+	if s.bg.Context().Err() != nil {
 		return
 	}
-	if err := s.endPlacement(s.ctx, placementID, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
+	if err := s.endPlacement(s.bg.Context(), placementID, PlacementFailed, "its game session ended before it was ACTIVE"); err != nil {
 		s.log.Error("fail game session placement", "placement", placementID, "error", err)
 	}
 }
@@ -523,7 +523,7 @@ func (s *Service) placementEvent(pl store.Placement, kind string) {
 		detail["gameSessionRegion"] = gamelift.Value(m.GameSessionRegion)
 		detail["placedPlayerSessions"] = players
 	}
-	if q, err := s.queues.Get(s.ctx, gamelift.Value(m.GameSessionQueueName)); err == nil && q.Model.CustomEventData != nil {
+	if q, err := s.queues.Get(s.bg.Context(), gamelift.Value(m.GameSessionQueueName)); err == nil && q.Model.CustomEventData != nil {
 		detail["customEventData"] = *q.Model.CustomEventData
 	}
 	body, err := json.Marshal(map[string]any{
@@ -594,12 +594,12 @@ func (s *Service) restorePlacements(ctx context.Context) error {
 // (ReplicasStopped), and deletes ended placements once an hour; it looks every interval.
 func (s *Service) runUpkeep(every time.Duration) {
 	lastPurge := time.Time{}
-	s.loop(every, s.stopped.wakeup, func() {
-		if err := s.takeOver(s.ctx); err != nil && s.ctx.Err() == nil {
+	s.bg.Loop(every, s.stopped.wakeup, func() {
+		if err := s.takeOver(s.bg.Context()); err != nil && s.bg.Context().Err() == nil {
 			s.log.Warn("take over a stopped replica's game session placements", "error", err)
 		}
 		if now := s.now(); now.Sub(lastPurge) > purgeInterval {
-			s.purgePlacements(s.ctx)
+			s.purgePlacements(s.bg.Context())
 			lastPurge = now
 		}
 	})

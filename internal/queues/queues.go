@@ -153,7 +153,7 @@ func (s *Service) Queue(ctx context.Context, nameOrARN *string) (store.Queue, er
 	name := queueName(nameOrARN)
 	q, err := s.queues.Get(ctx, name)
 	if err != nil {
-		return q, notFound(err, "Game session queue %s not found", name)
+		return q, store.NotFoundAs(err, "Game session queue %s not found", name)
 	}
 	return q, nil
 }
@@ -177,12 +177,12 @@ func (s *Service) DescribeGameSessionQueues(ctx context.Context, in *gamelift.De
 	}
 	page, err := s.queues.List(ctx, store.Query{Limit: int(gamelift.Value(paging.Limit(in.Limit))), Token: gamelift.Value(in.NextToken)})
 	if err != nil {
-		return nil, pageErr(err)
+		return nil, store.PageError(err)
 	}
 	for _, q := range page.Items {
 		out.GameSessionQueues = append(out.GameSessionQueues, q.Model)
 	}
-	out.NextToken = next(page.Next)
+	out.NextToken = paging.Next(page.Next)
 	return out, nil
 }
 
@@ -223,7 +223,7 @@ func (s *Service) UpdateGameSessionQueue(ctx context.Context, in *gamelift.Updat
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(err, "Game session queue %s not found", name)
+		return nil, store.NotFoundAs(err, "Game session queue %s not found", name)
 	}
 	s.placer.wake()
 	return &gamelift.UpdateGameSessionQueueOutput{GameSessionQueue: &updated.Model}, nil
@@ -233,7 +233,7 @@ func (s *Service) UpdateGameSessionQueue(ctx context.Context, in *gamelift.Updat
 func (s *Service) DeleteGameSessionQueue(ctx context.Context, in *gamelift.DeleteGameSessionQueueInput) (*gamelift.DeleteGameSessionQueueOutput, error) {
 	name := queueName(in.Name)
 	if err := s.queues.Delete(ctx, name); err != nil {
-		return nil, notFound(err, "Game session queue %s not found", name)
+		return nil, store.NotFoundAs(err, "Game session queue %s not found", name)
 	}
 	s.placer.wake() // its pending placements fail on the next pass
 	return &gamelift.DeleteGameSessionQueueOutput{}, nil

@@ -38,7 +38,7 @@ func (s *Service) Changed(kind, key string) {
 		s.queues.Invalidate(key)
 		s.placer.wake()
 	case kindPlacement:
-		s.placementChanged(s.ctx, key)
+		s.placementChanged(s.bg.Context(), key)
 	}
 }
 

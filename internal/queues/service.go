@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/background"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/gamelift"
 	"github.com/hoist-dev/hoist/internal/store"
@@ -113,14 +113,8 @@ type Service struct {
 	// taken over (ReplicasStopped), and wakes upkeep.
 	stopped stoppedReplicas
 
-	// background work (the placement passes, upkeep, fulfilling placements) runs under
-	// ctx and is waited for by Close.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// bgMu orders goBackground before Close's wait: once closed, no work starts.
-	bgMu   sync.Mutex
-	closed bool
+	// bg runs the background work; Close waits for it.
+	bg *background.Group
 }
 
 var _ control.Placer = (*Service)(nil)
@@ -133,14 +127,12 @@ func New(ctx context.Context, c Config) (*Service, error) {
 		return nil, errors.New("queues: Core and Store are required")
 	}
 	interval := cmp.Or(c.Interval, control.DefaultSweepInterval)
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Service{
 		core: c.Core, store: c.Store, queues: cache.New(c.Store.Queues()), placer: newPlacer(), events: c.Events, observer: c.Observer,
-		region: c.Region, log: cmp.Or(c.Logger, slog.Default()), stopped: newStoppedReplicas(), ctx: bg, cancel: cancel,
+		region: c.Region, log: cmp.Or(c.Logger, slog.Default()), stopped: newStoppedReplicas(), bg: background.New(ctx),
 	}
 	if err := s.restorePlacements(ctx); err != nil {
-		cancel()
-		s.wg.Wait()
+		s.bg.Close()
 		return nil, err
 	}
 	s.runPlacements(min(interval, maxPlacementTick))
@@ -151,11 +143,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 // Close stops the passes and the work under way, and waits for them. What the core tells
 // afterwards is left for the next start to settle from the store.
 func (s *Service) Close() {
-	s.bgMu.Lock()
-	s.closed = true
-	s.bgMu.Unlock()
-	s.cancel()
-	s.wg.Wait()
+	s.bg.Close()
 }
 
 // Tagged are the taggable resources of this package, by ARN resource type, for
@@ -200,58 +188,6 @@ func (s *Service) matchPlacementEnded(pl store.Placement) {
 }
 
 func (s *Service) now() time.Time { return s.core.Now().UTC() }
-
-// goBackground runs fn on a goroutine Close waits for; once Close has begun, fn does not
-// run.
-func (s *Service) goBackground(fn func()) {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Go(fn)
-}
-
-// loop runs pass on a goroutine of its own whenever wake fires, and at least every tick,
-// until the service closes.
-func (s *Service) loop(tick time.Duration, wake <-chan struct{}, pass func()) {
-	s.wg.Go(func() {
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-wake:
-			case <-t.C:
-			}
-			pass()
-		}
-	})
-}
-
-// notFound maps a store miss to GameLift's NotFoundException; other errors pass wrapped.
-func notFound(err error, format string, args ...any) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return gamelift.NotFound(format, args...)
-	}
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
-}
-
-// pageErr maps a bad page token to InvalidRequestException.
-func pageErr(err error) error {
-	if errors.Is(err, store.ErrBadToken) {
-		return gamelift.InvalidRequest("Invalid NextToken")
-	}
-	return err
-}
-
-func next(token string) *string {
-	if token == "" {
-		return nil
-	}
-	return &token
-}
 
 // countAll counts the records of t, for Admit.
 func countAll[T any](t store.Table[T]) func(context.Context) (int, error) {

@@ -3,10 +3,10 @@ package scaling
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hoist-dev/hoist/internal/background"
 	"github.com/hoist-dev/hoist/internal/control"
 	"github.com/hoist-dev/hoist/internal/store"
 )
@@ -41,35 +41,19 @@ type Service struct {
 	breaches map[string]int32
 	runs     atomic.Int64 // evaluations done
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg *background.Group
 }
 
 // New returns a Service whose auto scaler looks every interval of real time whether a
 // minute of clock time has passed, until Close.
 func New(core Core, log *slog.Logger, interval time.Duration) *Service {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{core: core, log: log, breaches: map[string]int32{}, cancel: cancel}
-	s.wg.Go(func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				s.evaluate(ctx)
-			}
-		}
-	})
+	s := &Service{core: core, log: log, breaches: map[string]int32{}, bg: background.New(context.Background())}
+	s.bg.Loop(interval, nil, func() { s.evaluate(s.bg.Context()) })
 	return s
 }
 
 // Close stops the auto scaler and waits for it.
-func (s *Service) Close() {
-	s.cancel()
-	s.wg.Wait()
-}
+func (s *Service) Close() { s.bg.Close() }
 
 // Evaluations tells how many times the scaling policies have been evaluated: tests that
 // move the clock a minute wait for the next one.

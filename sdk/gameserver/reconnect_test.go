@@ -30,33 +30,14 @@ func TestReconnectOutlastsTheConnectTries(t *testing.T) {
 	t.Cleanup(func() { reconnectFirst, reconnectMax = time.Second, 10*time.Second })
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	creds := server.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "test-secret"}
-	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, Logger: quiet, NoLocalAgent: true}
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Logger: quiet, NoLocalAgent: true}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
-	if _, err := api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-sdk-1")}); err != nil {
-		t.Fatal(err)
-	}
-	fleet, err := api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("f"), ComputeType: types.ComputeTypeAnywhere,
-		Locations: []types.LocationConfiguration{{Location: aws.String("custom-sdk-1")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fleetID := fleet.FleetAttributes.FleetId
-	if _, err := api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fleetID, ComputeName: aws.String("host-1"),
-		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fleetID, ComputeName: aws.String("host-1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleetID, tok := anywhereHost(t, apiOf(srv))
 	c, err := Connect(ctx, ServerParameters{WebSocketURL: srv.SDKEndpoint, ProcessID: "p-1", HostID: "host-1",
-		FleetID: aws.ToString(fleetID), AuthToken: aws.ToString(tok.AuthToken)}, Options{Logger: quiet})
+		FleetID: aws.ToString(fleetID), AuthToken: tok}, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +58,7 @@ func TestReconnectOutlastsTheConnectTries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close(ctx)
-	api = gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+	api := apiOf(srv)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := api.CreateGameSession(ctx, &gl.CreateGameSessionInput{FleetId: fleetID, Location: aws.String("custom-sdk-1"), MaximumPlayerSessionCount: aws.Int32(2)})
@@ -106,31 +86,13 @@ func TestProcessReadyOutlivesALostConnection(t *testing.T) {
 	t.Cleanup(func() { reconnectFirst, reconnectMax = time.Second, 10*time.Second })
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	creds := server.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "test-secret"}
-	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: creds, Logger: quiet, NoLocalAgent: true})
+	srv, err := server.Start(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Credentials: testCreds, Logger: quiet, NoLocalAgent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close(ctx)
-	api := gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
-	if _, err := api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-sdk-1")}); err != nil {
-		t.Fatal(err)
-	}
-	fleet, err := api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("f"), ComputeType: types.ComputeTypeAnywhere,
-		Locations: []types.LocationConfiguration{{Location: aws.String("custom-sdk-1")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fleetID := fleet.FleetAttributes.FleetId
-	if _, err := api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fleetID, ComputeName: aws.String("host-1"),
-		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fleetID, ComputeName: aws.String("host-1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := apiOf(srv)
+	fleetID, tok := anywhereHost(t, api)
 
 	var connections, dropped atomic.Int32
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +133,7 @@ func TestProcessReadyOutlivesALostConnection(t *testing.T) {
 	defer proxy.Close()
 
 	c, err := Connect(ctx, ServerParameters{WebSocketURL: "ws" + strings.TrimPrefix(proxy.URL, "http"), ProcessID: "p-1", HostID: "host-1",
-		FleetID: aws.ToString(fleetID), AuthToken: aws.ToString(tok.AuthToken)}, Options{Logger: quiet})
+		FleetID: aws.ToString(fleetID), AuthToken: tok}, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,4 +153,37 @@ func TestProcessReadyOutlivesALostConnection(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the game session did not reach the process")
 	}
+}
+
+var testCreds = server.Credentials{AccessKeyID: "AKTEST", SecretAccessKey: "test-secret"}
+
+// apiOf is a GameLift client of srv, signing with testCreds, that does not retry.
+func apiOf(srv *server.Server) *gl.Client {
+	return gl.New(gl.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testCreds.AccessKeyID, testCreds.SecretAccessKey, "")})
+}
+
+// anywhereHost makes an Anywhere fleet in custom-sdk-1 with compute host-1 registered, and
+// returns the fleet's ID and an auth token for host-1.
+func anywhereHost(t *testing.T, api *gl.Client) (fleetID *string, token string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := api.CreateLocation(ctx, &gl.CreateLocationInput{LocationName: aws.String("custom-sdk-1")}); err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := api.CreateFleet(ctx, &gl.CreateFleetInput{Name: aws.String("f"), ComputeType: types.ComputeTypeAnywhere,
+		Locations: []types.LocationConfiguration{{Location: aws.String("custom-sdk-1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleetID = fleet.FleetAttributes.FleetId
+	if _, err := api.RegisterCompute(ctx, &gl.RegisterComputeInput{FleetId: fleetID, ComputeName: aws.String("host-1"),
+		IpAddress: aws.String("127.0.0.1"), Location: aws.String("custom-sdk-1")}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := api.GetComputeAuthToken(ctx, &gl.GetComputeAuthTokenInput{FleetId: fleetID, ComputeName: aws.String("host-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fleetID, aws.ToString(tok.AuthToken)
 }
